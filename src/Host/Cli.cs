@@ -1,0 +1,64 @@
+using System.Reflection;
+
+namespace Engine.Host;
+
+/// <summary>Command-line entry: parses options and dispatches. Kept apart from Program for tests.</summary>
+public static class Cli
+{
+    public static string Version =>
+        typeof(Cli).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion?.Split('+')[0]
+        ?? "0.0.0";
+
+    public const string HelpText =
+        """
+        engine - WebRTC media engine and server (ICE-lite, DTLS-SRTP, RTP/RTCP, WHIP/WHEP, RTMP gateway)
+
+        Usage: engine [options]
+
+        Options:
+          --config PATH   read the INI config (legacy gateway format); without it the embedded defaults are used
+          --print-config  print the embedded default config and exit
+          --version       print the version and exit
+          --help, -h      show this help and exit
+        """;
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        string? configPath = null;
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--version":
+                    stdout.WriteLine($"engine {Version}");
+                    return 0;
+                case "--help":
+                case "-h":
+                    stdout.WriteLine(HelpText);
+                    return 0;
+                case "--print-config":
+                    stdout.Write(DefaultConfig.Text);
+                    return 0;
+                case "--config":
+                    if (i + 1 >= args.Length)
+                    {
+                        stderr.WriteLine("error: --config needs a path");
+                        return 2;
+                    }
+                    configPath = args[++i];
+                    break;
+                default:
+                    stderr.WriteLine($"error: unknown option '{args[i]}' (see --help)");
+                    return 2;
+            }
+        }
+        if (configPath != null && !File.Exists(configPath))
+        {
+            stderr.WriteLine($"error: config file '{configPath}' not found");
+            return 2;
+        }
+        stdout.WriteLine($"engine {Version}: config {(configPath ?? "embedded defaults")}");
+        stdout.WriteLine("The media server arrives with the ingest issue; this build carries the protocol cores only.");
+        return 0;
+    }
+}

@@ -1,0 +1,3 @@
+using Engine.Host;
+
+return Cli.Run(args, Console.Out, Console.Error);

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs every test on a fresh Debian 12 machine: installs what the tests need, restores, builds, tests.
+# Writes TestResults/*.trx and prints "tests: N passed, N failed" counted from them.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the tests use as independent peers and references.
+PKGS=(libsrtp2-1 openssl)
+missing=()
+for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+dotnet restore Engine.sln || exit 1
+dotnet build Engine.sln -c Release --no-restore || exit 1
+
+rm -rf TestResults
+status=0
+for proj in tests/*/*.csproj; do
+  name=$(basename "$proj" .csproj)
+  dotnet test "$proj" -c Release --no-build --logger "trx;LogFileName=$name.trx" --results-directory TestResults || status=1
+done
+
+read -r passed failed < <(cat TestResults/*.trx 2>/dev/null \
+  | grep -o '<Counters [^>]*>' \
+  | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); gsub(/"/, "", kv[2]);
+           if (kv[1] == "passed") p += kv[2]; if (kv[1] == "failed") f += kv[2] } }
+         END { print p + 0, f + 0 }')
+echo "tests: $passed passed, $failed failed"
+if [ "$passed" -eq 0 ]; then echo "no test ran" >&2; exit 1; fi
+[ "$failed" -eq 0 ] && [ $status -eq 0 ]
