@@ -1,4 +1,5 @@
 using System.Reflection;
+using Engine.Host.Config;
 
 namespace Engine.Host;
 
@@ -52,12 +53,24 @@ public static class Cli
                     return 2;
             }
         }
-        if (configPath != null && !File.Exists(configPath))
+        EngineConfig config;
+        try
         {
-            stderr.WriteLine($"error: config file '{configPath}' not found");
+            if (configPath != null && !File.Exists(configPath))
+            {
+                stderr.WriteLine($"error: config file '{configPath}' not found");
+                return 2;
+            }
+            config = configPath == null ? EngineConfig.Default() : EngineConfig.Parse(File.ReadAllText(configPath));
+        }
+        catch (ConfigException e)
+        {
+            stderr.WriteLine("error: " + e.Message);
             return 2;
         }
-        stdout.WriteLine($"engine {Version}: config {(configPath ?? "embedded defaults")}");
+        foreach (var warning in config.Warnings)
+            stderr.WriteLine("warning: " + warning);
+        stdout.WriteLine($"engine {Version}: config {(configPath ?? "embedded defaults")} (HTTP port {config.HttpPort}, media port {config.WebRtcPort})");
         stdout.WriteLine("The media server arrives with the ingest issue; this build carries the protocol cores only.");
         return 0;
     }

@@ -1,0 +1,91 @@
+using System.Net;
+
+namespace Engine.Host.Config;
+
+/// <summary>
+/// The server's settings, read from the legacy gateway's INI keys (../shared/LEGACY-GATEWAY.md).
+/// Defaults are the legacy defaults unless the comment says otherwise.
+/// </summary>
+public sealed class EngineConfig
+{
+    // [BASE]
+    public int HttpPort { get; set; } = 9880;
+    public int MaxClient { get; set; } = 100;
+    public int MaxHandleThread { get; set; } = 1;
+    public int MaxQueryPerCopy { get; set; }
+    public int TimeoutSeconds { get; set; }
+    public int StateTimeSeconds { get; set; } = 1800;
+    public string? PidFile { get; set; }
+
+    // [LOG]
+    public int LogLevel { get; set; } = 4;
+    public string? LogDir { get; set; }
+    public bool DebugMode { get; set; }
+
+    // [WEBSOCKET]: the legacy separate port; ours also serves /ws on the HTTP port. Off unless set.
+    public int? WebSocketPort { get; set; }
+
+    // [WEBRTC]
+    public int WebRtcPort { get; set; } = 10000;
+    public int WebRtcMaxClient { get; set; } = 100;
+    public string? Rtp2RtmpShell { get; set; }
+    public string? Rtp2RtmpBaseUrl { get; set; }
+    public string? Rtp2RtmpBaseRecordUrl { get; set; }
+    public string? Rtmp2RtpShell { get; set; }
+    public string? Rtmp2RtpBaseUrl { get; set; }
+    /// <summary><c>RTMP2RTPBASEURL_&lt;server_id&gt;</c> keys, for <c>imRTC/sendSdpPull</c>'s <c>server_id</c>.</summary>
+    public Dictionary<string, string> Rtmp2RtpBaseUrlByServerId { get; } = new(StringComparer.Ordinal);
+    public string? DtlsCertificatePath { get; set; }
+    public string? DtlsKeyPath { get; set; }
+    public IPAddress? IceLocalIp { get; set; }
+    public IPAddress? StunServerIp { get; set; }
+    public IPAddress? StunServerExtIp { get; set; }
+    /// <summary>Legacy meaning: true = coturn REST shared-secret scheme, false = static user/password.</summary>
+    public bool TurnSharedSecretScheme { get; set; }
+    public string? TurnUserName { get; set; }
+    public string? TurnPassword { get; set; }
+    public string? TurnSharedSecret { get; set; }
+    public int TurnClientTtlSeconds { get; set; } = 86400;
+
+    // [RTP]
+    public int PliMaxIntervalSeconds { get; set; } = 3;
+    public bool AutoBitrate { get; set; } = true;
+    public int MinVideoBps { get; set; } = 200_000;
+    public int MaxVideoBps { get; set; } = 1_000_000;
+    public bool SimulateLoss { get; set; }
+
+    // [EXT]
+    public string? ExtSetStatusUrl { get; set; }
+    public string? ExtSyncUrl { get; set; }
+    public int ExtThreadCount { get; set; } = 1;
+
+    /// <summary>Unknown keys and repeated keys: reported, not fatal.</summary>
+    public List<string> Warnings { get; } = new();
+
+    public static EngineConfig Default() => Parse(DefaultConfig.Text);
+
+    /// <summary>Parses and validates; throws <see cref="ConfigException"/> naming the key on a bad value.</summary>
+    public static EngineConfig Parse(string iniText)
+    {
+        if (!IniDocument.TryParse(iniText, out var doc, out var error))
+            throw new ConfigException("config: " + error);
+        var config = new EngineConfig();
+        config.Warnings.AddRange(doc.Warnings);
+        foreach (var entry in doc.Entries)
+            ConfigKeys.Apply(config, entry);
+        config.Validate();
+        return config;
+    }
+
+    private void Validate()
+    {
+        if (MinVideoBps > MaxVideoBps)
+            throw new ConfigException($"config: [RTP] RTP_MIN_VIDEO_BPS ({MinVideoBps}) is above RTP_MAX_VIDEO_BPS ({MaxVideoBps})");
+        if (WebSocketPort == HttpPort)
+            throw new ConfigException($"config: [WEBSOCKET] PORT {WebSocketPort} is the same as [BASE] PORT (the HTTP port already serves /ws)");
+        if ((DtlsCertificatePath == null) != (DtlsKeyPath == null))
+            throw new ConfigException("config: [WEBRTC] DTLSCER and DTLSKEY go together: set both or neither");
+        if (TurnSharedSecretScheme && string.IsNullOrEmpty(TurnSharedSecret))
+            throw new ConfigException("config: [WEBRTC] TURNSTATIC=1 (shared-secret scheme) needs TURNSHARESECRET");
+    }
+}
