@@ -1,0 +1,190 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Engine.Host.Config;
+using Engine.Host.Sessions;
+using Engine.Host.Signaling;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Engine.Host.Http;
+
+/// <summary>
+/// The control plane on <c>[BASE] PORT</c>: WHIP (RFC 9725), the legacy WebSocket signaling at
+/// <c>/ws</c> (and on <c>[WEBSOCKET] PORT</c> when set), the test page and <c>/api/streams</c>.
+/// Kestrel does the HTTP; nothing here touches media.
+/// </summary>
+public sealed partial class HttpFrontend : IAsyncDisposable
+{
+    public const int MaxSdpBytes = 64 * 1024;
+
+    private readonly WebApplication _app;
+
+    private HttpFrontend(WebApplication app) => _app = app;
+
+    /// <summary>The HTTP port actually bound (useful when 0 was asked for).</summary>
+    public int Port { get; private set; }
+    public int? WebSocketPort { get; private set; }
+
+    public static async Task<HttpFrontend> StartAsync(EngineConfig config, IPublishService service, TurnCredentials turn, TimeProvider clock,
+        IPAddress? bindAddress = null, CancellationToken cancellationToken = default)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = MaxSdpBytes;
+            k.Limits.MaxConcurrentConnections = Math.Max(16, config.MaxClient * 2);
+            k.Listen(bindAddress ?? IPAddress.Any, config.HttpPort);
+            if (config.WebSocketPort is int ws)
+                k.Listen(bindAddress ?? IPAddress.Any, ws);
+        });
+        var app = builder.Build();
+        var frontend = new HttpFrontend(app);
+        var legacy = new LegacyWebSocketHandler(service, turn, clock);
+
+        app.Use(Cors);
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
+        app.Use(async (ctx, next) =>
+        {
+            // The legacy WebSocket port takes the upgrade on any path, as the old gateway did.
+            if (ctx.Connection.LocalPort == frontend.WebSocketPort && ctx.WebSockets.IsWebSocketRequest)
+                await legacy.HandleAsync(ctx);
+            else
+                await next(ctx);
+        });
+        app.MapGet("/", ctx =>
+        {
+            ctx.Response.ContentType = "text/html; charset=utf-8";
+            return ctx.Response.WriteAsync(TestPage.Html);
+        });
+        app.MapGet("/api/streams", ctx =>
+        {
+            ctx.Response.ContentType = "application/json";
+            using var w = new Utf8JsonWriter(ctx.Response.BodyWriter);
+            service.WriteStreams(w);
+            w.Flush();
+            return Task.CompletedTask;
+        });
+        app.Map("/ws", legacy.HandleAsync);
+        app.MapPost("/whip/{stream}", ctx => WhipPost(ctx, service));
+        app.MapDelete("/whip/{stream}/{id}", ctx => WhipDelete(ctx, service));
+        app.MapMethods("/whip/{stream}/{id}", new[] { "PATCH" }, ctx =>
+        {
+            // RFC 9725 §4.3.1: trickle and ICE restart are optional; an ICE-lite server needs neither.
+            ctx.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+            ctx.Response.Headers.Allow = "DELETE, OPTIONS";
+            return Task.CompletedTask;
+        });
+
+        await app.StartAsync(cancellationToken);
+        var addresses = app.Services.GetService(typeof(Microsoft.AspNetCore.Hosting.Server.IServer)) is Microsoft.AspNetCore.Hosting.Server.IServer server
+            ? server.Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses
+            : null;
+        var ports = addresses?.Select(a => new Uri(a.Replace("://+", "://localhost").Replace("://*", "://localhost")).Port).ToList() ?? new List<int>();
+        frontend.Port = ports.Count > 0 ? ports[0] : config.HttpPort;
+        if (config.WebSocketPort != null && ports.Count > 1)
+            frontend.WebSocketPort = ports[1];
+        return frontend;
+    }
+
+    private static Task Cors(HttpContext ctx, RequestDelegate next)
+    {
+        var h = ctx.Response.Headers;
+        h.AccessControlAllowOrigin = "*";
+        h.AccessControlExposeHeaders = "Location, Link, ETag";
+        if (HttpMethods.IsOptions(ctx.Request.Method))
+        {
+            h.AccessControlAllowMethods = "GET, POST, DELETE, PATCH, OPTIONS";
+            h.AccessControlAllowHeaders = "Content-Type, Authorization, If-Match";
+            h.AccessControlMaxAge = "86400";
+            ctx.Response.StatusCode = StatusCodes.Status204NoContent;
+            return Task.CompletedTask;
+        }
+        return next(ctx);
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9_.-]{1,128}$")]
+    public static partial Regex StreamName();
+
+    private static async Task WhipPost(HttpContext ctx, IPublishService service)
+    {
+        string stream = (string)ctx.GetRouteValue("stream")!;
+        if (!StreamName().IsMatch(stream))
+        {
+            await PlainError(ctx, 400, "stream name must be 1-128 characters of A-Z a-z 0-9 _ . -");
+            return;
+        }
+        if (ctx.Request.ContentType is not { } ct || !ct.StartsWith("application/sdp", StringComparison.OrdinalIgnoreCase))
+        {
+            await PlainError(ctx, 415, "the offer must be sent as Content-Type: application/sdp");
+            return;
+        }
+        string offer;
+        try
+        {
+            offer = await ReadBodyAsync(ctx.Request, MaxSdpBytes);
+        }
+        catch (InvalidDataException e)
+        {
+            await PlainError(ctx, 413, e.Message);
+            return;
+        }
+        var outcome = service.Publish(new PublishRequest { Stream = stream, OfferSdp = offer, Signaling = "whip" });
+        if (!outcome.Succeeded)
+        {
+            await PlainError(ctx, outcome.Error.HttpStatus(), outcome.Reason);
+            return;
+        }
+        ctx.Response.StatusCode = StatusCodes.Status201Created;
+        ctx.Response.Headers.Location = $"/whip/{stream}/{outcome.SessionId}";
+        ctx.Response.Headers.ETag = $"\"{outcome.SessionId}\"";
+        ctx.Response.ContentType = "application/sdp";
+        await ctx.Response.WriteAsync(outcome.AnswerSdp!);
+    }
+
+    private static Task WhipDelete(HttpContext ctx, IPublishService service)
+    {
+        string id = (string)ctx.GetRouteValue("id")!;
+        if (!service.End(id, "WHIP DELETE"))
+            return PlainError(ctx, 404, "no such session");
+        ctx.Response.StatusCode = StatusCodes.Status200OK;
+        return Task.CompletedTask;
+    }
+
+    private static Task PlainError(HttpContext ctx, int status, string reason)
+    {
+        ctx.Response.StatusCode = status;
+        ctx.Response.ContentType = "text/plain; charset=utf-8";
+        return ctx.Response.WriteAsync(reason + "\n");
+    }
+
+    private static async Task<string> ReadBodyAsync(HttpRequest request, int maxBytes)
+    {
+        if (request.ContentLength > maxBytes)
+            throw new InvalidDataException($"the offer is larger than {maxBytes} bytes");
+        using var ms = new MemoryStream();
+        var buffer = new byte[8192];
+        int n;
+        while ((n = await request.Body.ReadAsync(buffer)) > 0)
+        {
+            if (ms.Length + n > maxBytes)
+                throw new InvalidDataException($"the offer is larger than {maxBytes} bytes");
+            ms.Write(buffer, 0, n);
+        }
+        return Encoding.UTF8.GetString(ms.GetBuffer(), 0, (int)ms.Length);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

@@ -1,0 +1,35 @@
+using Engine.Host.Signaling;
+
+namespace Engine.Host.Sessions;
+
+/// <summary>Why a publish was refused; each maps to an HTTP status for WHIP and an errno for the legacy route.</summary>
+public enum PublishError
+{
+    None,
+    BadSdp,
+    UnsupportedOffer,
+    NoFreeSession,
+    StreamBusy,
+    Internal,
+}
+
+public static class PublishErrorMapping
+{
+    public static int HttpStatus(this PublishError e) => e switch
+    {
+        PublishError.None => 201,
+        PublishError.BadSdp or PublishError.UnsupportedOffer => 400,
+        PublishError.NoFreeSession => 503,
+        PublishError.StreamBusy => 409,
+        _ => 500,
+    };
+
+    public static LegacyErrno Errno(this PublishError e) => e switch
+    {
+        PublishError.None => LegacyErrno.Ok,
+        PublishError.BadSdp or PublishError.UnsupportedOffer => LegacyErrno.BadSdp,
+        PublishError.NoFreeSession => LegacyErrno.NoFreeSession,
+        PublishError.StreamBusy => LegacyErrno.StreamBusy,
+        _ => LegacyErrno.Internal,
+    };
+}

@@ -1,0 +1,274 @@
+using System.Net.WebSockets;
+using System.Text.Json;
+using System.Threading.Channels;
+using Engine.Host.Sessions;
+using Microsoft.AspNetCore.Http;
+
+namespace Engine.Host.Signaling;
+
+/// <summary>
+/// The legacy gateway's WebSocket protocol (../shared/LEGACY-GATEWAY.md): one socket, at most one
+/// call. A failed request gets its error reply and the socket is closed; closing the socket hangs
+/// up. Nothing here executes anything a client sends.
+/// </summary>
+public sealed class LegacyWebSocketHandler(IPublishService service, TurnCredentials turn, TimeProvider clock)
+{
+    public const int MaxMessageBytes = LegacyRequest.MaxBytes;
+    public static readonly TimeSpan IdleLimit = TimeSpan.FromSeconds(60);
+
+    public async Task HandleAsync(HttpContext ctx)
+    {
+        if (!ctx.WebSockets.IsWebSocketRequest)
+        {
+            ctx.Response.StatusCode = StatusCodes.Status426UpgradeRequired;
+            return;
+        }
+        using var socket = await ctx.WebSockets.AcceptWebSocketAsync();
+        var connection = new Connection(socket, service, turn, clock, ctx.RequestAborted);
+        await connection.RunAsync();
+    }
+
+    private sealed class Connection(WebSocket socket, IPublishService service, TurnCredentials turn, TimeProvider clock, CancellationToken aborted)
+    {
+        // Replies and notices come from the receive loop and from media threads: one writer keeps frames whole.
+        private readonly Channel<byte[]?> _outbox = Channel.CreateBounded<byte[]?>(new BoundedChannelOptions(64) { FullMode = BoundedChannelFullMode.DropWrite });
+        private readonly CancellationTokenSource _cts = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        private string? _sessionId;
+        private bool _active; // called or logged in: the idle limit no longer applies
+        private volatile bool _closing;
+
+        public async Task RunAsync()
+        {
+            var sender = SendLoopAsync();
+            var idle = IdleWatchAsync();
+            try
+            {
+                await ReceiveLoopAsync();
+            }
+            catch (Exception e) when (e is WebSocketException or OperationCanceledException)
+            {
+                // Peer vanished or we closed: both end the call below.
+            }
+            finally
+            {
+                _closing = true;
+                if (_sessionId != null)
+                    service.End(_sessionId, "WebSocket closed");
+                _outbox.Writer.TryWrite(null);
+                await sender;
+                _cts.Cancel();
+                await idle;
+            }
+        }
+
+        private async Task ReceiveLoopAsync()
+        {
+            var buffer = new byte[MaxMessageBytes + 1];
+            while (socket.State == WebSocketState.Open && !_closing)
+            {
+                int length = 0;
+                ValueWebSocketReceiveResult r;
+                do
+                {
+                    if (length == buffer.Length)
+                    {
+                        await FailAsync("null", "", LegacyErrno.BadJson, $"message larger than {MaxMessageBytes} bytes");
+                        return;
+                    }
+                    r = await socket.ReceiveAsync(buffer.AsMemory(length), _cts.Token);
+                    if (r.MessageType == WebSocketMessageType.Close)
+                    {
+                        _closing = true;
+                        return;
+                    }
+                    length += r.Count;
+                } while (!r.EndOfMessage);
+                if (!await HandleMessageAsync(buffer.AsSpan(0, length).ToArray()))
+                    return;
+            }
+        }
+
+        private async Task<bool> HandleMessageAsync(byte[] message)
+        {
+            if (!LegacyRequest.TryParse(message, out var request, out var error, out var idJson))
+            {
+                await FailAsync(idJson, "", LegacyErrno.BadJson, error);
+                return false;
+            }
+            using (request)
+            {
+                switch (request!.Route)
+                {
+                    case LegacyRoutes.SendPing:
+                        Send(LegacyReply.Reply(request.IdJson, request.Route, LegacyErrno.Ok, ""));
+                        return true;
+                    case LegacyRoutes.SendSdpCall:
+                        return await CallAsync(request);
+                    case LegacyRoutes.SendSdpUpdate:
+                        return await UpdateAsync(request);
+                    case LegacyRoutes.SendGetToken:
+                        return await GetTokenAsync(request);
+                    default:
+                        await FailAsync(request.IdJson, request.Route, LegacyErrno.UnknownRoute, $"route '{request.Route}' is not served");
+                        return false;
+                }
+            }
+        }
+
+        private async Task<bool> CallAsync(LegacyRequest request)
+        {
+            string? stream = request.GetString("stream"), sdp = request.GetString("sdp");
+            if (string.IsNullOrEmpty(stream) || string.IsNullOrEmpty(sdp))
+            {
+                await FailAsync(request.IdJson, request.Route, LegacyErrno.MissingParameter, "stream and sdp are required");
+                return false;
+            }
+            if (!Http.HttpFrontend.StreamName().IsMatch(stream))
+            {
+                await FailAsync(request.IdJson, request.Route, LegacyErrno.MissingParameter, "stream name must be 1-128 characters of A-Z a-z 0-9 _ . -");
+                return false;
+            }
+            if (_sessionId != null)
+            {
+                await FailAsync(request.IdJson, request.Route, LegacyErrno.CallExists, "this socket already has a call");
+                return false;
+            }
+            var outcome = service.Publish(new PublishRequest
+            {
+                Stream = stream,
+                OfferSdp = sdp,
+                Record = request.GetBool("record"),
+                Signaling = "ws",
+                OnMediaStarted = _ => Send(LegacyReply.Notice(LegacyRoutes.StartMediaNotice)),
+                OnEnded = (_, reason) =>
+                {
+                    Send(LegacyReply.Notice(LegacyRoutes.ErrorNotice, w => { w.WriteStartObject(); w.WriteString("reason", reason); w.WriteEndObject(); },
+                        LegacyErrno.MediaFailed, reason));
+                    _sessionId = null;
+                    _closing = true;
+                    _outbox.Writer.TryWrite(null);
+                },
+            });
+            if (!outcome.Succeeded)
+            {
+                await FailAsync(request.IdJson, request.Route, outcome.Error.Errno(), outcome.Reason);
+                return false;
+            }
+            _sessionId = outcome.SessionId;
+            _active = true;
+            Send(LegacyReply.Reply(request.IdJson, request.Route, LegacyErrno.Ok, "", w =>
+            {
+                w.WriteStartObject();
+                if (outcome.RtmpUrl != null) w.WriteString("rtmpUrl", outcome.RtmpUrl); else w.WriteNull("rtmpUrl");
+                w.WriteEndObject();
+            }));
+            Send(LegacyReply.Notice(LegacyRoutes.SdpAnswerNotice, w => { w.WriteStartObject(); w.WriteString("sdp", outcome.AnswerSdp); w.WriteEndObject(); }));
+            return true;
+        }
+
+        private async Task<bool> UpdateAsync(LegacyRequest request)
+        {
+            if (_sessionId == null)
+            {
+                await FailAsync(request.IdJson, request.Route, LegacyErrno.NoCall, "no call on this socket");
+                return false;
+            }
+            string? sdp = request.GetString("sdp");
+            if (string.IsNullOrEmpty(sdp))
+            {
+                await FailAsync(request.IdJson, request.Route, LegacyErrno.MissingParameter, "sdp is required");
+                return false;
+            }
+            var outcome = service.Update(_sessionId, sdp);
+            if (!outcome.Succeeded)
+            {
+                await FailAsync(request.IdJson, request.Route, outcome.Error.Errno(), outcome.Reason);
+                return false;
+            }
+            Send(LegacyReply.Reply(request.IdJson, request.Route, LegacyErrno.Ok, ""));
+            return true;
+        }
+
+        private async Task<bool> GetTokenAsync(LegacyRequest request)
+        {
+            string? user = request.GetString("user_id");
+            if (string.IsNullOrEmpty(user))
+            {
+                await FailAsync(request.IdJson, request.Route, LegacyErrno.MissingParameter, "user_id is required");
+                return false;
+            }
+            if (!turn.TryCreate(user, clock.GetUtcNow().ToUnixTimeSeconds(), out var server, out var error))
+            {
+                await FailAsync(request.IdJson, request.Route, LegacyErrno.NotFound, error);
+                return false;
+            }
+            Send(LegacyReply.Reply(request.IdJson, request.Route, LegacyErrno.Ok, "", w =>
+            {
+                w.WriteStartObject();
+                w.WriteStartArray("iceServers");
+                w.WriteStartObject();
+                w.WriteStartArray("urls");
+                foreach (var u in server.Urls) w.WriteStringValue(u);
+                w.WriteEndArray();
+                w.WriteString("username", server.Username);
+                w.WriteString("credential", server.Credential);
+                w.WriteEndObject();
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }));
+            return true;
+        }
+
+        private Task FailAsync(string idJson, string route, LegacyErrno errno, string message)
+        {
+            Send(LegacyReply.Reply(idJson, route, errno, message));
+            _closing = true;
+            _outbox.Writer.TryWrite(null);
+            return Task.CompletedTask;
+        }
+
+        private void Send(byte[] message) => _outbox.Writer.TryWrite(message);
+
+        private async Task SendLoopAsync()
+        {
+            try
+            {
+                await foreach (var message in _outbox.Reader.ReadAllAsync(aborted))
+                {
+                    if (message == null)
+                        break;
+                    await socket.SendAsync(message, WebSocketMessageType.Text, true, aborted);
+                }
+                if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+                {
+                    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                    await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", timeout.Token);
+                }
+            }
+            catch (Exception e) when (e is WebSocketException or OperationCanceledException)
+            {
+            }
+            finally
+            {
+                _cts.Cancel(); // wakes the receive loop
+            }
+        }
+
+        private async Task IdleWatchAsync()
+        {
+            try
+            {
+                await Task.Delay(IdleLimit, clock, _cts.Token);
+                if (!_active)
+                {
+                    Send(LegacyReply.Notice(LegacyRoutes.ErrorNotice, null, LegacyErrno.NotLoggedIn, "no call or login within 60 s"));
+                    _closing = true;
+                    _outbox.Writer.TryWrite(null);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+    }
+}
