@@ -4,110 +4,58 @@ namespace Engine.Rtp.Video;
 
 /// <summary>
 /// Rebuilds H.264 access units from RTP payloads (RFC 6184, packetization-mode 0 and 1: single NAL
-/// unit, STAP-A, FU-A). Packets must arrive in sequence order (after the reorder buffer); a gap makes
-/// the frame incomplete, and after an incomplete frame everything is dropped until the next intact
-/// keyframe, so a decoder never sees a broken reference chain. Storage is owned and reused: steady
-/// state allocates nothing.
+/// unit, STAP-A, FU-A) as AVCC. Loss handling and storage are the <see cref="VideoFrameAssembler"/>'s.
 /// </summary>
 public sealed class H264Depacketizer
 {
-    private const int InitialCapacity = 64 * 1024;
-    private const int ReadyCapacity = 2; // a push completes at most two frames (see Push)
-
-    private readonly int _maxFrameBytes;
-    private readonly long[] _dropCounts = new long[Enum.GetValues<H264DropReason>().Length];
-
-    // Three buffers rotate: one assembling, up to two ready or lent to the consumer until the next Push.
-    private readonly byte[][] _buffers = new byte[ReadyCapacity + 1][];
-    private readonly ReadyFrame[] _ready = new ReadyFrame[ReadyCapacity];
-    private int _readyHead, _readyCount, _lent = -1;
-    private int _assembling;
-    private int _length;
-    private int _nalCount;
-    private bool _inFrame, _corrupt, _tooLarge, _hasIdr;
-    private uint _frameTimestamp;
-    private long _lastSeqNo = long.MinValue;
+    private readonly VideoFrameAssembler _frame;
     private int _fuLengthOffset = -1; // where the open FU-A NAL's length goes; -1 when none is open
 
-    public H264Depacketizer(int maxFrameBytes = 4 * 1024 * 1024, bool startOnKeyframe = true)
-    {
-        if (maxFrameBytes < 1024)
-            throw new ArgumentOutOfRangeException(nameof(maxFrameBytes));
-        _maxFrameBytes = maxFrameBytes;
-        WaitingForKeyframe = startOnKeyframe;
-        for (int i = 0; i < _buffers.Length; i++)
-            _buffers[i] = new byte[Math.Min(InitialCapacity, maxFrameBytes)];
-    }
+    public H264Depacketizer(int maxFrameBytes = 4 * 1024 * 1024, bool startOnKeyframe = true) =>
+        _frame = new VideoFrameAssembler(maxFrameBytes, startOnKeyframe);
 
     /// <summary>True while frames are dropped until a keyframe: the session should send PLI.</summary>
-    public bool WaitingForKeyframe { get; private set; }
+    public bool WaitingForKeyframe => _frame.WaitingForKeyframe;
+    public long FramesCompleted => _frame.FramesCompleted;
+    public long KeyframesCompleted => _frame.KeyframesCompleted;
 
-    public long FramesCompleted { get; private set; }
-    public long KeyframesCompleted { get; private set; }
+    public long DropCount(VideoDropReason reason) => _frame.DropCount(reason);
 
-    public long DropCount(H264DropReason reason) => _dropCounts[(int)reason];
-
-    /// <summary>
-    /// Feeds one RTP payload. <paramref name="seqNo"/> is the unwrapped (64-bit) sequence number.
-    /// Afterwards drain <see cref="TryPollFrame"/>.
-    /// </summary>
+    /// <summary>Feeds one RTP payload; <paramref name="seqNo"/> is unwrapped. Then drain <see cref="TryPollFrame"/>.</summary>
     public void Push(ReadOnlySpan<byte> payload, long seqNo, uint rtpTimestamp, bool marker)
     {
-        _lent = -1;
-        bool gap = _lastSeqNo != long.MinValue && seqNo != _lastSeqNo + 1;
-        if (_lastSeqNo != long.MinValue && seqNo <= _lastSeqNo)
-            return; // duplicate or late: the reorder buffer upstream already gave up on it
-        _lastSeqNo = seqNo;
-
-        // A new timestamp closes a frame whose marker packet never came: it lost its tail.
-        if (_inFrame && rtpTimestamp != _frameTimestamp)
-        {
-            _corrupt = true;
-            CompleteFrame();
-        }
-        if (!_inFrame)
-        {
-            _inFrame = true;
-            _frameTimestamp = rtpTimestamp;
-            _length = 0;
-            _nalCount = 0;
-            _corrupt = gap; // packets lost before this one may have been this frame's first ones
-            _tooLarge = false;
-            _hasIdr = false;
-            _fuLengthOffset = -1;
-        }
-        else if (gap)
-        {
-            _corrupt = true;
-        }
-
+        if (!_frame.BeginPacket(seqNo, rtpTimestamp))
+            return;
+        if (_frame.Length == 0)
+            _fuLengthOffset = -1; // a new frame: a fragment left open in the last one died with it
         AppendPayload(payload);
         if (marker)
-            CompleteFrame();
+            Complete();
     }
 
-    /// <summary>Takes the next complete frame; its view is valid until the next Push.</summary>
+    /// <summary>Takes the next complete access unit; the view is valid until the next Push.</summary>
     public bool TryPollFrame(out H264Frame frame)
     {
-        if (_readyCount == 0)
+        if (!_frame.TryPollFrame(out var data, out uint ts, out bool key, out int nals, out _, out _))
         {
             frame = default;
             return false;
         }
-        var r = _ready[_readyHead];
-        _readyHead = (_readyHead + 1) % ReadyCapacity;
-        _readyCount--;
-        _lent = r.Buffer;
-        frame = new H264Frame(_buffers[r.Buffer].AsSpan(0, r.Length), r.Timestamp, r.IsKeyframe, r.NalCount);
+        frame = new H264Frame(data, ts, key, nals);
         return true;
+    }
+
+    private void Complete()
+    {
+        CloseOpenFragment();
+        _frame.CompleteFrame();
     }
 
     private void AppendPayload(ReadOnlySpan<byte> p)
     {
         if (p.IsEmpty || (p[0] & 0x80) != 0)
         {
-            Drop(H264DropReason.Malformed);
-            _corrupt = true;
+            Malformed();
             return;
         }
         var type = (H264NalUnitType)(p[0] & 0x1F);
@@ -125,13 +73,19 @@ public sealed class H264Depacketizer
                 AppendFuA(p);
                 break;
             case H264NalUnitType.StapB or H264NalUnitType.Mtap16 or H264NalUnitType.Mtap24 or H264NalUnitType.FuB:
-                Drop(H264DropReason.UnsupportedPacketization);
-                _corrupt = true;
+                _frame.CountDrop(VideoDropReason.UnsupportedPacketization);
+                _frame.MarkCorrupt();
                 break;
-            default: // 0, 30, 31: reserved/undefined, RFC 6184 §5.2 says ignore
-                Drop(H264DropReason.Malformed);
+            default: // 0, 30, 31: undefined; RFC 6184 §5.2 says ignore
+                _frame.CountDrop(VideoDropReason.Malformed);
                 break;
         }
+    }
+
+    private void Malformed()
+    {
+        _frame.CountDrop(VideoDropReason.Malformed);
+        _frame.MarkCorrupt();
     }
 
     // RFC 6184 §5.7.1: 16-bit size, then the NAL unit, repeated.
@@ -139,23 +93,20 @@ public sealed class H264Depacketizer
     {
         if (p.IsEmpty)
         {
-            Drop(H264DropReason.Malformed);
-            _corrupt = true;
+            Malformed();
             return;
         }
         while (!p.IsEmpty)
         {
-            if (p.Length < 2)
+            if (p.Length < 3)
             {
-                Drop(H264DropReason.Malformed);
-                _corrupt = true;
+                Malformed();
                 return;
             }
             int size = BinaryPrimitives.ReadUInt16BigEndian(p);
             if (size == 0 || size > p.Length - 2 || (p[2] & 0x80) != 0)
             {
-                Drop(H264DropReason.Malformed);
-                _corrupt = true;
+                Malformed();
                 return;
             }
             AppendNal(p.Slice(2, size));
@@ -168,8 +119,7 @@ public sealed class H264Depacketizer
     {
         if (p.Length < 3)
         {
-            Drop(H264DropReason.Malformed);
-            _corrupt = true;
+            Malformed();
             return;
         }
         byte fuHeader = p[1];
@@ -177,43 +127,40 @@ public sealed class H264Depacketizer
         if (start)
         {
             CloseOpenFragment();
-            if (!Reserve(5))
+            int offset = _frame.Length;
+            var head = _frame.Reserve(5);
+            if (head.IsEmpty)
                 return;
-            _fuLengthOffset = _length;
-            _length += 4;
-            _buffers[_assembling][_length++] = (byte)((p[0] & 0xE0) | (fuHeader & 0x1F));
+            _fuLengthOffset = offset;
+            head[4] = (byte)((p[0] & 0xE0) | (fuHeader & 0x1F));
             if ((fuHeader & 0x1F) == (byte)H264NalUnitType.IdrSlice)
-                _hasIdr = true;
+                _frame.IsKeyframe = true;
         }
         else if (_fuLengthOffset < 0)
         {
-            _corrupt = true; // its start was lost
+            _frame.MarkCorrupt(); // its start was lost
             return;
         }
-        var fragment = p[2..];
-        if (!Reserve(fragment.Length))
+        if (!_frame.Append(p[2..]))
             return;
-        fragment.CopyTo(_buffers[_assembling].AsSpan(_length));
-        _length += fragment.Length;
         if (end)
         {
-            BinaryPrimitives.WriteUInt32BigEndian(_buffers[_assembling].AsSpan(_fuLengthOffset), (uint)(_length - _fuLengthOffset - 4));
+            BinaryPrimitives.WriteUInt32BigEndian(_frame.Written[_fuLengthOffset..], (uint)(_frame.Length - _fuLengthOffset - 4));
             _fuLengthOffset = -1;
-            _nalCount++;
+            _frame.UnitCount++;
         }
     }
 
     private void AppendNal(ReadOnlySpan<byte> nal)
     {
-        if (!Reserve(4 + nal.Length))
+        var dst = _frame.Reserve(4 + nal.Length);
+        if (dst.IsEmpty)
             return;
-        var buf = _buffers[_assembling];
-        BinaryPrimitives.WriteUInt32BigEndian(buf.AsSpan(_length), (uint)nal.Length);
-        nal.CopyTo(buf.AsSpan(_length + 4));
-        _length += 4 + nal.Length;
-        _nalCount++;
+        BinaryPrimitives.WriteUInt32BigEndian(dst, (uint)nal.Length);
+        nal.CopyTo(dst[4..]);
+        _frame.UnitCount++;
         if ((nal[0] & 0x1F) == (byte)H264NalUnitType.IdrSlice)
-            _hasIdr = true;
+            _frame.IsKeyframe = true;
     }
 
     /// <summary>An FU-A without its end fragment: cut it off, the frame is broken.</summary>
@@ -221,82 +168,8 @@ public sealed class H264Depacketizer
     {
         if (_fuLengthOffset < 0)
             return;
-        _length = _fuLengthOffset;
+        _frame.Truncate(_fuLengthOffset);
         _fuLengthOffset = -1;
-        _corrupt = true;
+        _frame.MarkCorrupt();
     }
-
-    private bool Reserve(int bytes)
-    {
-        if (_tooLarge)
-            return false;
-        int needed = _length + bytes;
-        if (needed > _maxFrameBytes)
-        {
-            _tooLarge = _corrupt = true;
-            return false;
-        }
-        ref byte[] buf = ref _buffers[_assembling];
-        if (needed > buf.Length)
-        {
-            // Rare: a frame larger than any before. Grow once; the buffer is kept for later frames.
-            var bigger = new byte[Math.Min(_maxFrameBytes, Math.Max(needed, buf.Length * 2))];
-            buf.AsSpan(0, _length).CopyTo(bigger);
-            buf = bigger;
-        }
-        return true;
-    }
-
-    private void CompleteFrame()
-    {
-        CloseOpenFragment();
-        _inFrame = false;
-        if (_tooLarge)
-            Drop(H264DropReason.FrameTooLarge);
-        if (_corrupt || _nalCount == 0)
-        {
-            if (!_tooLarge)
-                Drop(H264DropReason.IncompleteFrame);
-            WaitingForKeyframe = true;
-            return;
-        }
-        if (WaitingForKeyframe && !_hasIdr)
-        {
-            Drop(H264DropReason.WaitingForKeyframe);
-            return;
-        }
-        WaitingForKeyframe = false;
-        FramesCompleted++;
-        if (_hasIdr)
-            KeyframesCompleted++;
-
-        if (_readyCount == ReadyCapacity)
-        {
-            // The consumer did not drain: drop the oldest rather than grow.
-            _readyHead = (_readyHead + 1) % ReadyCapacity;
-            _readyCount--;
-        }
-        _ready[(_readyHead + _readyCount) % ReadyCapacity] = new ReadyFrame(_assembling, _length, _frameTimestamp, _hasIdr, _nalCount);
-        _readyCount++;
-        _assembling = NextFreeBuffer();
-        _length = 0;
-    }
-
-    private int NextFreeBuffer()
-    {
-        for (int b = 0; b < _buffers.Length; b++)
-        {
-            bool busy = b == _lent;
-            for (int i = 0; i < _readyCount && !busy; i++)
-                busy = _ready[(_readyHead + i) % ReadyCapacity].Buffer == b;
-            if (!busy)
-                return b;
-        }
-        // Frames complete only inside Push, where nothing is lent: at most two of three buffers are busy.
-        throw new InvalidOperationException("no free frame buffer");
-    }
-
-    private void Drop(H264DropReason reason) => _dropCounts[(int)reason]++;
-
-    private readonly record struct ReadyFrame(int Buffer, int Length, uint Timestamp, bool IsKeyframe, int NalCount);
 }

@@ -82,8 +82,8 @@ public class H264DepacketizerTests
         Assert.Equal(30 - (10 - k), frames.Count);
         // When the lost packet was frame k's last, frame k+1 also counts as incomplete: the gap
         // could hold its first packets too.
-        Assert.InRange(d.DropCount(H264DropReason.IncompleteFrame), 1, 2);
-        Assert.Equal(10 - k, d.DropCount(H264DropReason.IncompleteFrame) + d.DropCount(H264DropReason.WaitingForKeyframe));
+        Assert.InRange(d.DropCount(VideoDropReason.IncompleteFrame), 1, 2);
+        Assert.Equal(10 - k, d.DropCount(VideoDropReason.IncompleteFrame) + d.DropCount(VideoDropReason.WaitingForKeyframe));
         Assert.False(d.WaitingForKeyframe);
     }
 
@@ -144,7 +144,7 @@ public class H264DepacketizerTests
         Assert.True(d.TryPollFrame(out var f1));
         Assert.Equal(100u, f1.RtpTimestamp);
         Assert.False(d.TryPollFrame(out _)); // 200 is incomplete, and 300 depends on it
-        Assert.Equal(1, d.DropCount(H264DropReason.IncompleteFrame));
+        Assert.Equal(1, d.DropCount(VideoDropReason.IncompleteFrame));
         Assert.True(d.WaitingForKeyframe);
     }
 
@@ -163,8 +163,8 @@ public class H264DepacketizerTests
         d.Push(new byte[] { 0x65, 1 }, 1, 100, marker: false);
         d.Push(payload, 2, 100, marker: true);
         Assert.False(d.TryPollFrame(out _));
-        Assert.True(d.DropCount(H264DropReason.Malformed) + d.DropCount(H264DropReason.UnsupportedPacketization) >= 1);
-        Assert.Equal(1, d.DropCount(H264DropReason.IncompleteFrame));
+        Assert.True(d.DropCount(VideoDropReason.Malformed) + d.DropCount(VideoDropReason.UnsupportedPacketization) >= 1);
+        Assert.Equal(1, d.DropCount(VideoDropReason.IncompleteFrame));
     }
 
     [Fact]
@@ -174,7 +174,7 @@ public class H264DepacketizerTests
         d.Push(new byte[] { 0x7C, 0x05, 1, 2 }, 1, 100, marker: false); // middle fragment first
         d.Push(new byte[] { 0x7C, 0x45, 3, 4 }, 2, 100, marker: true);
         Assert.False(d.TryPollFrame(out _));
-        Assert.Equal(1, d.DropCount(H264DropReason.IncompleteFrame));
+        Assert.Equal(1, d.DropCount(VideoDropReason.IncompleteFrame));
     }
 
     [Fact]
@@ -186,7 +186,7 @@ public class H264DepacketizerTests
         for (int i = 0; i < 5; i++)
             d.Push(big, i, 100, marker: i == 4);
         Assert.False(d.TryPollFrame(out _));
-        Assert.Equal(1, d.DropCount(H264DropReason.FrameTooLarge));
+        Assert.Equal(1, d.DropCount(VideoDropReason.FrameTooLarge));
         d.Push(big, 5, 200, marker: true);
         Assert.True(d.TryPollFrame(out var f));
         Assert.Equal(200u, f.RtpTimestamp);

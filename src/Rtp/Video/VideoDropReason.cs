@@ -1,11 +1,11 @@
 namespace Engine.Rtp.Video;
 
-/// <summary>Why the depacketizer dropped a packet or a frame; each has a counter.</summary>
-public enum H264DropReason
+/// <summary>Why a video depacketizer dropped a packet or a frame; each has a counter.</summary>
+public enum VideoDropReason
 {
-    /// <summary>Empty payload, forbidden_zero_bit set, or a STAP-A/FU-A whose lengths do not add up.</summary>
+    /// <summary>A payload whose header or lengths do not add up.</summary>
     Malformed,
-    /// <summary>STAP-B, MTAP and FU-B belong to interleaved mode (RFC 6184 §6.4), which WebRTC does not use.</summary>
+    /// <summary>A payload format feature WebRTC does not use (H.264 STAP-B, MTAP, FU-B: RFC 6184 §6.4 interleaved mode).</summary>
     UnsupportedPacketization,
     /// <summary>A sequence gap or a broken fragment inside the frame.</summary>
     IncompleteFrame,

@@ -1,0 +1,195 @@
+namespace Engine.Rtp.Video;
+
+/// <summary>
+/// The storage and loss rules every video depacketizer shares. Packets arrive in sequence order
+/// (after the reorder buffer); a gap makes the frame incomplete, and after an incomplete frame
+/// everything is dropped until the next intact keyframe, so a decoder never sees a broken reference
+/// chain. Three buffers rotate (one assembling, up to two ready or lent until the next packet), grown
+/// only when a frame is larger than any before: steady state allocates nothing.
+/// </summary>
+public sealed class VideoFrameAssembler
+{
+    private const int InitialCapacity = 64 * 1024;
+    private const int ReadyCapacity = 2; // a packet completes at most two frames (see BeginPacket)
+
+    private readonly int _maxFrameBytes;
+    private readonly long[] _dropCounts = new long[Enum.GetValues<VideoDropReason>().Length];
+    private readonly byte[][] _buffers = new byte[ReadyCapacity + 1][];
+    private readonly Ready[] _ready = new Ready[ReadyCapacity];
+    private int _readyHead, _readyCount, _lent = -1;
+    private int _assembling;
+    private bool _corrupt, _tooLarge;
+    private long _lastSeqNo = long.MinValue;
+
+    public VideoFrameAssembler(int maxFrameBytes, bool startOnKeyframe)
+    {
+        if (maxFrameBytes < 1024)
+            throw new ArgumentOutOfRangeException(nameof(maxFrameBytes));
+        _maxFrameBytes = maxFrameBytes;
+        WaitingForKeyframe = startOnKeyframe;
+        for (int i = 0; i < _buffers.Length; i++)
+            _buffers[i] = new byte[Math.Min(InitialCapacity, maxFrameBytes)];
+    }
+
+    public bool WaitingForKeyframe { get; private set; }
+    public long FramesCompleted { get; private set; }
+    public long KeyframesCompleted { get; private set; }
+    public bool InFrame { get; private set; }
+    public uint FrameTimestamp { get; private set; }
+    /// <summary>Bytes written into the frame being assembled.</summary>
+    public int Length { get; private set; }
+    /// <summary>The frame being assembled holds a keyframe start (set by the codec's parser).</summary>
+    public bool IsKeyframe { get; set; }
+    /// <summary>Codec units in the frame (NAL units for H.264, partitions otherwise).</summary>
+    public int UnitCount { get; set; }
+    public int Width { get; set; }
+    public int Height { get; set; }
+
+    public long DropCount(VideoDropReason reason) => _dropCounts[(int)reason];
+
+    public void CountDrop(VideoDropReason reason) => _dropCounts[(int)reason]++;
+
+    /// <summary>Everything written so far in the frame being assembled.</summary>
+    public Span<byte> Written => _buffers[_assembling].AsSpan(0, Length);
+
+    /// <summary>
+    /// Starts handling one packet. False for a duplicate or late packet, which the caller ignores.
+    /// A new timestamp closes a frame whose marker never came (it lost its tail).
+    /// </summary>
+    public bool BeginPacket(long seqNo, uint rtpTimestamp)
+    {
+        _lent = -1;
+        if (_lastSeqNo != long.MinValue && seqNo <= _lastSeqNo)
+            return false;
+        bool gap = _lastSeqNo != long.MinValue && seqNo != _lastSeqNo + 1;
+        _lastSeqNo = seqNo;
+        if (InFrame && rtpTimestamp != FrameTimestamp)
+        {
+            _corrupt = true;
+            CompleteFrame();
+        }
+        if (!InFrame)
+        {
+            InFrame = true;
+            FrameTimestamp = rtpTimestamp;
+            Length = 0;
+            UnitCount = 0;
+            Width = Height = 0;
+            IsKeyframe = false;
+            _corrupt = gap; // what was lost may have been this frame's first packets
+            _tooLarge = false;
+        }
+        else if (gap)
+        {
+            _corrupt = true;
+        }
+        return true;
+    }
+
+    public void MarkCorrupt() => _corrupt = true;
+
+    /// <summary>Cuts the frame back to <paramref name="length"/> bytes (an unfinished unit).</summary>
+    public void Truncate(int length) => Length = Math.Min(Length, length);
+
+    /// <summary>Makes room for <paramref name="bytes"/> more and returns it, or an empty span when the frame is too large.</summary>
+    public Span<byte> Reserve(int bytes)
+    {
+        if (_tooLarge)
+            return Span<byte>.Empty;
+        int needed = Length + bytes;
+        if (needed > _maxFrameBytes)
+        {
+            _tooLarge = _corrupt = true;
+            return Span<byte>.Empty;
+        }
+        ref byte[] buf = ref _buffers[_assembling];
+        if (needed > buf.Length)
+        {
+            var bigger = new byte[Math.Min(_maxFrameBytes, Math.Max(needed, buf.Length * 2))];
+            buf.AsSpan(0, Length).CopyTo(bigger);
+            buf = bigger;
+        }
+        var span = buf.AsSpan(Length, bytes);
+        Length = needed;
+        return span;
+    }
+
+    public bool Append(ReadOnlySpan<byte> data)
+    {
+        var dst = Reserve(data.Length);
+        if (dst.Length != data.Length)
+            return false;
+        data.CopyTo(dst);
+        return true;
+    }
+
+    /// <summary>Ends the frame (marker bit, or a new timestamp): queues it or drops it by the rules above.</summary>
+    public void CompleteFrame()
+    {
+        InFrame = false;
+        if (_tooLarge)
+            CountDrop(VideoDropReason.FrameTooLarge);
+        if (_corrupt || Length == 0)
+        {
+            if (!_tooLarge)
+                CountDrop(VideoDropReason.IncompleteFrame);
+            WaitingForKeyframe = true;
+            return;
+        }
+        if (WaitingForKeyframe && !IsKeyframe)
+        {
+            CountDrop(VideoDropReason.WaitingForKeyframe);
+            return;
+        }
+        WaitingForKeyframe = false;
+        FramesCompleted++;
+        if (IsKeyframe)
+            KeyframesCompleted++;
+        if (_readyCount == ReadyCapacity)
+        {
+            // The consumer did not drain: drop the oldest rather than grow.
+            _readyHead = (_readyHead + 1) % ReadyCapacity;
+            _readyCount--;
+        }
+        _ready[(_readyHead + _readyCount) % ReadyCapacity] = new Ready(_assembling, Length, FrameTimestamp, IsKeyframe, UnitCount, Width, Height);
+        _readyCount++;
+        _assembling = NextFreeBuffer();
+        Length = 0;
+    }
+
+    /// <summary>Takes the next complete frame; its bytes stay valid until the next <see cref="BeginPacket"/>.</summary>
+    public bool TryPollFrame(out ReadOnlySpan<byte> data, out uint rtpTimestamp, out bool isKeyframe, out int unitCount, out int width, out int height)
+    {
+        if (_readyCount == 0)
+        {
+            data = default;
+            rtpTimestamp = 0;
+            isKeyframe = false;
+            unitCount = width = height = 0;
+            return false;
+        }
+        var r = _ready[_readyHead];
+        _readyHead = (_readyHead + 1) % ReadyCapacity;
+        _readyCount--;
+        _lent = r.Buffer;
+        data = _buffers[r.Buffer].AsSpan(0, r.Length);
+        (rtpTimestamp, isKeyframe, unitCount, width, height) = (r.Timestamp, r.IsKeyframe, r.UnitCount, r.Width, r.Height);
+        return true;
+    }
+
+    private int NextFreeBuffer()
+    {
+        for (int b = 0; b < _buffers.Length; b++)
+        {
+            bool busy = b == _lent;
+            for (int i = 0; i < _readyCount && !busy; i++)
+                busy = _ready[(_readyHead + i) % ReadyCapacity].Buffer == b;
+            if (!busy)
+                return b;
+        }
+        // Frames complete only while handling a packet, when nothing is lent: at most two of three are busy.
+        throw new InvalidOperationException("no free frame buffer");
+    }
+
+    private readonly record struct Ready(int Buffer, int Length, uint Timestamp, bool IsKeyframe, int UnitCount, int Width, int Height);
+}
