@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 
 namespace Engine.Tests.Shared;
 
-/// <summary>Finds ../shared/fixtures (beside the repo) from a test's working directory.</summary>
+/// <summary>Finds ../shared/fixtures (beside the repo) from a test's working directory, or $ENGINE_FIXTURES.</summary>
 public static class Fixtures
 {
     public static string Dir { get; } = Find();
@@ -13,6 +13,8 @@ public static class Fixtures
 
     private static string Find()
     {
+        if (Environment.GetEnvironmentVariable("ENGINE_FIXTURES") is { Length: > 0 } fromEnv)
+            return fromEnv;
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d != null; d = d.Parent)
         {
             var candidate = System.IO.Path.Combine(d.FullName, "shared", "fixtures");
