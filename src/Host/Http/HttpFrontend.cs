@@ -9,7 +9,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -23,6 +22,8 @@ namespace Engine.Host.Http;
 public sealed partial class HttpFrontend : IAsyncDisposable
 {
     public const int MaxSdpBytes = 64 * 1024;
+    /// <summary>Kestrel's hard cap; bodies between this and MaxSdpBytes are read and refused with 413, keeping the connection sane.</summary>
+    private const int MaxBodyBytes = 1024 * 1024;
 
     private readonly WebApplication _app;
 
@@ -40,7 +41,7 @@ public sealed partial class HttpFrontend : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
-            k.Limits.MaxRequestBodySize = MaxSdpBytes;
+            k.Limits.MaxRequestBodySize = MaxBodyBytes;
             k.Limits.MaxConcurrentConnections = Math.Max(16, config.MaxClient * 2);
             k.Listen(bindAddress ?? IPAddress.Any, config.HttpPort);
             if (config.WebSocketPort is int ws)
@@ -168,17 +169,25 @@ public sealed partial class HttpFrontend : IAsyncDisposable
 
     private static async Task<string> ReadBodyAsync(HttpRequest request, int maxBytes)
     {
-        if (request.ContentLength > maxBytes)
-            throw new InvalidDataException($"the offer is larger than {maxBytes} bytes");
         using var ms = new MemoryStream();
         var buffer = new byte[8192];
         int n;
-        while ((n = await request.Body.ReadAsync(buffer)) > 0)
+        bool tooLarge = false;
+        try
         {
-            if (ms.Length + n > maxBytes)
-                throw new InvalidDataException($"the offer is larger than {maxBytes} bytes");
-            ms.Write(buffer, 0, n);
+            while ((n = await request.Body.ReadAsync(buffer)) > 0)
+            {
+                tooLarge |= ms.Length + n > maxBytes;
+                if (!tooLarge)
+                    ms.Write(buffer, 0, n);
+            }
         }
+        catch (Microsoft.AspNetCore.Http.BadHttpRequestException)
+        {
+            tooLarge = true; // past Kestrel's cap
+        }
+        if (tooLarge)
+            throw new InvalidDataException($"the offer is larger than {maxBytes} bytes");
         return Encoding.UTF8.GetString(ms.GetBuffer(), 0, (int)ms.Length);
     }
 

@@ -1,0 +1,179 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Engine.Host.Transport;
+using Engine.Ice;
+
+namespace Engine.Host.Tests.Transport;
+
+public sealed class MediaLoopTests : IDisposable
+{
+    private readonly MediaLoop _loop = new(new IPEndPoint(IPAddress.Loopback, 0));
+    private readonly Socket _client = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+
+    public MediaLoopTests()
+    {
+        _client.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        _client.ReceiveTimeout = 3000;
+        _loop.Start();
+    }
+
+    public void Dispose()
+    {
+        _loop.Dispose();
+        _client.Dispose();
+    }
+
+    /// <summary>A session that takes the address of a STUN check, echoes other datagrams, and can throw or tick.</summary>
+    private sealed class EchoSession(string ufrag) : IMediaSession
+    {
+        private readonly Queue<(byte[] Data, NetAddress To)> _out = new();
+        public string LocalUfrag => ufrag;
+        public NetAddress? SelectedRemote { get; private set; }
+        public bool IsClosed { get; set; }
+        public long NextTimeoutMicros { get; set; } = long.MaxValue;
+        public bool Throw { get; set; }
+        public int Removed;
+        public int Timeouts;
+
+        public void HandleDatagram(Span<byte> datagram, in NetAddress from, long nowMicros)
+        {
+            if (Throw)
+                throw new InvalidOperationException("planted bug");
+            if (datagram[0] <= 3)
+                SelectedRemote = from;
+            _out.Enqueue((datagram.ToArray(), from));
+        }
+
+        public void HandleTimeout(long nowMicros)
+        {
+            Timeouts++;
+            NextTimeoutMicros = long.MaxValue;
+            if (SelectedRemote is { } to)
+                _out.Enqueue((Tick, to));
+        }
+
+        public bool TryPollTransmit(Span<byte> destination, out int length, out NetAddress to)
+        {
+            length = 0;
+            to = default;
+            if (!_out.TryDequeue(out var d))
+                return false;
+            d.Data.CopyTo(destination);
+            (length, to) = (d.Data.Length, d.To);
+            return true;
+        }
+
+        public void OnRemoved() => Interlocked.Increment(ref Removed);
+    }
+
+    /// <summary>A minimal STUN binding request with a USERNAME attribute (RFC 8489 §5, §14.3).</summary>
+    private static byte[] Stun(string username)
+    {
+        var user = Encoding.ASCII.GetBytes(username);
+        int padded = (user.Length + 3) & ~3;
+        var m = new byte[20 + 4 + padded];
+        BinaryPrimitives.WriteUInt16BigEndian(m, 0x0001);
+        BinaryPrimitives.WriteUInt16BigEndian(m.AsSpan(2), (ushort)(4 + padded));
+        BinaryPrimitives.WriteUInt32BigEndian(m.AsSpan(4), 0x2112A442);
+        Random.Shared.NextBytes(m.AsSpan(8, 12));
+        BinaryPrimitives.WriteUInt16BigEndian(m.AsSpan(20), 0x0006);
+        BinaryPrimitives.WriteUInt16BigEndian(m.AsSpan(22), (ushort)user.Length);
+        user.CopyTo(m, 24);
+        return m;
+    }
+
+    private static readonly byte[] Tick = { 0x80, 0x60, (byte)'t', (byte)'i', (byte)'c', (byte)'k', 0, 0, 0, 0, 0, 0 };
+    private static readonly byte[] Rtp = { 0x80, 96, 0, 1, 0, 0, 0, 1, 0, 0, 0, 9, 1, 2, 3 };
+
+    private void Send(byte[] d) => _client.SendTo(d, _loop.LocalEndPoint);
+
+    private byte[]? Receive()
+    {
+        var buf = new byte[2048];
+        try
+        {
+            int n = _client.Receive(buf);
+            return buf[..n];
+        }
+        catch (SocketException)
+        {
+            return null;
+        }
+    }
+
+    private static void WaitFor(Func<bool> condition)
+    {
+        for (int i = 0; i < 300 && !condition(); i++)
+            Thread.Sleep(10);
+        Assert.True(condition());
+    }
+
+    [Fact]
+    public void StunIsRoutedByUfragAndMediaByTheAddressItSelected()
+    {
+        var s = new EchoSession("ufragA");
+        _loop.Add(s);
+        WaitFor(() => _loop.SessionCount == 1);
+
+        Send(Rtp); // before any check: unknown address
+        WaitFor(() => _loop.Counters.DroppedUnknownAddress == 1);
+
+        var check = Stun("ufragA:remote");
+        Send(check);
+        Assert.Equal(check, Receive());
+        Send(Rtp);
+        Assert.Equal(Rtp, Receive());
+
+        Send(Stun("nobody:remote"));
+        WaitFor(() => _loop.Counters.DroppedUnknownUfrag == 1);
+        Send(new byte[] { 0xFF, 1, 2, 3 });
+        WaitFor(() => _loop.Counters.DroppedUnknownKind == 1);
+    }
+
+    [Fact]
+    public void TimersFireOnTheLoop()
+    {
+        var s = new EchoSession("ufragT");
+        _loop.Add(s);
+        Send(Stun("ufragT:x"));
+        Assert.NotNull(Receive());
+        s.NextTimeoutMicros = MediaLoop.NowMicros() + 20_000; // read by the loop after the next input
+        Send(Rtp);
+        Assert.Equal(Rtp, Receive());
+        var tick = Receive();
+        Assert.Equal(Tick, tick);
+        Assert.Equal(1, s.Timeouts);
+    }
+
+    [Fact]
+    public void AFaultySessionIsRemovedAndTheOthersCarryOn()
+    {
+        var bad = new EchoSession("bad");
+        var good = new EchoSession("good");
+        _loop.Add(bad);
+        _loop.Add(good);
+        bad.Throw = true;
+        Send(Stun("bad:x"));
+        WaitFor(() => _loop.Counters.SessionFaults == 1);
+        WaitFor(() => bad.Removed == 1);
+        Send(Stun("good:x"));
+        Assert.NotNull(Receive());
+        Assert.Equal(1, _loop.SessionCount);
+    }
+
+    [Fact]
+    public void TwoHundredSessionsComeAndGoWithoutLeftovers()
+    {
+        var sessions = Enumerable.Range(0, 200).Select(i => new EchoSession("u" + i)).ToList();
+        foreach (var s in sessions) _loop.Add(s);
+        WaitFor(() => _loop.SessionCount == 200);
+        foreach (var s in sessions.Take(100)) _loop.Remove(s);
+        foreach (var s in sessions.Skip(100)) s.IsClosed = true;
+        // Closed sessions leave on their next input.
+        foreach (var s in sessions.Skip(100)) Send(Stun(s.LocalUfrag + ":x"));
+        WaitFor(() => _loop.SessionCount == 0);
+        Assert.All(sessions, s => Assert.Equal(1, s.Removed));
+    }
+}
