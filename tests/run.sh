@@ -5,7 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests use as independent peers and references.
-PKGS=(libsrtp2-1 openssl)
+PKGS=(libsrtp2-1 openssl tshark)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
