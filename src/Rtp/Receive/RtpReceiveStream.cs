@@ -1,0 +1,226 @@
+using Engine.Rtp.Media;
+using Engine.Rtp.Rtcp;
+using Engine.Rtp.Video;
+
+namespace Engine.Rtp.Receive;
+
+/// <summary>
+/// The receive pipeline of one incoming stream (one SSRC), after SRTP: statistics, NACK
+/// bookkeeping, a reorder buffer bounded in time, the depacketizer, and the sender's clock, ending
+/// in <see cref="IEncodedFrameSink"/>. It decides what feedback is due (NACKs, keyframe requests)
+/// and the session sends it. Sans-IO; steady state allocates nothing.
+/// </summary>
+public sealed class RtpReceiveStream
+{
+    private readonly int _trackIndex;
+    private readonly IEncodedFrameSink _sink;
+    private readonly RtpReorderBuffer? _reorder;
+    private readonly H264Depacketizer? _h264;
+    private readonly Vp8Depacketizer? _vp8;
+    private readonly Vp9Depacketizer? _vp9;
+    private readonly NackGenerator? _nack;
+    private readonly SenderClock _clock;
+    private SeqNoUnwrapper _unwrapper;
+    private long _lastPliMicros = long.MinValue;
+    private bool _started;
+    private int _h264ProfileBits = -1;
+
+    public RtpReceiveStream(MediaCodec codec, int clockRate, int trackIndex, IEncodedFrameSink sink, bool useNack)
+    {
+        Codec = codec;
+        ClockRate = clockRate;
+        _trackIndex = trackIndex;
+        _sink = sink;
+        _clock = new SenderClock(clockRate);
+        if (codec != MediaCodec.Opus)
+            _reorder = new RtpReorderBuffer();
+        if (useNack)
+            _nack = new NackGenerator();
+        switch (codec)
+        {
+            case MediaCodec.H264: _h264 = new H264Depacketizer(); break;
+            case MediaCodec.Vp8: _vp8 = new Vp8Depacketizer(); break;
+            case MediaCodec.Vp9: _vp9 = new Vp9Depacketizer(); break;
+        }
+        Statistics = new RtpReceiveStatistics(0, clockRate);
+    }
+
+    public MediaCodec Codec { get; }
+    public int ClockRate { get; }
+    public uint Ssrc { get; private set; }
+    public RtpReceiveStatistics Statistics { get; private set; }
+    public long Frames { get; private set; }
+    public long Keyframes { get; private set; }
+    public long NacksSent { get; private set; }
+    public long PlisSent { get; private set; }
+    public int Width { get; private set; }
+    public int Height { get; private set; }
+    /// <summary>The H.264 profile-level-id of the last SPS seen ("42e01f"), or null.</summary>
+    public string? H264Profile { get; private set; }
+    public bool IsVideo => Codec != MediaCodec.Opus;
+
+    /// <summary>Video decoding waits for a keyframe (start, or a loss NACK could not repair).</summary>
+    public bool NeedsKeyframe =>
+        IsVideo && (!_started || (_h264?.WaitingForKeyframe ?? _vp8?.WaitingForKeyframe ?? _vp9!.WaitingForKeyframe) || (_nack?.KeyframeNeeded ?? false));
+
+    /// <summary>One SRTP-authenticated RTP packet of this stream.</summary>
+    public void OnRtp(in RtpPacketView packet, long nowMicros)
+    {
+        if (!_started)
+        {
+            _started = true;
+            Ssrc = packet.Ssrc;
+            Statistics = new RtpReceiveStatistics(packet.Ssrc, ClockRate);
+        }
+        long seq = _unwrapper.Unwrap(packet.SequenceNumber);
+        Statistics.OnPacket(seq, packet.Timestamp, nowMicros, packet.Payload.Length);
+        _nack?.OnPacket(seq, nowMicros);
+        if (_reorder == null)
+        {
+            Depacketize(packet.Payload, seq, packet.Timestamp, packet.Marker, nowMicros);
+            return;
+        }
+        switch (_reorder.Insert(seq, packet.Packet, nowMicros))
+        {
+            case ReorderResult.Deliver:
+                Depacketize(packet.Payload, seq, packet.Timestamp, packet.Marker, nowMicros);
+                break;
+            case ReorderResult.Duplicate:
+            case ReorderResult.Late:
+                Statistics.OnDuplicate();
+                break;
+        }
+        DrainReorder(nowMicros);
+    }
+
+    public void OnSenderReport(ulong ntpTimestamp, uint rtpTimestamp, long nowMicros)
+    {
+        _clock.OnSenderReport(ntpTimestamp, rtpTimestamp);
+        Statistics.OnSenderReport(ntpTimestamp, nowMicros);
+    }
+
+    public void SetRttMicros(long rttMicros)
+    {
+        _nack?.SetRttMicros(rttMicros);
+        _reorder?.SetHoldMicros(Math.Max(50_000, rttMicros * 3 / 2));
+    }
+
+    public void HandleTimeout(long nowMicros) => DrainReorder(nowMicros);
+
+    public long NextTimeoutMicros(long nowMicros) =>
+        Math.Min(_reorder?.NextTimeoutMicros ?? long.MaxValue, _nack?.NextTimeoutMicros(nowMicros) ?? long.MaxValue);
+
+    /// <summary>Sequence numbers to NACK now (as 16-bit values for the RTCP writer).</summary>
+    public int CollectNacks(long nowMicros, Span<ushort> destination)
+    {
+        if (_nack == null)
+            return 0;
+        Span<long> seqs = stackalloc long[Math.Min(destination.Length, 256)];
+        int n = _nack.CollectNacks(nowMicros, seqs);
+        for (int i = 0; i < n; i++)
+            destination[i] = (ushort)seqs[i];
+        NacksSent += n;
+        return n;
+    }
+
+    /// <summary>
+    /// True when a PLI should go out now: the stream needs a keyframe and none was asked for within
+    /// <paramref name="intervalMicros"/>. Records the request.
+    /// </summary>
+    public bool TakePliDue(long nowMicros, long intervalMicros)
+    {
+        if (!_started || !NeedsKeyframe)
+            return false;
+        if (_lastPliMicros != long.MinValue && nowMicros - _lastPliMicros < intervalMicros)
+            return false;
+        _lastPliMicros = nowMicros;
+        _nack?.TakeKeyframeRequest();
+        PlisSent++;
+        return true;
+    }
+
+    /// <summary>When the next PLI may go out if a keyframe is still missing.</summary>
+    public long NextPliMicros(long intervalMicros) =>
+        !_started || !NeedsKeyframe ? long.MaxValue : _lastPliMicros == long.MinValue ? 0 : _lastPliMicros + intervalMicros;
+
+    public ReportBlock CreateReportBlock(long nowMicros) => Statistics.CreateReportBlock(nowMicros);
+
+    private void DrainReorder(long nowMicros)
+    {
+        if (_reorder == null)
+            return;
+        while (_reorder.TryPop(nowMicros, out long seq, out var bytes))
+        {
+            if (RtpPacketView.TryRead(bytes, out var held))
+                Depacketize(held.Payload, seq, held.Timestamp, held.Marker, nowMicros);
+        }
+    }
+
+    private void Depacketize(ReadOnlySpan<byte> payload, long seq, uint timestamp, bool marker, long nowMicros)
+    {
+        switch (Codec)
+        {
+            case MediaCodec.Opus:
+                if (!payload.IsEmpty)
+                    Emit(payload, timestamp, nowMicros, isKeyframe: true, 0, 0);
+                break;
+            case MediaCodec.H264:
+                _h264!.Push(payload, seq, timestamp, marker);
+                while (_h264.TryPollFrame(out var f))
+                {
+                    if (f.IsKeyframe)
+                        ReadSps(f);
+                    Emit(f.Avcc, f.RtpTimestamp, nowMicros, f.IsKeyframe, Width, Height);
+                }
+                break;
+            case MediaCodec.Vp8:
+                _vp8!.Push(payload, seq, timestamp, marker);
+                while (_vp8.TryPollFrame(out var f))
+                    EmitVpx(f, nowMicros);
+                break;
+            case MediaCodec.Vp9:
+                _vp9!.Push(payload, seq, timestamp, marker);
+                while (_vp9.TryPollFrame(out var f))
+                    EmitVpx(f, nowMicros);
+                break;
+        }
+    }
+
+    private void EmitVpx(in VideoFrame f, long nowMicros)
+    {
+        if (f.Width > 0)
+        {
+            Width = f.Width;
+            Height = f.Height;
+        }
+        Emit(f.Data, f.RtpTimestamp, nowMicros, f.IsKeyframe, Width, Height);
+    }
+
+    private void ReadSps(in H264Frame frame)
+    {
+        foreach (var nal in frame)
+        {
+            if ((nal[0] & 0x1F) == (byte)H264NalUnitType.Sps && H264Sps.TryParse(nal, out var sps))
+            {
+                Width = sps.Width;
+                Height = sps.Height;
+                int profile = sps.ProfileIdc << 16 | sps.ConstraintFlags << 8 | sps.LevelIdc;
+                if (profile != _h264ProfileBits)
+                {
+                    _h264ProfileBits = profile;
+                    H264Profile = sps.ProfileLevelId; // a string only when the profile changes
+                }
+                return;
+            }
+        }
+    }
+
+    private void Emit(ReadOnlySpan<byte> data, uint timestamp, long nowMicros, bool isKeyframe, int width, int height)
+    {
+        Frames++;
+        if (isKeyframe && IsVideo)
+            Keyframes++;
+        long ntp = _clock.TryMapToNtpMicros(timestamp, out long t) ? t : -1;
+        _sink.OnFrame(_trackIndex, new EncodedFrame(Codec, data, timestamp, ClockRate, ntp, nowMicros, isKeyframe, width, height));
+    }
+}
