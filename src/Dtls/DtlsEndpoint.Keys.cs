@@ -1,0 +1,245 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Engine.Dtls.Crypto;
+using Engine.Dtls.Handshake;
+using Engine.Dtls.Record;
+
+namespace Engine.Dtls;
+
+// Key exchange, certificates and the key schedule shared by both roles.
+public sealed partial class DtlsEndpoint
+{
+    private const ushort NamedCurveSecp256r1 = 23;
+    private const ushort EcdsaSecp256r1Sha256 = 0x0403;
+
+    private readonly byte[] _cookieSecret;
+    private readonly byte[] _clientRandom = new byte[32];
+    private readonly byte[] _serverRandom = new byte[32];
+    private readonly byte[] _masterSecret = new byte[48];
+    private ushort _nextSendSequence;
+    private bool _extendedMasterSecret;
+    private HashAlgorithmName _prfHash = HashAlgorithmName.SHA256;
+    private int _keyLength = 16;
+    private RecordCipher? _pendingReadCipher;
+    private RecordCipher? _pendingWriteCipher;
+    private ECDiffieHellman? _ecdh;
+    private ECDsa? _peerKey;
+
+    /// <summary>
+    /// RFC 5705 exporter without context: PRF(master_secret, label, client_random + server_random).
+    /// For DTLS-SRTP the label is "EXTRACTOR-dtls_srtp" (RFC 5764 §4.2).
+    /// </summary>
+    public bool TryExportKeyingMaterial(ReadOnlySpan<byte> label, Span<byte> dst)
+    {
+        if (State != DtlsState.Connected) return false;
+        Span<byte> seed = stackalloc byte[64];
+        _clientRandom.CopyTo(seed);
+        _serverRandom.CopyTo(seed[32..]);
+        TlsPrf.Derive(_prfHash, _masterSecret, label, seed, dst);
+        return true;
+    }
+
+    /// <summary>The SRTP key block for <see cref="SrtpProfile"/>: client key, server key, client salt, server salt (RFC 5764 §4.2).</summary>
+    public bool TryExportSrtpKeyingMaterial(Span<byte> dst, out int length)
+    {
+        length = SrtpProfile == 0 ? 0 : SrtpProtectionProfile.GetKeyingMaterialLength(SrtpProfile);
+        if (length == 0 || dst.Length < length) return false;
+        return TryExportKeyingMaterial("EXTRACTOR-dtls_srtp"u8, dst[..length]);
+    }
+
+    /// <summary>
+    /// The SRTP master keys and salts split by direction: "local" protects what we send. The client
+    /// sends with the client write key and salt (RFC 5764 §4.2), the server with the server's.
+    /// </summary>
+    public bool TryGetSrtpKeys(Span<byte> localKey, Span<byte> localSalt, Span<byte> remoteKey, Span<byte> remoteSalt)
+    {
+        if (SrtpProfile == 0) return false;
+        int keyLength = SrtpProtectionProfile.GetKeyLength(SrtpProfile);
+        int saltLength = SrtpProtectionProfile.GetSaltLength(SrtpProfile);
+        if (localKey.Length < keyLength || remoteKey.Length < keyLength || localSalt.Length < saltLength || remoteSalt.Length < saltLength)
+            return false;
+        Span<byte> block = stackalloc byte[2 * (32 + 14)];
+        if (!TryExportSrtpKeyingMaterial(block, out int length)) return false;
+        block = block[..length];
+        ReadOnlySpan<byte> clientKey = block[..keyLength];
+        ReadOnlySpan<byte> serverKey = block.Slice(keyLength, keyLength);
+        ReadOnlySpan<byte> clientSalt = block.Slice(2 * keyLength, saltLength);
+        ReadOnlySpan<byte> serverSalt = block.Slice(2 * keyLength + saltLength, saltLength);
+        bool client = Role == DtlsRole.Client;
+        (client ? clientKey : serverKey).CopyTo(localKey);
+        (client ? clientSalt : serverSalt).CopyTo(localSalt);
+        (client ? serverKey : clientKey).CopyTo(remoteKey);
+        (client ? serverSalt : clientSalt).CopyTo(remoteSalt);
+        CryptographicOperations.ZeroMemory(block);
+        return true;
+    }
+
+    private void SetCipherSuite(CipherSuite suite)
+    {
+        CipherSuite = suite;
+        bool aes256 = suite == CipherSuite.EcdheEcdsaAes256GcmSha384;
+        _prfHash = aes256 ? HashAlgorithmName.SHA384 : HashAlgorithmName.SHA256;
+        _keyLength = aes256 ? 32 : 16;
+    }
+
+    /// <summary>RFC 8422 §5.4: an uncompressed P-256 point, 0x04 | X | Y.</summary>
+    private byte[] CreateEphemeralKey()
+    {
+        _ecdh?.Dispose();
+        _ecdh = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+        ECPoint q = _ecdh.ExportParameters(false).Q;
+        var point = new byte[65];
+        point[0] = 4;
+        q.X.AsSpan().CopyTo(point.AsSpan(1 + 32 - q.X!.Length));
+        q.Y.AsSpan().CopyTo(point.AsSpan(33 + 32 - q.Y!.Length));
+        return point;
+    }
+
+    /// <summary>The ECDH shared secret (x coordinate) is the premaster secret (RFC 8422 §5.10); null for a bad point.</summary>
+    private byte[]? DerivePreMasterSecret(ReadOnlySpan<byte> peerPoint)
+    {
+        if (peerPoint.Length != 65 || peerPoint[0] != 4 || _ecdh == null) return null;
+        var parameters = new ECParameters
+        {
+            Curve = ECCurve.NamedCurves.nistP256,
+            Q = new ECPoint { X = peerPoint.Slice(1, 32).ToArray(), Y = peerPoint.Slice(33, 32).ToArray() },
+        };
+        using var peer = ECDiffieHellman.Create(parameters);
+        using ECDiffieHellmanPublicKey peerPublic = peer.PublicKey;
+        return _ecdh.DeriveRawSecretAgreement(peerPublic);
+    }
+
+    /// <summary>Master secret (RFC 7627 §4 or RFC 5246 §8.1) and the key block (RFC 5246 §6.3) into pending ciphers.</summary>
+    private void DeriveKeys(byte[] preMaster)
+    {
+        if (_extendedMasterSecret)
+        {
+            Span<byte> sessionHash = stackalloc byte[48];
+            int n = _transcript.Hash(_prfHash, sessionHash);
+            TlsPrf.Derive(_prfHash, preMaster, "extended master secret"u8, sessionHash[..n], _masterSecret);
+        }
+        else
+        {
+            Span<byte> randoms = stackalloc byte[64];
+            _clientRandom.CopyTo(randoms);
+            _serverRandom.CopyTo(randoms[32..]);
+            TlsPrf.Derive(_prfHash, preMaster, "master secret"u8, randoms, _masterSecret);
+        }
+        CryptographicOperations.ZeroMemory(preMaster);
+
+        Span<byte> seed = stackalloc byte[64];
+        _serverRandom.CopyTo(seed);
+        _clientRandom.CopyTo(seed[32..]);
+        Span<byte> block = stackalloc byte[2 * 32 + 2 * 4];
+        block = block[..(2 * _keyLength + 8)];
+        TlsPrf.Derive(_prfHash, _masterSecret, "key expansion"u8, seed, block);
+        // AEAD suites have no MAC keys: client_write_key, server_write_key, client_write_IV, server_write_IV.
+        var client = new RecordCipher(block[.._keyLength], block.Slice(2 * _keyLength, 4));
+        var server = new RecordCipher(block.Slice(_keyLength, _keyLength), block.Slice(2 * _keyLength + 4, 4));
+        CryptographicOperations.ZeroMemory(block);
+        _pendingWriteCipher = Role == DtlsRole.Client ? client : server;
+        _pendingReadCipher = Role == DtlsRole.Client ? server : client;
+    }
+
+    /// <summary>Finished.verify_data = PRF(master_secret, label, Hash(handshake_messages))[0..11] (RFC 5246 §7.4.9).</summary>
+    private byte[] ComputeVerifyData(bool client)
+    {
+        Span<byte> hash = stackalloc byte[48];
+        int n = _transcript.Hash(_prfHash, hash);
+        var verifyData = new byte[12];
+        TlsPrf.Derive(_prfHash, _masterSecret, client ? "client finished"u8 : "server finished"u8, hash[..n], verifyData);
+        return verifyData;
+    }
+
+    private bool CheckFinished(ReadOnlySpan<byte> body, bool fromClient)
+    {
+        byte[] expected = ComputeVerifyData(fromClient);
+        if (body.Length == expected.Length && CryptographicOperations.FixedTimeEquals(body, expected)) return true;
+        Fail(DtlsFailureReason.BadFinished, AlertDescription.DecryptError);
+        return false;
+    }
+
+    /// <summary>certificate_list&lt;0..2^24-1&gt; of ASN.1Cert&lt;1..2^24-1&gt; (RFC 5246 §7.4.2).</summary>
+    private byte[] BuildCertificateBody()
+    {
+        byte[] der = _certificate.Der;
+        var body = new byte[6 + der.Length];
+        Transcript.WriteUInt24(body, der.Length + 3);
+        Transcript.WriteUInt24(body.AsSpan(3), der.Length);
+        der.CopyTo(body, 6);
+        return body;
+    }
+
+    /// <summary>Checks the peer's leaf certificate against the SDP fingerprint and keeps its public key.</summary>
+    private bool TryAcceptCertificate(ReadOnlySpan<byte> body)
+    {
+        if (body.Length < 3 || HandshakeFragmentView.ReadUInt24(body) != body.Length - 3)
+        {
+            Fail(DtlsFailureReason.DecodeError, AlertDescription.DecodeError);
+            return false;
+        }
+        if (body.Length == 3)
+        {
+            // WebRTC authenticates both ends by certificate fingerprint (RFC 8827 §6.5): no certificate, no call.
+            Fail(DtlsFailureReason.BadCertificate, AlertDescription.HandshakeFailure);
+            return false;
+        }
+        int length = body.Length >= 6 ? HandshakeFragmentView.ReadUInt24(body[3..]) : 0;
+        if (length == 0 || length > body.Length - 6)
+        {
+            Fail(DtlsFailureReason.DecodeError, AlertDescription.DecodeError);
+            return false;
+        }
+        ReadOnlySpan<byte> der = body.Slice(6, length);
+        if (_options.RemoteFingerprint is not { } expected || !expected.Matches(der))
+        {
+            Fail(DtlsFailureReason.BadCertificate, AlertDescription.BadCertificate);
+            return false;
+        }
+        using X509Certificate2 certificate = X509CertificateLoader.LoadCertificate(der);
+        _peerKey = certificate.GetECDsaPublicKey();
+        if (_peerKey == null)
+        {
+            Fail(DtlsFailureReason.BadCertificate, AlertDescription.UnsupportedCertificate);
+            return false;
+        }
+        RemoteCertificate = der.ToArray();
+        return true;
+    }
+
+    /// <summary>Verifies a digitally-signed struct (RFC 5246 §4.7) made with the peer's ECDSA key.</summary>
+    private bool VerifyPeerSignature(ushort scheme, ReadOnlySpan<byte> signed, ReadOnlySpan<byte> signature)
+    {
+        HashAlgorithmName hash = scheme switch
+        {
+            0x0403 => HashAlgorithmName.SHA256,
+            0x0503 => HashAlgorithmName.SHA384,
+            0x0603 => HashAlgorithmName.SHA512,
+            _ => default,
+        };
+        if (hash.Name == null || _peerKey == null) return false;
+        return _peerKey.VerifyData(signed, signature, hash, DSASignatureFormat.Rfc3279DerSequence);
+    }
+
+    private byte[] Sign(ReadOnlySpan<byte> data) =>
+        _certificate.PrivateKey.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+
+    /// <summary>Reads scheme(2) signature&lt;0..2^16-1&gt; filling the rest of <paramref name="data"/>.</summary>
+    private static bool TryReadSignature(ReadOnlySpan<byte> data, out ushort scheme, out ReadOnlySpan<byte> signature)
+    {
+        scheme = 0;
+        signature = default;
+        if (data.Length < 4 || BinaryPrimitives.ReadUInt16BigEndian(data[2..]) != data.Length - 4) return false;
+        scheme = BinaryPrimitives.ReadUInt16BigEndian(data);
+        signature = data[4..];
+        return true;
+    }
+
+    private void OnConnected()
+    {
+        State = DtlsState.Connected;
+        _ecdh?.Dispose();
+        _ecdh = null;
+    }
+}

@@ -1,0 +1,10 @@
+namespace Engine.Dtls;
+
+public enum DtlsState
+{
+    New,
+    Handshaking,
+    Connected,
+    Closed,
+    Failed,
+}
