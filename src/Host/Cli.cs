@@ -19,13 +19,16 @@ public static class Cli
         Options:
           --config PATH   read the INI config (legacy gateway format); without it the embedded defaults are used
           --print-config  print the embedded default config and exit
+          --check-config  read and check the config, then exit
+          --dump-dir DIR  write each published stream's video to DIR/{stream}.h264 (or .ivf for VP8/VP9)
           --version       print the version and exit
           --help, -h      show this help and exit
         """;
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
-        string? configPath = null;
+        string? configPath = null, dumpDir = null;
+        bool checkOnly = false;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -40,6 +43,17 @@ public static class Cli
                 case "--print-config":
                     stdout.Write(DefaultConfig.Text);
                     return 0;
+                case "--check-config":
+                    checkOnly = true;
+                    break;
+                case "--dump-dir":
+                    if (i + 1 >= args.Length)
+                    {
+                        stderr.WriteLine("error: --dump-dir needs a folder");
+                        return 2;
+                    }
+                    dumpDir = args[++i];
+                    break;
                 case "--config":
                     if (i + 1 >= args.Length)
                     {
@@ -70,8 +84,11 @@ public static class Cli
         }
         foreach (var warning in config.Warnings)
             stderr.WriteLine("warning: " + warning);
-        stdout.WriteLine($"engine {Version}: config {(configPath ?? "embedded defaults")} (HTTP port {config.HttpPort}, media port {config.WebRtcPort})");
-        stdout.WriteLine("The media server arrives with the ingest issue; this build carries the protocol cores only.");
-        return 0;
+        if (checkOnly)
+        {
+            stdout.WriteLine($"config {(configPath ?? "embedded defaults")}: ok (HTTP port {config.HttpPort}, media port {config.WebRtcPort})");
+            return 0;
+        }
+        return Server.Run(config, dumpDir, stdout, stderr);
     }
 }

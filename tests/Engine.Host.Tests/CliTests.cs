@@ -26,7 +26,7 @@ public class CliTests
     {
         var (code, stdout, _) = Run("--help");
         Assert.Equal(0, code);
-        foreach (var opt in new[] { "--config", "--version", "--help", "--print-config" })
+        foreach (var opt in new[] { "--config", "--version", "--help", "--print-config", "--check-config", "--dump-dir" })
             Assert.Contains(opt, stdout);
     }
 

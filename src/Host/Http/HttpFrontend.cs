@@ -43,9 +43,13 @@ public sealed partial class HttpFrontend : IAsyncDisposable
             k.AddServerHeader = false;
             k.Limits.MaxRequestBodySize = MaxBodyBytes;
             k.Limits.MaxConcurrentConnections = Math.Max(16, config.MaxClient * 2);
-            k.Listen(bindAddress ?? IPAddress.Any, config.HttpPort);
-            if (config.WebSocketPort is int ws)
-                k.Listen(bindAddress ?? IPAddress.Any, ws);
+            foreach (int port in config.WebSocketPort is int ws ? new[] { config.HttpPort, ws } : new[] { config.HttpPort })
+            {
+                if (bindAddress == null)
+                    k.ListenAnyIP(port); // [::] dual-stack, or 0.0.0.0 where IPv6 is off
+                else
+                    k.Listen(bindAddress, port);
+            }
         });
         var app = builder.Build();
         var frontend = new HttpFrontend(app);
@@ -138,7 +142,7 @@ public sealed partial class HttpFrontend : IAsyncDisposable
             await PlainError(ctx, 413, e.Message);
             return;
         }
-        var outcome = service.Publish(new PublishRequest { Stream = stream, OfferSdp = offer, Signaling = "whip" });
+        var outcome = service.Publish(new PublishRequest { Stream = stream, OfferSdp = offer, Signaling = "whip", LocalAddress = ctx.Connection.LocalIpAddress });
         if (!outcome.Succeeded)
         {
             await PlainError(ctx, outcome.Error.HttpStatus(), outcome.Reason);

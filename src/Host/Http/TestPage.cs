@@ -117,6 +117,18 @@ function start(fn) {
 $("whip").onclick = () => start(publishWhip);
 $("ws").onclick = () => start(publishWs);
 $("stop").onclick = stop;
+// What the browser says it sent, for tests to compare with /api/streams.
+window.engineStats = {};
+setInterval(async () => {
+  if (!pc) return;
+  const s = { at: Date.now() };
+  (await pc.getStats()).forEach(r => {
+    if (r.type !== "outbound-rtp") return;
+    if (r.kind === "video") Object.assign(s, { videoFramesSent: r.framesSent, videoFramesEncoded: r.framesEncoded, videoFps: r.framesPerSecond, width: r.frameWidth, height: r.frameHeight, videoPacketsSent: r.packetsSent, retransmittedPackets: r.retransmittedPacketsSent, nackCount: r.nackCount, pliCount: r.pliCount });
+    if (r.kind === "audio") Object.assign(s, { audioPacketsSent: r.packetsSent });
+  });
+  window.engineStats = s;
+}, 500);
 setInterval(async () => {
   try { $("stats").textContent = JSON.stringify(await (await fetch("/api/streams")).json(), null, 2); } catch (e) {}
 }, 1000);

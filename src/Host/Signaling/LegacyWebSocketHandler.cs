@@ -24,11 +24,11 @@ public sealed class LegacyWebSocketHandler(IPublishService service, TurnCredenti
             return;
         }
         using var socket = await ctx.WebSockets.AcceptWebSocketAsync();
-        var connection = new Connection(socket, service, turn, clock, ctx.RequestAborted);
+        var connection = new Connection(socket, service, turn, clock, ctx.Connection.LocalIpAddress, ctx.RequestAborted);
         await connection.RunAsync();
     }
 
-    private sealed class Connection(WebSocket socket, IPublishService service, TurnCredentials turn, TimeProvider clock, CancellationToken aborted)
+    private sealed class Connection(WebSocket socket, IPublishService service, TurnCredentials turn, TimeProvider clock, System.Net.IPAddress? localAddress, CancellationToken aborted)
     {
         // Replies and notices come from the receive loop and from media threads: one writer keeps frames whole.
         private readonly Channel<byte[]?> _outbox = Channel.CreateBounded<byte[]?>(new BoundedChannelOptions(64) { FullMode = BoundedChannelFullMode.DropWrite });
@@ -139,6 +139,7 @@ public sealed class LegacyWebSocketHandler(IPublishService service, TurnCredenti
                 OfferSdp = sdp,
                 Record = request.GetBool("record"),
                 Signaling = "ws",
+                LocalAddress = localAddress,
                 OnMediaStarted = _ => Send(LegacyReply.Notice(LegacyRoutes.StartMediaNotice)),
                 OnEnded = (_, reason) =>
                 {

@@ -53,6 +53,13 @@ public sealed class RtpReceiveStream
     public long Keyframes { get; private set; }
     public long NacksSent { get; private set; }
     public long PlisSent { get; private set; }
+    /// <summary>Frames the depacketizer dropped (incomplete, too large, or while waiting for a keyframe).</summary>
+    public long FramesDropped => Drops(VideoDropReason.IncompleteFrame) + Drops(VideoDropReason.WaitingForKeyframe) + Drops(VideoDropReason.FrameTooLarge);
+
+    private long Drops(VideoDropReason r) => _h264?.DropCount(r) ?? _vp8?.DropCount(r) ?? _vp9?.DropCount(r) ?? 0;
+
+    /// <summary>Packets that arrived after we NACKed them.</summary>
+    public long NackRecovered => _nack?.RecoveredAfterNack ?? 0;
     public int Width { get; private set; }
     public int Height { get; private set; }
     /// <summary>The H.264 profile-level-id of the last SPS seen ("42e01f"), or null.</summary>

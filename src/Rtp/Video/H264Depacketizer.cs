@@ -24,6 +24,11 @@ public sealed class H264Depacketizer
     /// <summary>Feeds one RTP payload; <paramref name="seqNo"/> is unwrapped. Then drain <see cref="TryPollFrame"/>.</summary>
     public void Push(ReadOnlySpan<byte> payload, long seqNo, uint rtpTimestamp, bool marker)
     {
+        if (payload.IsEmpty)
+        {
+            _frame.SkipEmptyPacket(seqNo);
+            return;
+        }
         if (!_frame.BeginPacket(seqNo, rtpTimestamp))
             return;
         if (_frame.Length == 0)

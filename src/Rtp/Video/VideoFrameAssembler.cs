@@ -18,7 +18,7 @@ public sealed class VideoFrameAssembler
     private readonly Ready[] _ready = new Ready[ReadyCapacity];
     private int _readyHead, _readyCount, _lent = -1;
     private int _assembling;
-    private bool _corrupt, _tooLarge;
+    private bool _corrupt, _tooLarge, _gapBeforeNextFrame;
     private long _lastSeqNo = long.MinValue;
 
     public VideoFrameAssembler(int maxFrameBytes, bool startOnKeyframe)
@@ -76,7 +76,8 @@ public sealed class VideoFrameAssembler
             UnitCount = 0;
             Width = Height = 0;
             IsKeyframe = false;
-            _corrupt = gap; // what was lost may have been this frame's first packets
+            _corrupt = gap || _gapBeforeNextFrame; // what was lost may have been this frame's first packets
+            _gapBeforeNextFrame = false;
             _tooLarge = false;
         }
         else if (gap)
@@ -84,6 +85,26 @@ public sealed class VideoFrameAssembler
             _corrupt = true;
         }
         return true;
+    }
+
+    /// <summary>
+    /// A packet with no payload (padding only: senders probe bandwidth with these, carrying the
+    /// previous frame's timestamp). It keeps the sequence continuous but is no part of any frame.
+    /// </summary>
+    public void SkipEmptyPacket(long seqNo)
+    {
+        _lent = -1;
+        if (_lastSeqNo != long.MinValue && seqNo <= _lastSeqNo)
+            return;
+        bool gap = _lastSeqNo != long.MinValue && seqNo != _lastSeqNo + 1;
+        _lastSeqNo = seqNo;
+        if (gap)
+        {
+            if (InFrame)
+                _corrupt = true;
+            else
+                _gapBeforeNextFrame = true;
+        }
     }
 
     public void MarkCorrupt() => _corrupt = true;

@@ -22,6 +22,11 @@ public sealed class Vp8Depacketizer
 
     public void Push(ReadOnlySpan<byte> payload, long seqNo, uint rtpTimestamp, bool marker)
     {
+        if (payload.IsEmpty)
+        {
+            _frame.SkipEmptyPacket(seqNo);
+            return;
+        }
         if (!_frame.BeginPacket(seqNo, rtpTimestamp))
             return;
         if (!TryReadDescriptor(payload, out int headerLength, out bool startOfPartition, out int partitionId) || headerLength >= payload.Length)

@@ -23,6 +23,11 @@ public sealed class Vp9Depacketizer
 
     public void Push(ReadOnlySpan<byte> payload, long seqNo, uint rtpTimestamp, bool marker)
     {
+        if (payload.IsEmpty)
+        {
+            _frame.SkipEmptyPacket(seqNo);
+            return;
+        }
         if (!_frame.BeginPacket(seqNo, rtpTimestamp))
             return;
         if (!TryReadDescriptor(payload, out var d) || d.Length >= payload.Length)

@@ -148,8 +148,31 @@ public class H264DepacketizerTests
         Assert.True(d.WaitingForKeyframe);
     }
 
+    [Fact]
+    public void PaddingOnlyPacketsBetweenFramesBreakNothing()
+    {
+        // Bandwidth probes: no payload, the previous frame's timestamp, no marker (as libwebrtc sends them).
+        var d = new H264Depacketizer(startOnKeyframe: false);
+        d.Push(new byte[] { 0x65, 1 }, 1, 100, marker: true);
+        d.Push(ReadOnlySpan<byte>.Empty, 2, 100, marker: false);
+        d.Push(ReadOnlySpan<byte>.Empty, 3, 100, marker: false);
+        d.Push(new byte[] { 0x41, 2 }, 4, 200, marker: false);
+        d.Push(ReadOnlySpan<byte>.Empty, 5, 100, marker: false); // a probe in the middle of a frame
+        d.Push(new byte[] { 0x41, 3 }, 6, 200, marker: true);
+        Assert.True(d.TryPollFrame(out var f1));
+        Assert.Equal(100u, f1.RtpTimestamp);
+        Assert.True(d.TryPollFrame(out var f2));
+        Assert.Equal(200u, f2.RtpTimestamp);
+        Assert.Equal(2, f2.NalCount);
+        Assert.Equal(0, d.DropCount(VideoDropReason.IncompleteFrame));
+        // A lost probe is still a gap: the next frame cannot be trusted.
+        d.Push(ReadOnlySpan<byte>.Empty, 8, 200, marker: false);
+        d.Push(new byte[] { 0x41, 4 }, 9, 300, marker: true);
+        Assert.False(d.TryPollFrame(out _));
+        Assert.Equal(1, d.DropCount(VideoDropReason.IncompleteFrame));
+    }
+
     [Theory]
-    [InlineData(new byte[] { })]
     [InlineData(new byte[] { 0x85, 0 })] // forbidden_zero_bit
     [InlineData(new byte[] { 0x78, 0x00 })] // STAP-A with a truncated size
     [InlineData(new byte[] { 0x78, 0x00, 0x09, 0x67 })] // STAP-A size past the end

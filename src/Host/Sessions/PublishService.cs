@@ -1,0 +1,152 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Engine.Dtls;
+using Engine.Host.Config;
+using Engine.Host.Logging;
+using Engine.Host.Media;
+using Engine.Host.Transport;
+using Engine.Rtp.Media;
+using Engine.Rtp.Sdp;
+
+namespace Engine.Host.Sessions;
+
+/// <summary>
+/// Creates, finds and ends publish sessions for the signaling front-ends; runs them on the media
+/// loop. Negotiation happens on the caller's thread; everything per packet happens on the loop.
+/// </summary>
+public sealed class PublishService : IPublishService
+{
+    private readonly EngineConfig _config;
+    private readonly MediaLoop _loop;
+    private readonly DtlsCertificate _certificate;
+    private readonly SdpFingerprint _fingerprint;
+    private readonly Func<string, IEncodedFrameSink> _sinkFactory;
+    private readonly ConcurrentDictionary<string, PublishSession> _sessions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _streamOwners = new(StringComparer.Ordinal);
+    private readonly Lock _admission = new();
+
+    public PublishService(EngineConfig config, MediaLoop loop, DtlsCertificate certificate, Func<string, IEncodedFrameSink>? sinkFactory = null)
+    {
+        _config = config;
+        _loop = loop;
+        _certificate = certificate;
+        _fingerprint = new SdpFingerprint("sha-256", certificate.Fingerprint.Value.ToArray());
+        _sinkFactory = sinkFactory ?? (_ => new NullFrameSink());
+    }
+
+    public int SessionCount => _sessions.Count;
+
+    public PublishSession? Find(string id) => _sessions.GetValueOrDefault(id);
+
+    public PublishOutcome Publish(PublishRequest request)
+    {
+        if (!SessionDescription.TryParse(request.OfferSdp, out var offer, out var sdpError))
+            return PublishOutcome.Fail(PublishError.BadSdp, "bad SDP offer: " + sdpError);
+        string ufrag = RandomToken(8), pwd = RandomToken(24);
+        var local = new PublishNegotiation.LocalParameters(ufrag, pwd, _fingerprint, CandidateAddress(request.LocalAddress), _loop.LocalEndPoint.Port,
+            (ulong)Random.Shared.NextInt64(1, long.MaxValue));
+        if (!PublishNegotiation.TryAnswer(offer, local, out var negotiation, out var reason))
+            return PublishOutcome.Fail(PublishError.UnsupportedOffer, reason);
+
+        string id = RandomToken(16);
+        PublishSession session;
+        lock (_admission)
+        {
+            if (_sessions.Count >= _config.WebRtcMaxClient)
+                return PublishOutcome.Fail(PublishError.NoFreeSession, $"no free session (WEBRTCMAXCLIENT={_config.WebRtcMaxClient})");
+            if (!_streamOwners.TryAdd(request.Stream, id))
+                return PublishOutcome.Fail(PublishError.StreamBusy, $"stream '{request.Stream}' is already being published");
+            try
+            {
+                session = new PublishSession(id, request.Stream, request.Signaling, negotiation!, ufrag, pwd, _certificate,
+                    _sinkFactory(request.Stream), SessionOptions.From(_config), MediaLoop.NowMicros());
+            }
+            catch (ArgumentException e)
+            {
+                _streamOwners.TryRemove(request.Stream, out _);
+                return PublishOutcome.Fail(PublishError.UnsupportedOffer, e.Message);
+            }
+            _sessions[id] = session;
+        }
+        session.OnMediaStarted = s =>
+        {
+            Log.Notice($"session {s.Id} stream '{s.Stream}': media flowing");
+            request.OnMediaStarted?.Invoke(s.Id);
+        };
+        session.OnClosed = (s, why) =>
+        {
+            _sessions.TryRemove(s.Id, out _);
+            _streamOwners.TryRemove(new KeyValuePair<string, string>(s.Stream, s.Id));
+            Log.Notice($"session {s.Id} stream '{s.Stream}' ended: {why}");
+            if (!why.StartsWith("signaling:", StringComparison.Ordinal))
+                request.OnEnded?.Invoke(s.Id, why);
+        };
+        _loop.Add(session);
+        Log.Notice($"session {id} stream '{request.Stream}' via {request.Signaling}: {string.Join(", ", negotiation!.Tracks.Select(t => t.Kind + " " + t.Codec))}");
+        string? rtmpUrl = _config.Rtp2RtmpBaseUrl is { } baseUrl ? $"{baseUrl}/{request.Stream}" : null;
+        return PublishOutcome.Ok(id, negotiation.Answer.Write(), rtmpUrl);
+    }
+
+    public PublishOutcome Update(string sessionId, string sdp)
+    {
+        if (!_sessions.ContainsKey(sessionId))
+            return PublishOutcome.Fail(PublishError.Internal, "no such session");
+        if (!SessionDescription.TryParse(sdp, out _, out var error))
+            return PublishOutcome.Fail(PublishError.BadSdp, "bad SDP: " + error);
+        // ICE-lite learns candidates from the checks themselves; a full SDP update changes nothing here.
+        return PublishOutcome.Ok(sessionId, "", null);
+    }
+
+    public bool End(string sessionId, string reason)
+    {
+        if (!_sessions.TryGetValue(sessionId, out var session))
+            return false;
+        session.RequestClose("signaling: " + reason);
+        _loop.Remove(session);
+        return true;
+    }
+
+    public void WriteStreams(Utf8JsonWriter w)
+    {
+        long now = MediaLoop.NowMicros();
+        w.WriteStartObject();
+        w.WriteNumber("sessions", _sessions.Count);
+        w.WriteNumber("maxSessions", _config.WebRtcMaxClient);
+        w.WriteStartObject("mediaPort");
+        var c = _loop.Counters;
+        w.WriteNumber("port", _loop.LocalEndPoint.Port);
+        w.WriteNumber("datagramsReceived", c.DatagramsReceived);
+        w.WriteNumber("datagramsSent", c.DatagramsSent);
+        w.WriteNumber("droppedUnknownUfrag", c.DroppedUnknownUfrag);
+        w.WriteNumber("droppedUnknownAddress", c.DroppedUnknownAddress);
+        w.WriteNumber("droppedUnknownKind", c.DroppedUnknownKind);
+        w.WriteNumber("sessionFaults", c.SessionFaults);
+        w.WriteEndObject();
+        w.WriteStartArray("streams");
+        foreach (var s in _sessions.Values.OrderBy(s => s.CreatedMicros))
+            s.WriteJson(w, now);
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    /// <summary>The host candidate: STUNSERVEREXTIP, else a concrete ICELOCALIP, else the address the offer reached us on.</summary>
+    private string CandidateAddress(IPAddress? requestLocal)
+    {
+        if (_config.StunServerExtIp is { } ext)
+            return ext.ToString();
+        if (_config.IceLocalIp is { } bind && !bind.Equals(IPAddress.Any) && !bind.Equals(IPAddress.IPv6Any))
+            return bind.ToString();
+        if (requestLocal != null)
+            return (requestLocal.IsIPv4MappedToIPv6 ? requestLocal.MapToIPv4() : requestLocal).ToString();
+        return IPAddress.Loopback.ToString();
+    }
+
+    // ice-char (RFC 8839 §5.4): ALPHA / DIGIT / "+" / "/"; we use letters and digits only.
+    private static string RandomToken(int length)
+    {
+        const string alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        return RandomNumberGenerator.GetString(alphabet, length);
+    }
+}

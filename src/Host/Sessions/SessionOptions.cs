@@ -1,0 +1,10 @@
+using Engine.Host.Config;
+
+namespace Engine.Host.Sessions;
+
+/// <summary>The [RTP] settings a publish session runs with.</summary>
+public sealed record SessionOptions(long PliIntervalMicros, bool AutoBitrate, long MinVideoBps, long MaxVideoBps, bool SimulateLoss)
+{
+    public static SessionOptions From(EngineConfig c) =>
+        new(c.PliMaxIntervalSeconds * 1_000_000L, c.AutoBitrate, c.MinVideoBps, c.MaxVideoBps, c.SimulateLoss);
+}

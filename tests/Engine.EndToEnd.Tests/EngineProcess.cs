@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+
+namespace Engine.EndToEnd.Tests;
+
+/// <summary>artifacts/engine on loopback ports of its own, with a generated config; killed on dispose.</summary>
+internal sealed class EngineProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    public readonly int HttpPort = Tools.FreeTcpPort();
+    public readonly int MediaPort = Tools.FreeUdpPort();
+    public readonly string Directory = Path.Combine(Path.GetTempPath(), "engine-e2e-" + Guid.NewGuid().ToString("n")[..8]);
+    public readonly HttpClient Http;
+
+    public EngineProcess(string extraConfig = "")
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        var config = Path.Combine(Directory, "engine.config");
+        File.WriteAllText(config, $"""
+            [BASE]
+            PORT={HttpPort}
+            [LOG]
+            LOGLEVEL=5
+            [WEBRTC]
+            WEBRTCPORTSTART={MediaPort}
+            ICELOCALIP=127.0.0.1
+            {extraConfig}
+            """);
+        var psi = new ProcessStartInfo(Tools.EngineBinary, $"--config {config} --dump-dir {Path.Combine(Directory, "dump")}")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        _process = Process.Start(psi)!;
+        _process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{HttpPort}"), Timeout = TimeSpan.FromSeconds(10) };
+        for (int i = 0; i < 100; i++)
+        {
+            if (_process.HasExited)
+                Assert.Fail("engine exited: " + Output);
+            try
+            {
+                Http.GetStringAsync("/api/streams").GetAwaiter().GetResult();
+                return;
+            }
+            catch (HttpRequestException)
+            {
+                Thread.Sleep(100);
+            }
+        }
+        Assert.Fail("engine did not answer on HTTP: " + Output);
+    }
+
+    public string Output
+    {
+        get { lock (_output) return _output.ToString(); }
+    }
+
+    public string DumpPath(string stream, string extension = ".h264") => Path.Combine(Directory, "dump", stream + extension);
+
+    public async Task<JsonElement> StreamsAsync() => JsonDocument.Parse(await Http.GetStringAsync("/api/streams")).RootElement.Clone();
+
+    public void Dispose()
+    {
+        Http.Dispose();
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(5000);
+            }
+        }
+        finally
+        {
+            _process.Dispose();
+            try { System.IO.Directory.Delete(Directory, recursive: true); } catch (IOException) { }
+        }
+    }
+}
