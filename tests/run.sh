@@ -4,8 +4,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the tests use as independent peers and references.
-PKGS=(libsrtp2-1 openssl tshark)
+# Debian packages the tests use as independent peers and references: libsrtp2 (SRTP cross-check),
+# openssl (DTLS peer), tshark (dissects our RTP/RTCP), chromium (publishes to the engine), ffmpeg
+# (ffprobe/ffmpeg decode what arrived; makes the H.264/VP8/VP9 test data).
+PKGS=(libsrtp2-1 openssl tshark chromium ffmpeg)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -16,6 +18,8 @@ fi
 
 dotnet restore Engine.sln || exit 1
 dotnet build Engine.sln -c Release --no-restore || exit 1
+# The end-to-end tests drive the native-AOT binary, as users run it.
+dotnet publish src/Host -c Release -r linux-x64 -o artifacts || exit 1
 
 rm -rf TestResults
 status=0
@@ -24,11 +28,18 @@ for proj in tests/*/*.csproj; do
   dotnet test "$proj" -c Release --no-build --logger "trx;LogFileName=$name.trx" --results-directory TestResults || status=1
 done
 
+# A test project whose host crashed leaves no TRX: count it as a failure.
+crashed=0
+for proj in tests/*/*.csproj; do
+  [ -f "TestResults/$(basename "$proj" .csproj).trx" ] || { echo "no results from $proj" >&2; crashed=$((crashed + 1)); }
+done
+
 read -r passed failed < <(cat TestResults/*.trx 2>/dev/null \
   | grep -o '<Counters [^>]*>' \
   | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); gsub(/"/, "", kv[2]);
            if (kv[1] == "passed") p += kv[2]; if (kv[1] == "failed") f += kv[2] } }
          END { print p + 0, f + 0 }')
+failed=$((failed + crashed))
 echo "tests: $passed passed, $failed failed"
 if [ "$passed" -eq 0 ]; then echo "no test ran" >&2; exit 1; fi
 [ "$failed" -eq 0 ] && [ $status -eq 0 ]

@@ -50,6 +50,8 @@ function setState(s) { $("state").textContent = s; document.title = "engine: " +
 
 // Tests run on loopback only: keep just loopback candidates when asked.
 function filterSdp(sdp) {
+  // Tests: offer a fingerprint that is not our certificate's, which the server must refuse in DTLS.
+  if (q.get("tamperFingerprint") === "1") sdp = sdp.replace(/a=fingerprint:sha-256 ([0-9A-F]{2})/g, (m, b) => "a=fingerprint:sha-256 " + (b === "00" ? "01" : "00"));
   if (q.get("loopback") !== "1") return sdp;
   return sdp.split("\r\n").filter(l => !l.startsWith("a=candidate:") ||
     / (127\.\d+\.\d+\.\d+|::1) \d+ typ /.test(l)).join("\r\n");
@@ -85,7 +87,8 @@ async function publishWhip() {
   const r = await fetch("/whip/" + encodeURIComponent($("stream").value), { method: "POST", headers: { "Content-Type": "application/sdp" }, body: offer });
   if (r.status !== 201) { setState("failed: " + r.status + " " + (await r.text()).trim()); return; }
   whipLocation = r.headers.get("Location");
-  await pc.setRemoteDescription({ type: "answer", sdp: await r.text() });
+  window.answerSdp = await r.text();
+  await pc.setRemoteDescription({ type: "answer", sdp: window.answerSdp });
 }
 
 async function publishWs() {
@@ -94,7 +97,7 @@ async function publishWs() {
   ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
   ws.onmessage = async ev => {
     const m = JSON.parse(ev.data);
-    if (m.route === "imRTC/sendSdpAnswerNotice") await pc.setRemoteDescription({ type: "answer", sdp: m.req_data.sdp });
+    if (m.route === "imRTC/sendSdpAnswerNotice") { window.answerSdp = m.req_data.sdp; await pc.setRemoteDescription({ type: "answer", sdp: m.req_data.sdp }); }
     else if (m.route === "imRTC/sendStartMediaNotice") setState("media flowing");
     else if (m.errno) setState("failed: errno " + m.errno + " " + m.errmsg);
   };
