@@ -280,8 +280,29 @@ public sealed class PublishSession : IMediaSession, IEncodedFrameSink
                     if (_ssrcOfTrack[i] == sr.SenderSsrc)
                         _streams[i].OnSenderReport(sr.NtpTimestamp, sr.RtpTimestamp, nowMicros);
             }
+            else if (p.PacketType == RtcpPacketType.ExtendedReport && ExtendedReportView.TryRead(p, out var xr))
+            {
+                foreach (var dlrr in xr.DlrrSubBlocks)
+                    if (dlrr.Ssrc == _localSsrc && dlrr.LastReceiverReport != 0)
+                        OnRoundTrip(nowMicros, dlrr.LastReceiverReport, dlrr.DelaySinceLastReceiverReport);
+            }
         }
     }
+
+    /// <summary>RFC 3611 §4.5: RTT = now - LRR - DLRR, all in 1/65536 s (the middle 32 bits of NTP time).</summary>
+    private void OnRoundTrip(long nowMicros, uint lastRr, uint delaySinceLastRr)
+    {
+        uint now = (uint)(SenderClock.MicrosToNtp(nowMicros) >> 16);
+        uint rtt = now - lastRr - delaySinceLastRr;
+        if (rtt > 65536 * 10)
+            return; // more than 10 s: a stale or forged report
+        RttMicros = rtt * 1_000_000L / 65536;
+        foreach (var s in _streams)
+            s.SetRttMicros(RttMicros);
+    }
+
+    /// <summary>The last measured round-trip time, or -1 before the first XR DLRR.</summary>
+    public long RttMicros { get; private set; } = -1;
 
     public void HandleTimeout(long nowMicros)
     {
@@ -378,6 +399,9 @@ public sealed class PublishSession : IMediaSession, IEncodedFrameSink
         }
         int o = new ReceiverReport { SenderSsrc = _localSsrc, ReportBlocks = blocks[..nb] }.Write(slot);
         o += new SourceDescription { Ssrc = _localSsrc, Cname = Cname }.Write(slot[o..]);
+        // RFC 3611 §4.4: RRTR asks the sender for DLRR, which gives us the round-trip time (RTCP RR
+        // only gives the sender its RTT, and a lite receiver sends no STUN requests to time).
+        o += new ExtendedReport { SenderSsrc = _localSsrc, HasRrtr = true, RrtrNtpTimestamp = SenderClock.MicrosToNtp(nowMicros) }.Write(slot[o..]);
         if (_options.AutoBitrate && nv > 0)
         {
             // The delay-based estimator is the congestion-control issue's; until then REMB caps the sender.
@@ -502,7 +526,7 @@ public sealed class PublishSession : IMediaSession, IEncodedFrameSink
             }
             w.WriteNumber("packetsLost", st.CumulativeLost);
             w.WriteNumber("jitterMs", Math.Round(st.JitterMillis, 2));
-            w.WriteNull("rttMs"); // needs XR RRTR/DLRR, which arrives with congestion control
+            if (RttMicros >= 0) w.WriteNumber("rttMs", Math.Round(RttMicros / 1000.0, 2)); else w.WriteNull("rttMs");
             w.WriteEndObject();
         }
         w.WriteEndArray();
