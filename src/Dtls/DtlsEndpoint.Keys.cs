@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using Engine.Dtls.Crypto;
 using Engine.Dtls.Handshake;
 using Engine.Dtls.Record;
@@ -197,13 +196,13 @@ public sealed partial class DtlsEndpoint
             Fail(DtlsFailureReason.BadCertificate, AlertDescription.BadCertificate);
             return false;
         }
-        using X509Certificate2 certificate = X509CertificateLoader.LoadCertificate(der);
-        _peerKey = certificate.GetECDsaPublicKey();
-        if (_peerKey == null)
+        if (!CertificatePublicKey.TryRead(der, out ECParameters peerKey))
         {
             Fail(DtlsFailureReason.BadCertificate, AlertDescription.UnsupportedCertificate);
             return false;
         }
+        // Throws CryptographicException for a point off the curve: HandleDatagram turns that into BadCertificate.
+        _peerKey = ECDsa.Create(peerKey);
         RemoteCertificate = der.ToArray();
         return true;
     }

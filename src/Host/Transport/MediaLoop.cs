@@ -278,6 +278,8 @@ public sealed class MediaLoop : IDisposable
         if (addr is { } a && _byAddress.TryGetValue(a, out var holder) && ReferenceEquals(holder, session))
             _byAddress.Remove(a);
         _byUfrag.Remove(session.LocalUfrag);
+        // Its pending timer entries would keep the session (and its buffers) alive until they fire.
+        while (_timers.Remove(session, out _, out _, ReferenceEqualityComparer.Instance)) { }
         Interlocked.Decrement(ref _sessionCount);
         try
         {

@@ -11,7 +11,7 @@ public sealed class RtpReorderBuffer
     public const int MaxPacketBytes = 1500;
 
     private readonly Slot[] _slots;
-    private readonly byte[] _arena;
+    private byte[]? _arena; // allocated at the first out-of-order packet: most streams never need it
     private readonly int _mask;
     private long _holdMicros;
     private long _expected;
@@ -23,7 +23,6 @@ public sealed class RtpReorderBuffer
         if (capacity < 8 || (capacity & (capacity - 1)) != 0)
             throw new ArgumentOutOfRangeException(nameof(capacity), "a power of two, at least 8");
         _slots = new Slot[capacity];
-        _arena = new byte[capacity * MaxPacketBytes];
         _mask = capacity - 1;
         _holdMicros = holdMicros;
     }
@@ -67,6 +66,7 @@ public sealed class RtpReorderBuffer
         ref var slot = ref _slots[seqNo & _mask];
         if (slot.Used)
             return ReorderResult.Duplicate;
+        _arena ??= new byte[_slots.Length * MaxPacketBytes];
         packet.CopyTo(_arena.AsSpan((int)(seqNo & _mask) * MaxPacketBytes));
         slot = new Slot { SeqNo = seqNo, Length = packet.Length, ArrivalMicros = nowMicros, Used = true };
         _count++;
@@ -94,7 +94,7 @@ public sealed class RtpReorderBuffer
             slot = ref _slots[_expected & _mask];
         }
         seqNo = _expected;
-        packet = _arena.AsSpan((int)(_expected & _mask) * MaxPacketBytes, slot.Length);
+        packet = _arena!.AsSpan((int)(_expected & _mask) * MaxPacketBytes, slot.Length);
         slot.Used = false;
         _count--;
         _expected++;

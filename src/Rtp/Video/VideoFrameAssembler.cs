@@ -9,7 +9,7 @@ namespace Engine.Rtp.Video;
 /// </summary>
 public sealed class VideoFrameAssembler
 {
-    private const int InitialCapacity = 64 * 1024;
+    private const int InitialCapacity = 16 * 1024; // grows to the largest frame seen, once
     private const int ReadyCapacity = 2; // a packet completes at most two frames (see BeginPacket)
 
     private readonly int _maxFrameBytes;
