@@ -80,7 +80,8 @@ internal sealed class EngineProcess : IDisposable
         finally
         {
             _process.Dispose();
-            try { System.IO.Directory.Delete(Directory, recursive: true); } catch (IOException) { }
+            if (Environment.GetEnvironmentVariable("ENGINE_E2E_KEEP") == null)
+                try { System.IO.Directory.Delete(Directory, recursive: true); } catch (IOException) { }
         }
     }
 }

@@ -14,9 +14,9 @@ public class PublishFromChromiumTests
 
     private sealed record Result(JsonElement Session, JsonElement Video, JsonElement Audio, JsonElement Browser, string DumpPath);
 
-    private static async Task<Result> PublishAsync(EngineProcess engine, string via, string stream)
+    private static async Task<Result> PublishAsync(EngineProcess engine, string via, string stream, string codec = "h264")
     {
-        await using var page = new ChromiumPage($"http://127.0.0.1:{engine.HttpPort}/?stream={stream}&autostart=1&loopback=1&via={via}&video=h264");
+        await using var page = new ChromiumPage($"http://127.0.0.1:{engine.HttpPort}/?stream={stream}&autostart=1&loopback=1&via={via}&video={codec}");
         var state = await Tools.PollAsync(page.StateAsync, s => s is "connected" or "media flowing" || s.StartsWith("failed"), TimeSpan.FromSeconds(40), "the browser to connect");
         Assert.False(state.StartsWith("failed"), state + "\n" + engine.Output);
         await Task.Delay(PublishFor);
@@ -29,14 +29,14 @@ public class PublishFromChromiumTests
         // Hang up the way the page does (WHIP DELETE or closing the socket); the session and its file close.
         await page.EvaluateAsync("stop().then(() => true)", awaitPromise: true);
         await Tools.PollAsync(async () => (await engine.StreamsAsync()).GetProperty("sessions").GetInt32(), n => n == 0, TimeSpan.FromSeconds(15), "the session to end");
-        return new Result(session, video, audio, browser, engine.DumpPath(stream));
+        return new Result(session, video, audio, browser, engine.DumpPath(stream, codec == "h264" ? ".h264" : ".ivf"));
     }
 
-    private static void AssertMediaArrived(Result r, string via)
+    private static void AssertMediaArrived(Result r, string via, string codec = "h264")
     {
         Assert.Equal(via, r.Session.GetProperty("signaling").GetString());
         Assert.Equal("media", r.Session.GetProperty("state").GetString());
-        Assert.Equal("H264", r.Video.GetProperty("codec").GetString());
+        Assert.Equal(codec.ToUpperInvariant(), r.Video.GetProperty("codec").GetString());
         long framesSent = r.Browser.GetProperty("videoFramesSent").GetInt64();
         long framesReceived = r.Video.GetProperty("frames").GetInt64();
         // Frames still in flight when both were sampled: a few.
@@ -53,13 +53,13 @@ public class PublishFromChromiumTests
         Assert.InRange(audioFrames / uptime, 40, 55);
     }
 
-    private static void AssertDecodesCleanly(Result r, long minFrames)
+    private static void AssertDecodesCleanly(Result r, long minFrames, string codec = "h264")
     {
         Assert.True(File.Exists(r.DumpPath), "no dump at " + r.DumpPath);
         var probe = Tools.Run(Tools.Require("ffprobe"), $"-v error -count_frames -select_streams v:0 -show_entries stream=codec_name,width,height,nb_read_frames -of json \"{r.DumpPath}\"");
         Assert.Equal(0, probe.Code);
         var stream = JsonDocument.Parse(probe.Stdout).RootElement.GetProperty("streams")[0];
-        Assert.Equal("h264", stream.GetProperty("codec_name").GetString());
+        Assert.Equal(codec, stream.GetProperty("codec_name").GetString());
         Assert.Equal(r.Video.GetProperty("width").GetInt32(), stream.GetProperty("width").GetInt32());
         Assert.Equal(r.Video.GetProperty("height").GetInt32(), stream.GetProperty("height").GetInt32());
         Assert.True(long.Parse(stream.GetProperty("nb_read_frames").GetString()!) >= minFrames);
@@ -69,14 +69,15 @@ public class PublishFromChromiumTests
     }
 
     [Theory]
-    [InlineData("whip")]
-    [InlineData("ws")]
-    public async Task ChromiumPublishesCameraAndMicrophone(string via)
+    [InlineData("whip", "h264")]
+    [InlineData("ws", "h264")]
+    [InlineData("whip", "vp8")]
+    public async Task ChromiumPublishesCameraAndMicrophone(string via, string codec)
     {
         using var engine = new EngineProcess();
-        var r = await PublishAsync(engine, via, "cam-" + via);
-        AssertMediaArrived(r, via);
-        AssertDecodesCleanly(r, r.Video.GetProperty("frames").GetInt64());
+        var r = await PublishAsync(engine, via, $"cam-{via}-{codec}", codec);
+        AssertMediaArrived(r, via, codec);
+        AssertDecodesCleanly(r, r.Video.GetProperty("frames").GetInt64(), codec);
     }
 
     [Fact]

@@ -67,8 +67,9 @@ async function makeOffer() {
     const codec = $("codec").value;
     if (track.kind === "video" && codec && RTCRtpSender.getCapabilities) {
       const caps = RTCRtpSender.getCapabilities("video").codecs;
-      const first = caps.filter(c => c.mimeType.toLowerCase() === "video/" + codec);
-      t.setCodecPreferences(first.concat(caps.filter(c => !first.includes(c))));
+      // Only the chosen codec (the server prefers H264 whenever it is offered), plus repair formats.
+      const chosen = caps.filter(c => ["video/" + codec, "video/rtx", "video/red", "video/ulpfec"].includes(c.mimeType.toLowerCase()));
+      t.setCodecPreferences(chosen);
     }
   }
   await pc.setLocalDescription(await pc.createOffer());

@@ -21,6 +21,7 @@ public sealed class FrameDumpSink : IEncodedFrameSink
     private readonly Task _writer;
     private MediaCodec? _videoCodec;
     private uint? _firstTimestamp;
+    private long _lastPts = -1;
 
     public FrameDumpSink(string directory, string stream)
     {
@@ -72,7 +73,10 @@ public sealed class FrameDumpSink : IEncodedFrameSink
         {
             BinaryPrimitives.WriteUInt32LittleEndian(buffer, (uint)frame.Data.Length);
             _firstTimestamp ??= frame.RtpTimestamp;
-            BinaryPrimitives.WriteInt64LittleEndian(buffer.AsSpan(4), frame.RtpTimestamp - _firstTimestamp.Value); // 90 kHz ticks
+            // 90 kHz ticks; IVF readers require strictly increasing timestamps.
+            long pts = Math.Max(frame.RtpTimestamp - _firstTimestamp.Value, _lastPts + 1);
+            _lastPts = pts;
+            BinaryPrimitives.WriteInt64LittleEndian(buffer.AsSpan(4), pts);
             frame.Data.CopyTo(buffer.AsSpan(12));
         }
         if (!_queue.Writer.TryWrite((buffer, length)))

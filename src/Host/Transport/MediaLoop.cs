@@ -56,6 +56,10 @@ public sealed class MediaLoop : IDisposable
     public int SessionCount => Volatile.Read(ref _sessionCount);
     private int _sessionCount;
 
+    /// <summary>Bytes the loop thread has allocated (updated at each wake-up): per-packet work must leave it flat.</summary>
+    public long AllocatedBytes => Volatile.Read(ref _allocatedBytes);
+    private long _allocatedBytes;
+
     public void Start() => _thread.Start();
 
     /// <summary>Thread-safe: the session joins the loop at its next wake-up.</summary>
@@ -70,6 +74,7 @@ public sealed class MediaLoop : IDisposable
     {
         while (!_stopping)
         {
+            Volatile.Write(ref _allocatedBytes, GC.GetAllocatedBytesForCurrentThread());
             RunCommands();
             long now = NowMicros();
             RunTimers(now);
@@ -91,6 +96,9 @@ public sealed class MediaLoop : IDisposable
                 int n;
                 try
                 {
+                    // A non-blocking receive on an empty socket throws: ask first (FIONREAD, no allocation).
+                    if (i > 0 && _socket.Available == 0)
+                        break;
                     n = _socket.ReceiveFrom(_receiveBuffer, SocketFlags.None, _receiveAddress);
                 }
                 catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)

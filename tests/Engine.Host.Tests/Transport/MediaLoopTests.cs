@@ -163,6 +163,60 @@ public sealed class MediaLoopTests : IDisposable
         Assert.Equal(1, _loop.SessionCount);
     }
 
+    /// <summary>Echoes into one preallocated slot: a session that allocates nothing itself.</summary>
+    private sealed class QuietEcho(string ufrag) : IMediaSession
+    {
+        private readonly byte[] _slot = new byte[2048];
+        private int _length;
+        private NetAddress _to;
+        public string LocalUfrag => ufrag;
+        public NetAddress? SelectedRemote { get; private set; }
+        public bool IsClosed => false;
+        public long NextTimeoutMicros => long.MaxValue;
+
+        public void HandleDatagram(Span<byte> datagram, in NetAddress from, long nowMicros)
+        {
+            if (datagram[0] <= 3)
+                SelectedRemote = from;
+            datagram.CopyTo(_slot);
+            (_length, _to) = (datagram.Length, from);
+        }
+
+        public void HandleTimeout(long nowMicros) { }
+
+        public bool TryPollTransmit(Span<byte> destination, out int length, out NetAddress to)
+        {
+            (length, to) = (_length, _to);
+            if (_length == 0)
+                return false;
+            _slot.AsSpan(0, _length).CopyTo(destination);
+            _length = 0;
+            return true;
+        }
+
+        public void OnRemoved() { }
+    }
+
+    [Fact]
+    public void ReceivingRoutingAndSendingAllocateNothingPerDatagram()
+    {
+        _loop.Add(new QuietEcho("quiet"));
+        Send(Stun("quiet:x"));
+        Assert.NotNull(Receive());
+        for (int i = 0; i < 200; i++) { Send(Rtp); Receive(); } // warm-up: JIT, socket paths
+        long before = _loop.AllocatedBytes;
+        for (int i = 0; i < 3000; i++)
+        {
+            Send(Rtp);
+            Assert.Equal(Rtp.Length, Receive()!.Length);
+        }
+        Send(Rtp);
+        Receive();
+        WaitFor(() => _loop.AllocatedBytes != before || _loop.Counters.DatagramsReceived >= 3202);
+        Thread.Sleep(20); // one more wake-up publishes the figure
+        Assert.Equal(before, _loop.AllocatedBytes);
+    }
+
     [Fact]
     public void TwoHundredSessionsComeAndGoWithoutLeftovers()
     {
