@@ -52,7 +52,8 @@ public sealed partial class DtlsEndpoint : IDisposable
         _mtu = Math.Max(MinMtu, _options.Mtu);
         _fragment = new byte[_mtu];
         _plaintext = new byte[_mtu];
-        _cookieSecret = _options.CookieSecret ?? RandomNumberGenerator.GetBytes(32);
+        // Only a server sends cookies (RFC 6347 §4.2.1).
+        _cookieSecret = role == DtlsRole.Server ? _options.CookieSecret ?? RandomNumberGenerator.GetBytes(32) : [];
     }
 
     public DtlsRole Role { get; }
