@@ -62,7 +62,8 @@ public sealed class IceLiteAgent
             return Count(IceCheckResult.BadIntegrity);
 
         Span<StunAttributeType> unknown = stackalloc StunAttributeType[8];
-        int unknownCount = m.GetUnknownComprehensionRequired(Understood, unknown);
+        // The count is of all unknown attributes, which may exceed the slots written (found by fuzz/).
+        int unknownCount = Math.Min(m.GetUnknownComprehensionRequired(Understood, unknown), unknown.Length);
         if (unknownCount > 0)
         {
             // RFC 8489 §6.3.1.1: 420 listing what we did not understand.
