@@ -15,9 +15,7 @@ public sealed class RtpReceiveStream
     private readonly int _trackIndex;
     private readonly IEncodedFrameSink _sink;
     private readonly RtpReorderBuffer? _reorder;
-    private readonly H264Depacketizer? _h264;
-    private readonly Vp8Depacketizer? _vp8;
-    private readonly Vp9Depacketizer? _vp9;
+    private readonly VideoDepacketizer? _video;
     private readonly NackGenerator? _nack;
     private readonly SenderClock _clock;
     private SeqNoUnwrapper _unwrapper;
@@ -36,12 +34,13 @@ public sealed class RtpReceiveStream
             _reorder = new RtpReorderBuffer();
         if (useNack)
             _nack = new NackGenerator();
-        switch (codec)
+        _video = codec switch
         {
-            case MediaCodec.H264: _h264 = new H264Depacketizer(); break;
-            case MediaCodec.Vp8: _vp8 = new Vp8Depacketizer(); break;
-            case MediaCodec.Vp9: _vp9 = new Vp9Depacketizer(); break;
-        }
+            MediaCodec.H264 => new H264Depacketizer(),
+            MediaCodec.Vp8 => new Vp8Depacketizer(),
+            MediaCodec.Vp9 => new Vp9Depacketizer(),
+            _ => null,
+        };
         Statistics = new RtpReceiveStatistics(0, clockRate);
     }
 
@@ -56,7 +55,7 @@ public sealed class RtpReceiveStream
     /// <summary>Frames the depacketizer dropped (incomplete, too large, or while waiting for a keyframe).</summary>
     public long FramesDropped => Drops(VideoDropReason.IncompleteFrame) + Drops(VideoDropReason.WaitingForKeyframe) + Drops(VideoDropReason.FrameTooLarge);
 
-    private long Drops(VideoDropReason r) => _h264?.DropCount(r) ?? _vp8?.DropCount(r) ?? _vp9?.DropCount(r) ?? 0;
+    private long Drops(VideoDropReason r) => _video?.DropCount(r) ?? 0;
 
     /// <summary>Packets that arrived after we NACKed them.</summary>
     public long NackRecovered => _nack?.RecoveredAfterNack ?? 0;
@@ -68,7 +67,7 @@ public sealed class RtpReceiveStream
 
     /// <summary>Video decoding waits for a keyframe (start, or a loss NACK could not repair).</summary>
     public bool NeedsKeyframe =>
-        IsVideo && (!_started || (_h264?.WaitingForKeyframe ?? _vp8?.WaitingForKeyframe ?? _vp9!.WaitingForKeyframe) || (_nack?.KeyframeNeeded ?? false));
+        _video != null && (!_started || _video.WaitingForKeyframe || (_nack?.KeyframeNeeded ?? false));
 
     /// <summary>One SRTP-authenticated RTP packet of this stream.</summary>
     public void OnRtp(in RtpPacketView packet, long nowMicros)
@@ -165,47 +164,27 @@ public sealed class RtpReceiveStream
 
     private void Depacketize(ReadOnlySpan<byte> payload, long seq, uint timestamp, bool marker, long nowMicros)
     {
-        switch (Codec)
+        if (_video == null)
         {
-            case MediaCodec.Opus:
-                if (!payload.IsEmpty)
-                    Emit(payload, timestamp, nowMicros, isKeyframe: true, 0, 0);
-                break;
-            case MediaCodec.H264:
-                _h264!.Push(payload, seq, timestamp, marker);
-                while (_h264.TryPollFrame(out var f))
-                {
-                    if (f.IsKeyframe)
-                        ReadSps(f);
-                    Emit(f.Avcc, f.RtpTimestamp, nowMicros, f.IsKeyframe, Width, Height);
-                }
-                break;
-            case MediaCodec.Vp8:
-                _vp8!.Push(payload, seq, timestamp, marker);
-                while (_vp8.TryPollFrame(out var f))
-                    EmitVpx(f, nowMicros);
-                break;
-            case MediaCodec.Vp9:
-                _vp9!.Push(payload, seq, timestamp, marker);
-                while (_vp9.TryPollFrame(out var f))
-                    EmitVpx(f, nowMicros);
-                break;
+            // Opus: one packet is one frame (RFC 7587 §4).
+            if (!payload.IsEmpty)
+                Emit(payload, timestamp, nowMicros, isKeyframe: true, 0, 0);
+            return;
+        }
+        _video.Push(payload, seq, timestamp, marker);
+        while (_video.TryPollFrame(out var f))
+        {
+            if (f.Width > 0)
+                (Width, Height) = (f.Width, f.Height);
+            else if (f.IsKeyframe && Codec == MediaCodec.H264)
+                ReadSps(f.Data);
+            Emit(f.Data, f.RtpTimestamp, nowMicros, f.IsKeyframe, Width, Height);
         }
     }
 
-    private void EmitVpx(in VideoFrame f, long nowMicros)
+    private void ReadSps(ReadOnlySpan<byte> avcc)
     {
-        if (f.Width > 0)
-        {
-            Width = f.Width;
-            Height = f.Height;
-        }
-        Emit(f.Data, f.RtpTimestamp, nowMicros, f.IsKeyframe, Width, Height);
-    }
-
-    private void ReadSps(in H264Frame frame)
-    {
-        foreach (var nal in frame)
+        foreach (var nal in new H264NalEnumerator(avcc))
         {
             if ((nal[0] & 0x1F) == (byte)H264NalUnitType.Sps && H264Sps.TryParse(nal, out var sps))
             {

@@ -4,44 +4,17 @@ namespace Engine.Rtp.Video;
 
 /// <summary>
 /// Rebuilds H.264 access units from RTP payloads (RFC 6184, packetization-mode 0 and 1: single NAL
-/// unit, STAP-A, FU-A) as AVCC. Loss handling and storage are the <see cref="VideoFrameAssembler"/>'s.
+/// unit, STAP-A, FU-A) as AVCC. Loss handling and storage are the <see cref="VideoDepacketizer"/>'s.
 /// </summary>
-public sealed class H264Depacketizer
+public sealed class H264Depacketizer(int maxFrameBytes = 4 * 1024 * 1024, bool startOnKeyframe = true)
+    : VideoDepacketizer(maxFrameBytes, startOnKeyframe)
 {
-    private readonly VideoFrameAssembler _frame;
     private int _fuLengthOffset = -1; // where the open FU-A NAL's length goes; -1 when none is open
 
-    public H264Depacketizer(int maxFrameBytes = 4 * 1024 * 1024, bool startOnKeyframe = true) =>
-        _frame = new VideoFrameAssembler(maxFrameBytes, startOnKeyframe);
-
-    /// <summary>True while frames are dropped until a keyframe: the session should send PLI.</summary>
-    public bool WaitingForKeyframe => _frame.WaitingForKeyframe;
-    public long FramesCompleted => _frame.FramesCompleted;
-    public long KeyframesCompleted => _frame.KeyframesCompleted;
-
-    public long DropCount(VideoDropReason reason) => _frame.DropCount(reason);
-
-    /// <summary>Feeds one RTP payload; <paramref name="seqNo"/> is unwrapped. Then drain <see cref="TryPollFrame"/>.</summary>
-    public void Push(ReadOnlySpan<byte> payload, long seqNo, uint rtpTimestamp, bool marker)
-    {
-        if (payload.IsEmpty)
-        {
-            _frame.SkipEmptyPacket(seqNo);
-            return;
-        }
-        if (!_frame.BeginPacket(seqNo, rtpTimestamp))
-            return;
-        if (_frame.Length == 0)
-            _fuLengthOffset = -1; // a new frame: a fragment left open in the last one died with it
-        AppendPayload(payload);
-        if (marker)
-            Complete();
-    }
-
-    /// <summary>Takes the next complete access unit; the view is valid until the next Push.</summary>
+    /// <summary>Takes the next complete access unit with its NAL walk; the view is valid until the next Push.</summary>
     public bool TryPollFrame(out H264Frame frame)
     {
-        if (!_frame.TryPollFrame(out var data, out uint ts, out bool key, out int nals, out _, out _))
+        if (!Frame.TryPollFrame(out var data, out uint ts, out bool key, out int nals, out _, out _))
         {
             frame = default;
             return false;
@@ -50,15 +23,17 @@ public sealed class H264Depacketizer
         return true;
     }
 
-    private void Complete()
+    private protected override void CompleteFrame()
     {
         CloseOpenFragment();
-        _frame.CompleteFrame();
+        Frame.CompleteFrame();
     }
 
-    private void AppendPayload(ReadOnlySpan<byte> p)
+    private protected override void AppendPayload(ReadOnlySpan<byte> p)
     {
-        if (p.IsEmpty || (p[0] & 0x80) != 0)
+        if (Frame.Length == 0)
+            _fuLengthOffset = -1; // a new frame: a fragment left open in the last one died with it
+        if ((p[0] & 0x80) != 0)
         {
             Malformed();
             return;
@@ -78,19 +53,19 @@ public sealed class H264Depacketizer
                 AppendFuA(p);
                 break;
             case H264NalUnitType.StapB or H264NalUnitType.Mtap16 or H264NalUnitType.Mtap24 or H264NalUnitType.FuB:
-                _frame.CountDrop(VideoDropReason.UnsupportedPacketization);
-                _frame.MarkCorrupt();
+                Frame.CountDrop(VideoDropReason.UnsupportedPacketization);
+                Frame.MarkCorrupt();
                 break;
             default: // 0, 30, 31: undefined; RFC 6184 §5.2 says ignore
-                _frame.CountDrop(VideoDropReason.Malformed);
+                Frame.CountDrop(VideoDropReason.Malformed);
                 break;
         }
     }
 
     private void Malformed()
     {
-        _frame.CountDrop(VideoDropReason.Malformed);
-        _frame.MarkCorrupt();
+        Frame.CountDrop(VideoDropReason.Malformed);
+        Frame.MarkCorrupt();
     }
 
     // RFC 6184 §5.7.1: 16-bit size, then the NAL unit, repeated.
@@ -132,40 +107,40 @@ public sealed class H264Depacketizer
         if (start)
         {
             CloseOpenFragment();
-            int offset = _frame.Length;
-            var head = _frame.Reserve(5);
+            int offset = Frame.Length;
+            var head = Frame.Reserve(5);
             if (head.IsEmpty)
                 return;
             _fuLengthOffset = offset;
             head[4] = (byte)((p[0] & 0xE0) | (fuHeader & 0x1F));
             if ((fuHeader & 0x1F) == (byte)H264NalUnitType.IdrSlice)
-                _frame.IsKeyframe = true;
+                Frame.IsKeyframe = true;
         }
         else if (_fuLengthOffset < 0)
         {
-            _frame.MarkCorrupt(); // its start was lost
+            Frame.MarkCorrupt(); // its start was lost
             return;
         }
-        if (!_frame.Append(p[2..]))
+        if (!Frame.Append(p[2..]))
             return;
         if (end)
         {
-            BinaryPrimitives.WriteUInt32BigEndian(_frame.Written[_fuLengthOffset..], (uint)(_frame.Length - _fuLengthOffset - 4));
+            BinaryPrimitives.WriteUInt32BigEndian(Frame.Written[_fuLengthOffset..], (uint)(Frame.Length - _fuLengthOffset - 4));
             _fuLengthOffset = -1;
-            _frame.UnitCount++;
+            Frame.UnitCount++;
         }
     }
 
     private void AppendNal(ReadOnlySpan<byte> nal)
     {
-        var dst = _frame.Reserve(4 + nal.Length);
+        var dst = Frame.Reserve(4 + nal.Length);
         if (dst.IsEmpty)
             return;
         BinaryPrimitives.WriteUInt32BigEndian(dst, (uint)nal.Length);
         nal.CopyTo(dst[4..]);
-        _frame.UnitCount++;
+        Frame.UnitCount++;
         if ((nal[0] & 0x1F) == (byte)H264NalUnitType.IdrSlice)
-            _frame.IsKeyframe = true;
+            Frame.IsKeyframe = true;
     }
 
     /// <summary>An FU-A without its end fragment: cut it off, the frame is broken.</summary>
@@ -173,8 +148,8 @@ public sealed class H264Depacketizer
     {
         if (_fuLengthOffset < 0)
             return;
-        _frame.Truncate(_fuLengthOffset);
+        Frame.Truncate(_fuLengthOffset);
         _fuLengthOffset = -1;
-        _frame.MarkCorrupt();
+        Frame.MarkCorrupt();
     }
 }

@@ -7,62 +7,32 @@ namespace Engine.Rtp.Video;
 /// at S=1/PID=0, ends it at the marker bit, and reads the keyframe flag and size from the VP8
 /// frame header (RFC 6386 §9.1). Loss handling and storage are the <see cref="VideoFrameAssembler"/>'s.
 /// </summary>
-public sealed class Vp8Depacketizer
+public sealed class Vp8Depacketizer(int maxFrameBytes = 4 * 1024 * 1024, bool startOnKeyframe = true)
+    : VideoDepacketizer(maxFrameBytes, startOnKeyframe)
 {
-    private readonly VideoFrameAssembler _frame;
-
-    public Vp8Depacketizer(int maxFrameBytes = 4 * 1024 * 1024, bool startOnKeyframe = true) =>
-        _frame = new VideoFrameAssembler(maxFrameBytes, startOnKeyframe);
-
-    public bool WaitingForKeyframe => _frame.WaitingForKeyframe;
-    public long FramesCompleted => _frame.FramesCompleted;
-    public long KeyframesCompleted => _frame.KeyframesCompleted;
-
-    public long DropCount(VideoDropReason reason) => _frame.DropCount(reason);
-
-    public void Push(ReadOnlySpan<byte> payload, long seqNo, uint rtpTimestamp, bool marker)
+    private protected override void AppendPayload(ReadOnlySpan<byte> payload)
     {
-        if (payload.IsEmpty)
-        {
-            _frame.SkipEmptyPacket(seqNo);
-            return;
-        }
-        if (!_frame.BeginPacket(seqNo, rtpTimestamp))
-            return;
         if (!TryReadDescriptor(payload, out int headerLength, out bool startOfPartition, out int partitionId) || headerLength >= payload.Length)
         {
-            _frame.CountDrop(VideoDropReason.Malformed);
-            _frame.MarkCorrupt();
+            Frame.CountDrop(VideoDropReason.Malformed);
+            Frame.MarkCorrupt();
         }
         else
         {
             var data = payload[headerLength..];
             bool frameStart = startOfPartition && partitionId == 0;
-            if (_frame.Length == 0 && !frameStart)
-                _frame.MarkCorrupt(); // the frame's first packet is missing
+            if (Frame.Length == 0 && !frameStart)
+                Frame.MarkCorrupt(); // the frame's first packet is missing
             if (frameStart)
             {
-                if (_frame.Length != 0)
-                    _frame.MarkCorrupt(); // two frame starts under one timestamp
+                if (Frame.Length != 0)
+                    Frame.MarkCorrupt(); // two frame starts under one timestamp
                 ReadFrameHeader(data);
             }
             if (startOfPartition)
-                _frame.UnitCount++;
-            _frame.Append(data);
+                Frame.UnitCount++;
+            Frame.Append(data);
         }
-        if (marker)
-            _frame.CompleteFrame();
-    }
-
-    public bool TryPollFrame(out VideoFrame frame)
-    {
-        if (!_frame.TryPollFrame(out var data, out uint ts, out bool key, out _, out int w, out int h))
-        {
-            frame = default;
-            return false;
-        }
-        frame = new VideoFrame(data, ts, key, w, h);
-        return true;
     }
 
     // RFC 7741 §4.2: X|R|N|S|R|PID, then optional I/L/T/K extension bytes.
@@ -105,11 +75,11 @@ public sealed class Vp8Depacketizer
             return;
         if (d.Length < 10 || d[3] != 0x9d || d[4] != 0x01 || d[5] != 0x2a)
         {
-            _frame.MarkCorrupt();
+            Frame.MarkCorrupt();
             return;
         }
-        _frame.IsKeyframe = true;
-        _frame.Width = BinaryPrimitives.ReadUInt16LittleEndian(d[6..]) & 0x3fff;
-        _frame.Height = BinaryPrimitives.ReadUInt16LittleEndian(d[8..]) & 0x3fff;
+        Frame.IsKeyframe = true;
+        Frame.Width = BinaryPrimitives.ReadUInt16LittleEndian(d[6..]) & 0x3fff;
+        Frame.Height = BinaryPrimitives.ReadUInt16LittleEndian(d[8..]) & 0x3fff;
     }
 }

@@ -8,63 +8,33 @@ namespace Engine.Rtp.Video;
 /// keyframe flag (P=0 on the first layer) and size from the scalability structure. Loss handling
 /// and storage are the <see cref="VideoFrameAssembler"/>'s.
 /// </summary>
-public sealed class Vp9Depacketizer
+public sealed class Vp9Depacketizer(int maxFrameBytes = 4 * 1024 * 1024, bool startOnKeyframe = true)
+    : VideoDepacketizer(maxFrameBytes, startOnKeyframe)
 {
-    private readonly VideoFrameAssembler _frame;
-
-    public Vp9Depacketizer(int maxFrameBytes = 4 * 1024 * 1024, bool startOnKeyframe = true) =>
-        _frame = new VideoFrameAssembler(maxFrameBytes, startOnKeyframe);
-
-    public bool WaitingForKeyframe => _frame.WaitingForKeyframe;
-    public long FramesCompleted => _frame.FramesCompleted;
-    public long KeyframesCompleted => _frame.KeyframesCompleted;
-
-    public long DropCount(VideoDropReason reason) => _frame.DropCount(reason);
-
-    public void Push(ReadOnlySpan<byte> payload, long seqNo, uint rtpTimestamp, bool marker)
+    private protected override void AppendPayload(ReadOnlySpan<byte> payload)
     {
-        if (payload.IsEmpty)
-        {
-            _frame.SkipEmptyPacket(seqNo);
-            return;
-        }
-        if (!_frame.BeginPacket(seqNo, rtpTimestamp))
-            return;
         if (!TryReadDescriptor(payload, out var d) || d.Length >= payload.Length)
         {
-            _frame.CountDrop(VideoDropReason.Malformed);
-            _frame.MarkCorrupt();
+            Frame.CountDrop(VideoDropReason.Malformed);
+            Frame.MarkCorrupt();
         }
         else
         {
-            if (_frame.Length == 0 && !d.Begin)
-                _frame.MarkCorrupt(); // the picture's first packet is missing
+            if (Frame.Length == 0 && !d.Begin)
+                Frame.MarkCorrupt(); // the picture's first packet is missing
             if (d.Begin)
             {
-                _frame.UnitCount++;
-                if (_frame.UnitCount == 1 && d.SpatialId == 0)
+                Frame.UnitCount++;
+                if (Frame.UnitCount == 1 && d.SpatialId == 0)
                     ReadUncompressedHeader(payload[d.Length..]);
             }
             if (d.Width > 0)
             {
-                _frame.Width = d.Width;
-                _frame.Height = d.Height;
+                Frame.Width = d.Width;
+                Frame.Height = d.Height;
             }
-            _frame.Append(payload[d.Length..]);
+            Frame.Append(payload[d.Length..]);
         }
-        if (marker)
-            _frame.CompleteFrame();
-    }
-
-    public bool TryPollFrame(out VideoFrame frame)
-    {
-        if (!_frame.TryPollFrame(out var data, out uint ts, out bool key, out _, out int w, out int h))
-        {
-            frame = default;
-            return false;
-        }
-        frame = new VideoFrame(data, ts, key, w, h);
-        return true;
     }
 
     // VP9 bitstream §6.2: frame_marker(2) profile(2, low bit first) [reserved(1) if profile 3]
@@ -99,9 +69,9 @@ public sealed class Vp9Depacketizer
         uint w = r.Read(16) + 1, h = r.Read(16) + 1;
         if (r.Overrun)
             return;
-        _frame.IsKeyframe = true;
-        _frame.Width = (int)w;
-        _frame.Height = (int)h;
+        Frame.IsKeyframe = true;
+        Frame.Width = (int)w;
+        Frame.Height = (int)h;
     }
 
     private ref struct BitCursor(ReadOnlySpan<byte> data)
