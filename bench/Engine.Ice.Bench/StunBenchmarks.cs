@@ -74,6 +74,21 @@ public class StunBenchmarks
         return w.Length;
     }
 
+    /// <summary>The same with SHA-1 forced to the managed compression (no libcrypto SHA1_Transform).</summary>
+    [Benchmark]
+    public int VerifyAndAnswerManagedSha1()
+    {
+        StunSha1.UseLibCrypto = false;
+        try
+        {
+            return VerifyAndAnswer();
+        }
+        finally
+        {
+            StunSha1.UseLibCrypto = StunSha1LibCrypto.IsAvailable;
+        }
+    }
+
     /// <summary>The same with the password passed as bytes each time (HMAC pads hashed per call).</summary>
     [Benchmark]
     public int VerifyAndAnswerRawKey()
