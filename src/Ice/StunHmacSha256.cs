@@ -7,7 +7,7 @@ namespace Engine.Ice;
 /// can be checked with a patched copy of the 20-byte header followed by the rest of the message
 /// in place (RFC 8489 §14.6) instead of copying the message. The pads are built on the stack and
 /// hashed with one unkeyed <see cref="IncrementalHash"/> per thread, created once; after that no
-/// call allocates and any key can be used. (HMAC-SHA1 is managed code: <see cref="StunSha1"/>.)
+/// call allocates and any key can be used. (HMAC-SHA1 runs on <see cref="StunSha1"/> with precomputed pads.)
 /// </summary>
 internal static class StunHmacSha256
 {
