@@ -222,7 +222,9 @@ public sealed class LegacyWebSocketHandler(IPublishService service, TurnCredenti
 
         private Task FailAsync(string idJson, string route, LegacyErrno errno, string message)
         {
+            // The legacy contract: the request's error reply, then sendErrorNotice, then the disconnect.
             Send(LegacyReply.Reply(idJson, route, errno, message));
+            Send(LegacyReply.Notice(LegacyRoutes.ErrorNotice, w => { w.WriteStartObject(); w.WriteString("reason", message); w.WriteEndObject(); }, errno, message));
             _closing = true;
             _outbox.Writer.TryWrite(null);
             return Task.CompletedTask;

@@ -177,6 +177,9 @@ public sealed class HttpFrontendTests : IAsyncLifetime
         var reply = (await ReceiveAsync(ws))!.Value;
         Assert.Equal((int)errno, reply.GetProperty("errno").GetInt32());
         Assert.False(string.IsNullOrEmpty(reply.GetProperty("errmsg").GetString()));
+        var notice = (await ReceiveAsync(ws))!.Value;
+        Assert.Equal(LegacyRoutes.ErrorNotice, notice.GetProperty("route").GetString());
+        Assert.Equal((int)errno, notice.GetProperty("errno").GetInt32());
         Assert.Null(await ReceiveAsync(ws));
     }
 
