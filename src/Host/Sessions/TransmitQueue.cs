@@ -15,7 +15,7 @@ internal sealed class TransmitQueue
     private readonly NetAddress[] _to;
     private int _head, _count;
 
-    public TransmitQueue(int capacity = 32)
+    public TransmitQueue(int capacity = 24)
     {
         _slots = new byte[capacity * SlotBytes];
         _lengths = new int[capacity];

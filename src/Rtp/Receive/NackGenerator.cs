@@ -19,7 +19,7 @@ public sealed class NackGenerator
     private int _missingCount;
     private long _rttMicros = 100_000;
 
-    public NackGenerator(int capacity = 1024, int maxRetries = 10, long maxAgeMicros = 1_000_000)
+    public NackGenerator(int capacity = 512, int maxRetries = 10, long maxAgeMicros = 1_000_000)
     {
         if (capacity < 16 || (capacity & (capacity - 1)) != 0)
             throw new ArgumentOutOfRangeException(nameof(capacity), "a power of two, at least 16");

@@ -65,6 +65,24 @@ public sealed class SessionLifecycleTests : IDisposable
     }
 
     [Fact]
+    public void ASessionCostsLittleMemoryBeforeMediaFlows()
+    {
+        Round(20); // warm-up
+        long before = GC.GetTotalMemory(forceFullCollection: true);
+        var ids = new List<string>();
+        for (int i = 0; i < 100; i++)
+            ids.Add(_service.Publish(new PublishRequest { Stream = "m" + i, OfferSdp = _offer, Signaling = "whip", LocalAddress = IPAddress.Loopback }).SessionId!);
+        WaitFor(() => _loop.SessionCount == 100, "sessions joined the loop");
+        long perSession = (GC.GetTotalMemory(forceFullCollection: true) - before) / 100;
+        foreach (var id in ids)
+            _service.End(id, "test");
+        WaitFor(() => _loop.SessionCount == 0, "sessions left");
+        // Audio + video: frame buffers, NACK rings, transmit slots, DTLS and ICE state; no reorder arena yet.
+        Assert.InRange(perSession, 1, 150_000);
+        Console.WriteLine($"heap per session before media: {perSession} B");
+    }
+
+    [Fact]
     public void TheSessionLimitAndBusyStreamsAreRefused()
     {
         var config = EngineConfig.Parse("[WEBRTC]\nWEBRTCMAXCLIENT=2\n");
