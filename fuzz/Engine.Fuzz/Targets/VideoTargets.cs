@@ -100,23 +100,22 @@ public sealed class H264SpsTarget : FuzzTarget
     }
 }
 
-/// <summary>RFC 7741 VP8 depacketizer.</summary>
-public sealed class Vp8Target : DepacketizerTarget
+/// <summary>A VP8/VP9 target: the shared <see cref="VideoDepacketizer"/> push/poll, one codec's parser.</summary>
+public abstract class VpxTarget : DepacketizerTarget
 {
-    private Vp8Depacketizer _d = new();
+    private VideoDepacketizer? _d;
     private long _sink;
 
-    public override string Name => "vp8";
-    public override string Description => "VP8 depacketizer (RFC 7741 payload descriptor, key frame header): payload sequence -> frames";
+    protected abstract VideoDepacketizer Create();
 
-    protected override void Reset() => _d = new Vp8Depacketizer(maxFrameBytes: 1 << 16);
+    protected override void Reset() => _d = Create();
 
-    protected override void Push(ReadOnlySpan<byte> payload, long seqNo, uint rtpTimestamp, bool marker) => _d.Push(payload, seqNo, rtpTimestamp, marker);
+    protected override void Push(ReadOnlySpan<byte> payload, long seqNo, uint rtpTimestamp, bool marker) => _d!.Push(payload, seqNo, rtpTimestamp, marker);
 
     protected override int Poll()
     {
         int n = 0;
-        for (int guard = 0; guard < 1024 && _d.TryPollFrame(out var frame); guard++)
+        for (int guard = 0; guard < 1024 && _d!.TryPollFrame(out var frame); guard++)
         {
             n++;
             _sink += frame.Data.Length + frame.Width + frame.Height + frame.RtpTimestamp;
@@ -125,27 +124,20 @@ public sealed class Vp8Target : DepacketizerTarget
     }
 }
 
-/// <summary>VP9 depacketizer (draft-ietf-payload-vp9 / RFC 9628 payload descriptor and scalability structure).</summary>
-public sealed class Vp9Target : DepacketizerTarget
+/// <summary>RFC 7741 VP8 depacketizer.</summary>
+public sealed class Vp8Target : VpxTarget
 {
-    private Vp9Depacketizer _d = new();
-    private long _sink;
+    public override string Name => "vp8";
+    public override string Description => "VP8 depacketizer (RFC 7741 payload descriptor, key frame header): payload sequence -> frames";
 
+    protected override VideoDepacketizer Create() => new Vp8Depacketizer(maxFrameBytes: 1 << 16);
+}
+
+/// <summary>VP9 depacketizer (RFC 9628 payload descriptor and scalability structure).</summary>
+public sealed class Vp9Target : VpxTarget
+{
     public override string Name => "vp9";
     public override string Description => "VP9 depacketizer (RFC 9628 payload descriptor, SS): payload sequence -> frames";
 
-    protected override void Reset() => _d = new Vp9Depacketizer(maxFrameBytes: 1 << 16);
-
-    protected override void Push(ReadOnlySpan<byte> payload, long seqNo, uint rtpTimestamp, bool marker) => _d.Push(payload, seqNo, rtpTimestamp, marker);
-
-    protected override int Poll()
-    {
-        int n = 0;
-        for (int guard = 0; guard < 1024 && _d.TryPollFrame(out var frame); guard++)
-        {
-            n++;
-            _sink += frame.Data.Length + frame.Width + frame.Height + frame.RtpTimestamp;
-        }
-        return n;
-    }
+    protected override VideoDepacketizer Create() => new Vp9Depacketizer(maxFrameBytes: 1 << 16);
 }
