@@ -47,7 +47,7 @@ public static class Server
         using (certificate)
         {
             var service = new PublishService(config, loop, certificate,
-                dumpDirectory == null ? null : stream => new FrameDumpSink(dumpDirectory, stream));
+                dumpDirectory == null ? null : r => new FrameDumpSink(dumpDirectory, r.Stream));
             loop.Start();
             HttpFrontend frontend;
             try

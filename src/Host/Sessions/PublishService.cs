@@ -22,12 +22,12 @@ public sealed class PublishService : IPublishService
     private readonly MediaLoop _loop;
     private readonly DtlsCertificate _certificate;
     private readonly SdpFingerprint _fingerprint;
-    private readonly Func<string, IEncodedFrameSink> _sinkFactory;
+    private readonly Func<SinkRequest, IEncodedFrameSink> _sinkFactory;
     private readonly ConcurrentDictionary<string, PublishSession> _sessions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _streamOwners = new(StringComparer.Ordinal);
     private readonly Lock _admission = new();
 
-    public PublishService(EngineConfig config, MediaLoop loop, DtlsCertificate certificate, Func<string, IEncodedFrameSink>? sinkFactory = null)
+    public PublishService(EngineConfig config, MediaLoop loop, DtlsCertificate certificate, Func<SinkRequest, IEncodedFrameSink>? sinkFactory = null)
     {
         _config = config;
         _loop = loop;
@@ -61,7 +61,7 @@ public sealed class PublishService : IPublishService
             try
             {
                 session = new PublishSession(id, request.Stream, request.Signaling, negotiation!, ufrag, pwd, _certificate,
-                    _sinkFactory(request.Stream), SessionOptions.From(_config), MediaLoop.NowMicros());
+                    _sinkFactory(new SinkRequest(request.Stream, id, request.Record, negotiation!.Tracks.Select(TrackInfoOf).ToArray())), SessionOptions.From(_config), MediaLoop.NowMicros());
             }
             catch (ArgumentException e)
             {
@@ -129,6 +129,14 @@ public sealed class PublishService : IPublishService
             s.WriteJson(w, now);
         w.WriteEndArray();
         w.WriteEndObject();
+    }
+
+    internal static TrackInfo TrackInfoOf(NegotiatedTrack t)
+    {
+        var codec = t.Codec switch { "H264" => MediaCodec.H264, "VP8" => MediaCodec.Vp8, "VP9" => MediaCodec.Vp9, _ => MediaCodec.Opus };
+        string fmtp = codec == MediaCodec.H264 ? $"level-asymmetry-allowed=1;packetization-mode=1;profile-level-id={t.H264ProfileLevelId ?? "42e01f"}"
+            : codec == MediaCodec.Opus ? "minptime=10;useinbandfec=1" : "";
+        return new TrackInfo(codec, t.ClockRate, t.Channels, t.PayloadType, fmtp);
     }
 
     /// <summary>The host candidate: STUNSERVEREXTIP, else a concrete ICELOCALIP, else the address the offer reached us on.</summary>

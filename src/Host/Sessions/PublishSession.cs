@@ -32,6 +32,7 @@ public sealed class PublishSession : IMediaSession, IEncodedFrameSink
     private readonly TransmitQueue _out = new();
     private readonly SessionOptions _options;
     private readonly IEncodedFrameSink _sink;
+    private readonly IRtpPacketTap? _tap;
     private readonly BurstLoss? _loss;
     private readonly uint _localSsrc;
     private SrtpSession? _srtp;
@@ -51,6 +52,7 @@ public sealed class PublishSession : IMediaSession, IEncodedFrameSink
         CreatedMicros = nowMicros;
         _options = options;
         _sink = sink;
+        _tap = sink as IRtpPacketTap;
         _tracks = negotiation.Tracks.ToArray();
         _ice = new IceLiteAgent(localUfrag, localPwd, negotiation.RemoteUfrag, nowMicros);
         var fingerprint = negotiation.RemoteFingerprints.FirstOrDefault(f => f.Algorithm == "sha-256") ?? negotiation.RemoteFingerprints[0];
@@ -219,6 +221,7 @@ public sealed class PublishSession : IMediaSession, IEncodedFrameSink
             return;
         }
         Counters.RtpPackets++;
+        _tap?.OnRtpPacket(track, datagram[..length]);
         _streams[track].OnRtp(packet, nowMicros);
     }
 
@@ -327,6 +330,9 @@ public sealed class PublishSession : IMediaSession, IEncodedFrameSink
         }
         foreach (var s in _streams)
             s.HandleTimeout(nowMicros);
+        if (_sink.TakeKeyframeRequest())
+            foreach (var s in _streams)
+                s.RequestKeyframe();
         if (_srtp == null || _ice.Selected is not { } to)
             return;
         SendFeedback(nowMicros, to);

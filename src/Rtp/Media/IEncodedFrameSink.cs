@@ -12,4 +12,10 @@ public interface IEncodedFrameSink
 
     /// <summary>The session ended; no more frames follow.</summary>
     void OnEnd();
+
+    /// <summary>
+    /// Polled by the session on the media thread: true once after the sink lost its place in the
+    /// video (output restarted, frames dropped) and needs a keyframe; the session then sends a PLI.
+    /// </summary>
+    bool TakeKeyframeRequest() => false;
 }

@@ -21,6 +21,7 @@ public sealed class RtpReceiveStream
     private SeqNoUnwrapper _unwrapper;
     private long _lastPliMicros = long.MinValue;
     private bool _started;
+    private bool _keyframeRequested;
     private int _h264ProfileBits = -1;
 
     public RtpReceiveStream(MediaCodec codec, int clockRate, int trackIndex, IEncodedFrameSink sink, bool useNack)
@@ -67,7 +68,14 @@ public sealed class RtpReceiveStream
 
     /// <summary>Video decoding waits for a keyframe (start, or a loss NACK could not repair).</summary>
     public bool NeedsKeyframe =>
-        _video != null && (!_started || _video.WaitingForKeyframe || (_nack?.KeyframeNeeded ?? false));
+        _video != null && (!_started || _keyframeRequested || _video.WaitingForKeyframe || (_nack?.KeyframeNeeded ?? false));
+
+    /// <summary>A consumer downstream lost its place: ask for a keyframe (PLI) until one arrives.</summary>
+    public void RequestKeyframe()
+    {
+        if (_video != null)
+            _keyframeRequested = true;
+    }
 
     /// <summary>One SRTP-authenticated RTP packet of this stream.</summary>
     public void OnRtp(in RtpPacketView packet, long nowMicros)
@@ -205,7 +213,10 @@ public sealed class RtpReceiveStream
     {
         Frames++;
         if (isKeyframe && IsVideo)
+        {
             Keyframes++;
+            _keyframeRequested = false;
+        }
         long ntp = _clock.TryMapToNtpMicros(timestamp, out long t) ? t : -1;
         _sink.OnFrame(_trackIndex, new EncodedFrame(Codec, data, timestamp, ClockRate, ntp, nowMicros, isKeyframe, width, height));
     }
