@@ -30,6 +30,13 @@ public static class Server
             stderr.WriteLine($"error: [WEBRTC] DTLSCER/DTLSKEY: {e.Message}");
             return 2;
         }
+        if (config.Rtp2RtmpShell == null && !Engine.Codec.FfmpegLibrary.TryLoad(out var ffmpegError))
+        {
+            stderr.WriteLine($"error: {ffmpegError} (needed to push or record streams; or set [WEBRTC] RTP2RTMPSHELL)");
+            return 2;
+        }
+        if (config.Rtp2RtmpShell == null)
+            Log.Notice($"FFmpeg: {Engine.Codec.FfmpegLibrary.Versions}");
         MediaLoop loop;
         try
         {
@@ -46,8 +53,8 @@ public static class Server
         using (loop)
         using (certificate)
         {
-            var service = new PublishService(config, loop, certificate,
-                dumpDirectory == null ? null : r => new FrameDumpSink(dumpDirectory, r.Stream));
+            var sinks = new StreamSinkFactory(config, dumpDirectory);
+            var service = new PublishService(config, loop, certificate, sinks.Create);
             loop.Start();
             HttpFrontend frontend;
             try

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using Engine.Codec;
 
 namespace Engine.Host.Config;
 
@@ -61,6 +62,16 @@ internal static class ConfigKeys
         [("RTP", "RTP_MIN_VIDEO_BPS")] = (c, e) => c.MinVideoBps = Int(e, 10_000, 100_000_000),
         [("RTP", "RTP_MAX_VIDEO_BPS")] = (c, e) => c.MaxVideoBps = Int(e, 10_000, 100_000_000),
         [("RTP", "RTP_TEST")] = (c, e) => c.SimulateLoss = Bool(e),
+        [("RTP", "TRANSCODE")] = (c, e) => c.Transcode = e.Value.ToLowerInvariant() switch
+        {
+            "auto" or "" => TranscodePolicy.Auto,
+            "passthrough" => TranscodePolicy.Passthrough,
+            "always" => TranscodePolicy.Always,
+            _ => throw Bad(e, "auto, passthrough or always"),
+        },
+        [("RTP", "TRANSCODE_GOP")] = (c, e) => c.TranscodeGopFrames = Int(e, 1, 1000),
+        [("RTP", "TRANSCODE_BPS")] = (c, e) => c.TranscodeBps = Int(e, 50_000, 100_000_000),
+        [("WEBRTC", "RECORDDIR")] = (c, e) => c.RecordDirectory = Text(e) ?? "recordings",
         [("EXT", "EXTSETSTATUSPATH")] = (c, e) => c.ExtSetStatusUrl = OptionalUrl(e, "http", "https"),
         [("EXT", "EXTSYNCPATH")] = (c, e) => c.ExtSyncUrl = OptionalUrl(e, "http", "https"),
         [("EXT", "EXTRTHREADCOUNT")] = (c, e) => c.ExtThreadCount = Int(e, 1, 64),

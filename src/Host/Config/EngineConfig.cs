@@ -52,6 +52,14 @@ public sealed class EngineConfig
     public bool AutoBitrate { get; set; } = true;
     public int MinVideoBps { get; set; } = 200_000;
     public int MaxVideoBps { get; set; } = 1_000_000;
+    /// <summary>[RTP] TRANSCODE: when H.264 is re-encoded for RTMP (auto = the legacy Constrained Baseline rule).</summary>
+    public Engine.Codec.TranscodePolicy Transcode { get; set; } = Engine.Codec.TranscodePolicy.Auto;
+    /// <summary>[RTP] TRANSCODE_GOP: keyframe interval of the H.264 encoder, in frames.</summary>
+    public int TranscodeGopFrames { get; set; } = 60;
+    /// <summary>[RTP] TRANSCODE_BPS: target bit rate of the H.264 encoder; 0 = RTP_MAX_VIDEO_BPS.</summary>
+    public int TranscodeBps { get; set; }
+    /// <summary>[WEBRTC] RECORDDIR: where streams are recorded as {stream}.flv when RTP2RTMPBASEURL is not set.</summary>
+    public string RecordDirectory { get; set; } = "recordings";
     public bool SimulateLoss { get; set; }
 
     // [EXT]

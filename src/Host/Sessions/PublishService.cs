@@ -85,7 +85,7 @@ public sealed class PublishService : IPublishService
         };
         _loop.Add(session);
         Log.Notice($"session {id} stream '{request.Stream}' via {request.Signaling}: {string.Join(", ", negotiation!.Tracks.Select(t => t.Kind + " " + t.Codec))}");
-        string? rtmpUrl = _config.Rtp2RtmpBaseUrl is { } baseUrl ? $"{baseUrl}/{request.Stream}" : null;
+        string? rtmpUrl = StreamSinkFactory.RtmpUrl(_config, request.Stream);
         return PublishOutcome.Ok(id, negotiation.Answer.Write(), rtmpUrl);
     }
 

@@ -536,6 +536,11 @@ public sealed class PublishSession : IMediaSession, IEncodedFrameSink
             w.WriteEndObject();
         }
         w.WriteEndArray();
+        if (_sink is ISinkStatus status)
+        {
+            w.WritePropertyName("outputs");
+            status.WriteStatus(w);
+        }
         w.WriteStartObject("counters");
         Counters.WriteJson(w);
         if (_loss != null) w.WriteNumber("simulatedLoss", _loss.Dropped);

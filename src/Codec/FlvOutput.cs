@@ -1,0 +1,385 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Engine.Rtp.Media;
+
+namespace Engine.Codec;
+
+/// <summary>When an H.264 publisher is transcoded.</summary>
+public enum TranscodePolicy
+{
+    /// <summary>The legacy rule: relay Constrained Baseline as is, transcode every other profile.</summary>
+    Auto,
+    /// <summary>Relay any H.264 profile as is.</summary>
+    Passthrough,
+    /// <summary>Always decode and re-encode.</summary>
+    Always,
+}
+
+public sealed record FlvOutputOptions
+{
+    public TranscodePolicy Policy { get; init; } = TranscodePolicy.Auto;
+    public VideoEncoderSettings Encoder { get; init; } = new();
+    /// <summary>Reconnect after an error (RTMP); a file output fails for good instead.</summary>
+    public bool Retry { get; init; } = true;
+    public int RetryMinMillis { get; init; } = 250;
+    public int RetryMaxMillis { get; init; } = 2000;
+    public long IoTimeoutMicros { get; init; } = 5_000_000;
+    public int QueueFrames { get; init; } = 600;
+    public long QueueBytes { get; init; } = 32 << 20;
+}
+
+/// <summary>
+/// One FLV output of a published stream (an RTMP URL or a file), on its own writer thread behind
+/// a bounded queue, so the media thread never waits. A full queue drops the rest of the current
+/// GOP (video resumes at the next keyframe, which is requested). The output starts on a keyframe;
+/// after an error it retries with back-off and resumes on the next keyframe.
+/// </summary>
+public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisposable
+{
+    private readonly string _url;
+    private readonly TrackInfo[] _tracks;
+    private readonly FlvOutputOptions _options;
+    private readonly FrameQueue _queue;
+    private readonly bool _hasVideo, _hasAudio;
+    private readonly Thread _thread;
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Pinned for the life of the object: libavformat polls it from inside blocking calls.
+    private readonly int[] _interruptFlag = GC.AllocateArray<int>(1, pinned: true);
+    private int* _interrupt => (int*)Unsafe.AsPointer(ref _interruptFlag[0]);
+    private readonly Func<long> _clockMillis;
+    private volatile string _state = "waiting for keyframe";
+    private volatile string? _lastError;
+    private volatile string _mode = "pending";
+    private int _keyframeWanted = 1;
+    private bool _videoGap; // media thread: dropping video until the next keyframe
+
+    // Writer thread state.
+    private readonly MediaTimeline _timeline;
+    private FlvMuxer? _muxer;
+    private VideoTranscoder? _video;
+    private AudioTranscoder? _audio;
+    private bool _transcodeVideo, _modeDecided, _failed;
+    private byte[] _avcC = [];
+    private byte[] _avcCScratch = new byte[512];
+    private int _width, _height;
+    private long _retryAtMillis, _startMillis = long.MinValue, _lastVideoMs = -1, _lastAudioMs = -1;
+    private int _backoffMillis;
+    private long _videoOut, _audioOut, _dropped, _droppedGops, _reconnects, _opens;
+
+    public FlvOutput(string url, IReadOnlyList<TrackInfo> tracks, FlvOutputOptions options, string name, Func<long>? clockMillis = null)
+    {
+        _url = url;
+        _tracks = tracks.ToArray();
+        _options = options;
+        _hasVideo = _tracks.Any(t => t.IsVideo);
+        _hasAudio = _tracks.Any(t => !t.IsVideo);
+        _queue = new FrameQueue(options.QueueFrames, options.QueueBytes);
+        _timeline = new MediaTimeline(_tracks.Length);
+        _backoffMillis = options.RetryMinMillis;
+        _clockMillis = clockMillis ?? (() => Environment.TickCount64);
+        _thread = new Thread(Run) { IsBackground = true, Name = name };
+        _thread.Start();
+    }
+
+    public string Url => FlvMuxer.Redact(_url);
+    public string State => _state;
+    public string Mode => _mode;
+    public string? LastError => _lastError;
+    public long VideoFramesWritten => Interlocked.Read(ref _videoOut);
+    public long AudioFramesWritten => Interlocked.Read(ref _audioOut);
+    public long FramesDropped => Interlocked.Read(ref _dropped);
+    public long GopsDropped => Interlocked.Read(ref _droppedGops);
+    public long Reconnects => Interlocked.Read(ref _reconnects);
+    /// <summary>Completes when the output is closed (trailer written) after <see cref="Complete"/>.</summary>
+    public Task Completion => _completion.Task;
+
+    /// <summary>Media thread: copy the frame in, or drop it (never wait).</summary>
+    public void Enqueue(int trackIndex, in EncodedFrame frame)
+    {
+        if (frame.IsVideo)
+        {
+            if (_videoGap && !frame.IsKeyframe)
+            {
+                Interlocked.Increment(ref _dropped);
+                return;
+            }
+            _videoGap = false;
+            if (!_queue.TryEnqueue(trackIndex, frame))
+            {
+                // Full: drop the rest of this GOP rather than send frames that reference a lost one.
+                _videoGap = true;
+                Interlocked.Increment(ref _dropped);
+                Interlocked.Increment(ref _droppedGops);
+                Volatile.Write(ref _keyframeWanted, 1);
+            }
+        }
+        else if (!_queue.TryEnqueue(trackIndex, frame))
+        {
+            Interlocked.Increment(ref _dropped);
+        }
+    }
+
+    public bool TakeKeyframeRequest() => Interlocked.Exchange(ref _keyframeWanted, 0) != 0;
+
+    /// <summary>The publisher left: write what is queued, close cleanly.</summary>
+    public void Complete() => _queue.Complete();
+
+    public void WriteStatus(Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        w.WriteString("url", Url);
+        w.WriteString("state", _state);
+        w.WriteString("mode", _mode);
+        w.WriteNumber("videoFrames", VideoFramesWritten);
+        w.WriteNumber("audioFrames", AudioFramesWritten);
+        w.WriteNumber("framesDropped", FramesDropped);
+        w.WriteNumber("gopsDropped", GopsDropped);
+        w.WriteNumber("reconnects", Reconnects);
+        w.WriteNumber("queued", _queue.Count);
+        if (_lastError is { } e) w.WriteString("lastError", e); else w.WriteNull("lastError");
+        w.WriteEndObject();
+    }
+
+    private void Run()
+    {
+        try
+        {
+            while (true)
+            {
+                if (!_queue.TryDequeue(200, out var frame, out bool ended))
+                {
+                    if (ended)
+                        break;
+                    continue;
+                }
+                try
+                {
+                    Process(frame);
+                }
+                catch (Exception e) when (e is FfmpegException or ArgumentException or InvalidOperationException)
+                {
+                    Fail(e.Message);
+                }
+                finally
+                {
+                    FrameQueue.Release(ref frame);
+                }
+            }
+            CloseMuxer(clean: true);
+            _state = _failed ? _state : "closed";
+        }
+        catch (Exception e)
+        {
+            _lastError = e.Message;
+            _state = "failed: " + e.Message;
+        }
+        finally
+        {
+            _muxer?.Dispose();
+            _video?.Dispose();
+            _audio?.Dispose();
+            _completion.TrySetResult();
+        }
+    }
+
+    private void Process(in QueuedFrame frame)
+    {
+        if (_failed)
+        {
+            Interlocked.Increment(ref _dropped);
+            return;
+        }
+        if (_muxer == null)
+        {
+            if (_clockMillis() < _retryAtMillis)
+            {
+                Interlocked.Increment(ref _dropped);
+                return;
+            }
+            // Start on a video keyframe; audio before it is dropped so the output opens with video.
+            if (_hasVideo && !(frame.IsVideo && frame.IsKeyframe))
+            {
+                Interlocked.Increment(ref _dropped);
+                return;
+            }
+        }
+        long ms = _timeline.ToMillis(frame.Track, frame.RtpTimestamp, frame.ClockRate, frame.SenderNtpMicros, frame.ArrivalMicros);
+        if (frame.IsVideo)
+        {
+            if (!_modeDecided)
+                DecideMode(frame);
+            if (_transcodeVideo)
+                (_video ??= new VideoTranscoder(_options.Encoder)).Transcode(frame.Codec, frame.Data, ms, this);
+            else
+                OnVideoPacket(frame.Data, ms, frame.IsKeyframe);
+        }
+        else
+        {
+            (_audio ??= new AudioTranscoder()).Transcode(frame.Data, ms, this);
+        }
+    }
+
+    private void DecideMode(in QueuedFrame frame)
+    {
+        _modeDecided = true;
+        if (frame.Codec != MediaCodec.H264)
+            _transcodeVideo = true;
+        else
+        {
+            bool cb = AvcConfig.TryFindParameterSets(frame.Data, out var sps, out _) && AvcConfig.IsConstrainedBaseline(frame.Data[sps]);
+            _transcodeVideo = _options.Policy switch { TranscodePolicy.Passthrough => false, TranscodePolicy.Always => true, _ => !cb };
+        }
+        _mode = _transcodeVideo ? $"transcode {frame.Codec} to H264 baseline" : "remux H264";
+    }
+
+    void IVideoPacketSink.OnVideoPacket(ReadOnlySpan<byte> avcc, long millis, bool isKeyframe) => OnVideoPacket(avcc, millis, isKeyframe);
+
+    private void OnVideoPacket(ReadOnlySpan<byte> avcc, long millis, bool isKeyframe)
+    {
+        ReadOnlySpan<byte> newAvcC = default;
+        if (isKeyframe && AvcConfig.TryFindParameterSets(avcc, out var sps, out var pps))
+        {
+            int need = AvcConfig.AvcCLength(avcc[sps].Length, avcc[pps].Length);
+            if (_avcCScratch.Length < need)
+                _avcCScratch = new byte[need];
+            int n = AvcConfig.WriteAvcC(_avcCScratch, avcc[sps], avcc[pps]);
+            if (n > 0 && !_avcCScratch.AsSpan(0, n).SequenceEqual(_avcC))
+            {
+                _avcC = _avcCScratch.AsSpan(0, n).ToArray(); // only when the parameter sets change
+                newAvcC = _avcC;
+                if (Engine.Rtp.Video.H264Sps.TryParse(avcc[sps], out var parsed))
+                {
+                    _width = parsed.Width;
+                    _height = parsed.Height;
+                }
+            }
+        }
+        if (_muxer == null)
+        {
+            if (!isKeyframe || _avcC.Length == 0)
+            {
+                Interlocked.Increment(ref _dropped);
+                return;
+            }
+            if (!Open())
+            {
+                Interlocked.Increment(ref _dropped);
+                return;
+            }
+            newAvcC = default; // already in the header
+        }
+        try
+        {
+            _muxer!.WriteVideo(avcc, OutputMillis(millis, ref _lastVideoMs), isKeyframe, newAvcC);
+            Interlocked.Increment(ref _videoOut);
+        }
+        catch (FfmpegException e)
+        {
+            Fail(e.Message);
+        }
+    }
+
+    void IAudioPacketSink.OnAudioPacket(ReadOnlySpan<byte> aac, long millis)
+    {
+        if (_muxer == null)
+        {
+            if (_hasVideo || !Open())
+            {
+                Interlocked.Increment(ref _dropped);
+                return;
+            }
+        }
+        try
+        {
+            _muxer!.WriteAudio(aac, OutputMillis(millis, ref _lastAudioMs));
+            Interlocked.Increment(ref _audioOut);
+        }
+        catch (FfmpegException e)
+        {
+            Fail(e.Message);
+        }
+    }
+
+    // Each connection's timestamps start at 0 and rise strictly per stream (FLV and RTMP servers want both);
+    // the AAC encoder's priming frame would otherwise land before the first video frame.
+    private long OutputMillis(long millis, ref long last)
+    {
+        if (_startMillis == long.MinValue)
+            _startMillis = millis;
+        long ms = Math.Max(0, millis - _startMillis);
+        if (last >= 0 && ms <= last)
+            ms = last + 1;
+        last = ms;
+        return ms;
+    }
+
+    private bool Open()
+    {
+        _state = _opens == 0 ? "connecting" : "reconnecting";
+        try
+        {
+            FlvMuxer.VideoParameters? video = _hasVideo ? new FlvMuxer.VideoParameters(_avcC, _width, _height) : null;
+            FlvMuxer.AudioParameters? audio = null;
+            if (_hasAudio)
+            {
+                _audio ??= new AudioTranscoder();
+                audio = new FlvMuxer.AudioParameters(_audio.AudioSpecificConfig, AudioTranscoder.SampleRate, AudioTranscoder.Channels);
+            }
+            _muxer = FlvMuxer.Open(_url, video, audio, _interrupt, _options.IoTimeoutMicros);
+            _startMillis = long.MinValue;
+            _lastVideoMs = _lastAudioMs = -1;
+            if (_opens++ > 0)
+                Interlocked.Increment(ref _reconnects);
+            _backoffMillis = _options.RetryMinMillis;
+            _state = "live";
+            if (!_hasVideo)
+                _mode = "audio only";
+            return true;
+        }
+        catch (FfmpegException e)
+        {
+            Fail(e.Message);
+            return false;
+        }
+    }
+
+    private void Fail(string error)
+    {
+        _lastError = error;
+        CloseMuxer(clean: false);
+        // Codec state restarts with the next keyframe, which we ask the publisher for.
+        _video?.Reset();
+        _avcC = [];
+        Volatile.Write(ref _keyframeWanted, 1);
+        if (!_options.Retry)
+        {
+            _failed = true;
+            _state = "failed: " + error;
+            return;
+        }
+        _retryAtMillis = _clockMillis() + _backoffMillis;
+        _state = $"retrying in {_backoffMillis} ms: {error}";
+        _backoffMillis = Math.Min(_backoffMillis * 2, _options.RetryMaxMillis);
+    }
+
+    private void CloseMuxer(bool clean)
+    {
+        if (_muxer == null)
+            return;
+        var m = _muxer;
+        _muxer = null;
+        if (clean)
+            m.Close();
+        else
+            m.Dispose();
+    }
+
+    /// <summary>Stops at once: interrupts blocking I/O, drops what is queued.</summary>
+    public void Dispose()
+    {
+        Volatile.Write(ref *_interrupt, 1);
+        _queue.Complete();
+        if (_thread.IsAlive)
+            _thread.Join(TimeSpan.FromSeconds(10));
+    }
+}

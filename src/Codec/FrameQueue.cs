@@ -1,0 +1,113 @@
+using System.Buffers;
+using Engine.Rtp.Media;
+
+namespace Engine.Codec;
+
+/// <summary>One frame copied off the media thread: pooled bytes and the fields of its EncodedFrame.</summary>
+internal struct QueuedFrame
+{
+    public byte[] Buffer;
+    public int Length;
+    public int Track;
+    public MediaCodec Codec;
+    public uint RtpTimestamp;
+    public int ClockRate;
+    public long SenderNtpMicros, ArrivalMicros;
+    public bool IsKeyframe;
+    public int Width, Height;
+    public readonly ReadOnlySpan<byte> Data => Buffer.AsSpan(0, Length);
+    public readonly bool IsVideo => Codec != MediaCodec.Opus;
+}
+
+/// <summary>
+/// Single producer (the media thread, which never waits) and single consumer (an output's writer
+/// thread, which may). Bounded in frames and bytes; the producer decides what to drop when full.
+/// </summary>
+internal sealed class FrameQueue
+{
+    private readonly QueuedFrame[] _ring;
+    private readonly long _maxBytes;
+    private readonly object _lock = new(); // Monitor: the consumer waits on it
+    private int _head, _count;
+    private long _bytes;
+    private bool _completed, _consumerWaiting;
+
+    public FrameQueue(int maxFrames, long maxBytes)
+    {
+        _ring = new QueuedFrame[maxFrames];
+        _maxBytes = maxBytes;
+    }
+
+    public int Count => Volatile.Read(ref _count);
+
+    /// <summary>Copies the frame in; false (nothing queued) when full or completed.</summary>
+    public bool TryEnqueue(int track, in EncodedFrame frame)
+    {
+        lock (_lock)
+        {
+            if (_completed || _count == _ring.Length || _bytes + frame.Data.Length > _maxBytes)
+                return false;
+        }
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, frame.Data.Length));
+        frame.Data.CopyTo(buffer);
+        var q = new QueuedFrame
+        {
+            Buffer = buffer, Length = frame.Data.Length, Track = track, Codec = frame.Codec, RtpTimestamp = frame.RtpTimestamp,
+            ClockRate = frame.ClockRate, SenderNtpMicros = frame.SenderNtpMicros, ArrivalMicros = frame.ArrivalMicros,
+            IsKeyframe = frame.IsKeyframe, Width = frame.Width, Height = frame.Height,
+        };
+        lock (_lock)
+        {
+            _ring[(_head + _count) % _ring.Length] = q;
+            _count++;
+            _bytes += q.Length;
+            if (_consumerWaiting)
+                Monitor.Pulse(_lock);
+        }
+        return true;
+    }
+
+    /// <summary>No more frames: the consumer drains what is queued, then sees false.</summary>
+    public void Complete()
+    {
+        lock (_lock)
+        {
+            _completed = true;
+            Monitor.PulseAll(_lock);
+        }
+    }
+
+    /// <summary>Waits up to <paramref name="timeoutMs"/> for a frame. False with <paramref name="ended"/> once completed and empty.</summary>
+    public bool TryDequeue(int timeoutMs, out QueuedFrame frame, out bool ended)
+    {
+        lock (_lock)
+        {
+            if (_count == 0 && !_completed)
+            {
+                _consumerWaiting = true;
+                Monitor.Wait(_lock, timeoutMs);
+                _consumerWaiting = false;
+            }
+            if (_count == 0)
+            {
+                frame = default;
+                ended = _completed;
+                return false;
+            }
+            frame = _ring[_head];
+            _ring[_head] = default;
+            _head = (_head + 1) % _ring.Length;
+            _count--;
+            _bytes -= frame.Length;
+            ended = false;
+            return true;
+        }
+    }
+
+    public static void Release(ref QueuedFrame frame)
+    {
+        if (frame.Buffer != null)
+            ArrayPool<byte>.Shared.Return(frame.Buffer);
+        frame.Buffer = null!;
+    }
+}

@@ -1,0 +1,94 @@
+using Engine.Codec;
+using Engine.Host.Config;
+using Engine.Host.Sessions;
+using Engine.Rtp.Media;
+
+namespace Engine.Host.Media;
+
+/// <summary>
+/// Builds what a published stream's frames go to, from the config: FLV pushed to
+/// RTP2RTMPBASEURL/{stream} (plus RTP2RTMPBASERECORDURL/{stream} when the request records), or
+/// recorded to RECORDDIR/{stream}.flv when no base URL is set, or the legacy RTP2RTMPSHELL script.
+/// </summary>
+public sealed class StreamSinkFactory(EngineConfig config, string? dumpDirectory)
+{
+    public IEncodedFrameSink Create(SinkRequest request)
+    {
+        var sinks = new List<IEncodedFrameSink>();
+        if (dumpDirectory != null)
+            sinks.Add(new FrameDumpSink(dumpDirectory, request.Stream));
+        if (config.Rtp2RtmpShell is { } script)
+            sinks.Add(CreateShell(script, request));
+        else
+            sinks.Add(new FlvPublishSink(Outputs(request)));
+        return sinks.Count == 1 ? sinks[0] : new TeeFrameSink(sinks);
+    }
+
+    /// <summary>The URL sendSdpCall answers with (data.rtmpUrl), or null when nothing is pushed.</summary>
+    public static string? RtmpUrl(EngineConfig config, string stream) =>
+        config.Rtp2RtmpBaseUrl is { } b ? $"{b.TrimEnd('/')}/{stream}" : null;
+
+    private List<FlvOutput> Outputs(SinkRequest request)
+    {
+        var options = new FlvOutputOptions
+        {
+            Policy = config.Transcode,
+            Encoder = new VideoEncoderSettings(config.TranscodeGopFrames, config.TranscodeBps > 0 ? config.TranscodeBps : config.MaxVideoBps),
+        };
+        var outputs = new List<FlvOutput>();
+        if (RtmpUrl(config, request.Stream) is { } url)
+        {
+            outputs.Add(new FlvOutput(url, request.Tracks, options, "rtmp " + request.Stream));
+            if (request.Record && config.Rtp2RtmpBaseRecordUrl is { } rec)
+                outputs.Add(new FlvOutput($"{rec.TrimEnd('/')}/{request.Stream}", request.Tracks, options, "rtmp-rec " + request.Stream));
+        }
+        else
+        {
+            Directory.CreateDirectory(config.RecordDirectory);
+            string path = Path.Combine(config.RecordDirectory, SafeFileName(request.Stream) + ".flv");
+            outputs.Add(new FlvOutput(path, request.Tracks, options with { Retry = false }, "flv " + request.Stream));
+        }
+        return outputs;
+    }
+
+    private ShellForwardSink CreateShell(string script, SinkRequest request)
+    {
+        string url = RtmpUrl(config, request.Stream) ?? $"rtmp://127.0.0.1/live/{request.Stream}";
+        if (request.Record && config.Rtp2RtmpBaseRecordUrl is { } rec)
+            url = $"{rec.TrimEnd('/')}/{request.Stream}";
+        return new ShellForwardSink(script, url, NeedsTranscode(config.Transcode, request.Tracks), Path.Combine(config.LogDir ?? ".", "rtp2rtmp"), request);
+    }
+
+    /// <summary>The legacy transcode flag, from the negotiated profile (the script starts before any frame).</summary>
+    public static bool NeedsTranscode(TranscodePolicy policy, IReadOnlyList<TrackInfo> tracks)
+    {
+        foreach (var t in tracks)
+        {
+            if (!t.IsVideo)
+                continue;
+            if (t.Codec != MediaCodec.H264 || policy == TranscodePolicy.Always)
+                return true;
+            if (policy == TranscodePolicy.Passthrough)
+                return false;
+            int i = t.FormatParameters.IndexOf("profile-level-id=", StringComparison.OrdinalIgnoreCase);
+            if (i < 0 || t.FormatParameters.Length < i + 17 + 6)
+                return true;
+            var id = t.FormatParameters.AsSpan(i + 17, 6);
+            return !(byte.TryParse(id[..2], System.Globalization.NumberStyles.HexNumber, null, out byte profile)
+                && byte.TryParse(id[2..4], System.Globalization.NumberStyles.HexNumber, null, out byte iop)
+                && profile == 66 && (iop & 0x40) != 0);
+        }
+        return false;
+    }
+
+    /// <summary>A stream name as a file name: [A-Za-z0-9_.-] only, never starting with a dot.</summary>
+    public static string SafeFileName(string stream)
+    {
+        var chars = stream.Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.' ? c : '_').ToArray();
+        if (chars.Length == 0)
+            return "_";
+        if (chars[0] == '.')
+            chars[0] = '_';
+        return new string(chars);
+    }
+}
