@@ -59,6 +59,22 @@ public static class AvcConfig
     /// <summary>The legacy rule for relaying without transcoding: profile_idc 66 with constraint_set1.</summary>
     public static bool IsConstrainedBaseline(ReadOnlySpan<byte> sps) => sps.Length >= 3 && sps[1] == 66 && (sps[2] & 0x40) != 0;
 
+    /// <summary>
+    /// Whether an SDP fmtp line's profile-level-id (RFC 6184 §8.1) is Constrained Baseline; true when
+    /// the line names none (its default, 420010, is Baseline: but then the SPS decides).
+    /// </summary>
+    public static bool IsConstrainedBaselineFmtp(string formatParameters)
+    {
+        int i = formatParameters.IndexOf("profile-level-id=", StringComparison.OrdinalIgnoreCase);
+        if (i < 0)
+            return true;
+        var id = formatParameters.AsSpan(i + 17);
+        return id.Length >= 4
+            && byte.TryParse(id[..2], System.Globalization.NumberStyles.HexNumber, null, out byte profile)
+            && byte.TryParse(id[2..4], System.Globalization.NumberStyles.HexNumber, null, out byte iop)
+            && profile == 66 && (iop & 0x40) != 0;
+    }
+
     /// <summary>AVCC to Annex B in place-size (each 4-byte length becomes a 4-byte start code). Returns bytes written or -1.</summary>
     public static int AvccToAnnexB(ReadOnlySpan<byte> avcc, Span<byte> destination)
     {

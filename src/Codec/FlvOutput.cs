@@ -62,6 +62,7 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
     private byte[] _avcC = [];
     private byte[] _avcCScratch = new byte[512];
     private int _width, _height;
+    private long _lastKeyframeMillis = long.MinValue;
     private long _retryAtMillis, _startMillis = long.MinValue, _lastVideoMs = -1, _lastAudioMs = -1;
     private int _backoffMillis;
     private long _videoOut, _audioOut, _dropped, _droppedGops, _reconnects, _opens;
@@ -211,11 +212,29 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
             if (_transcodeVideo)
                 (_video ??= new VideoTranscoder(_options.Encoder)).Transcode(frame.Codec, frame.Data, ms, this);
             else
+            {
+                RequestPeriodicKeyframe(frame.IsKeyframe);
                 OnVideoPacket(frame.Data, ms, frame.IsKeyframe);
+            }
         }
         else
         {
             (_audio ??= new AudioTranscoder()).Transcode(frame.Data, ms, this);
+        }
+    }
+
+    // Browsers send keyframes only when asked; RTMP players joining mid-stream wait for one. When
+    // relaying, ask for one per GOP length of the encoder settings (at 30 fps).
+    private void RequestPeriodicKeyframe(bool isKeyframe)
+    {
+        long now = _clockMillis();
+        long interval = Math.Max(1000, _options.Encoder.GopFrames * 1000L / 30);
+        if (isKeyframe || _lastKeyframeMillis == long.MinValue)
+            _lastKeyframeMillis = now;
+        else if (now - _lastKeyframeMillis >= interval)
+        {
+            _lastKeyframeMillis = now; // at most one request per interval while waiting
+            Volatile.Write(ref _keyframeWanted, 1);
         }
     }
 
@@ -226,7 +245,9 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
             _transcodeVideo = true;
         else
         {
-            bool cb = AvcConfig.TryFindParameterSets(frame.Data, out var sps, out _) && AvcConfig.IsConstrainedBaseline(frame.Data[sps]);
+            // Relayed only when both what was negotiated and what is sent are Constrained Baseline.
+            bool cb = AvcConfig.TryFindParameterSets(frame.Data, out var sps, out _) && AvcConfig.IsConstrainedBaseline(frame.Data[sps])
+                && AvcConfig.IsConstrainedBaselineFmtp(_tracks[frame.Track].FormatParameters);
             _transcodeVideo = _options.Policy switch { TranscodePolicy.Passthrough => false, TranscodePolicy.Always => true, _ => !cb };
         }
         _mode = _transcodeVideo ? $"transcode {frame.Codec} to H264 baseline" : "remux H264";

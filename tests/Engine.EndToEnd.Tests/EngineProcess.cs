@@ -26,6 +26,7 @@ internal sealed class EngineProcess : IDisposable
             [WEBRTC]
             WEBRTCPORTSTART={MediaPort}
             ICELOCALIP=127.0.0.1
+            RECORDDIR={System.IO.Path.Combine(Directory, "recordings")}
             {extraConfig}
             """);
         var psi = new ProcessStartInfo(Tools.EngineBinary, $"--config {config} --dump-dir {Path.Combine(Directory, "dump")}")

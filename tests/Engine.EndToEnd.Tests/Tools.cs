@@ -29,7 +29,7 @@ internal static class Tools
 
     public static string Require(string name)
     {
-        foreach (var dir in new[] { "/usr/bin", "/usr/local/bin", "/bin" })
+        foreach (var dir in new[] { "/usr/bin", "/usr/local/bin", "/bin", "/usr/sbin" })
         {
             var p = Path.Combine(dir, name);
             if (File.Exists(p))

@@ -3,7 +3,7 @@ namespace Engine.Host.Http;
 /// <summary>
 /// The page at <c>GET /</c>: publish camera/microphone over WHIP or the legacy WebSocket route and
 /// watch /api/streams. No build step, no downloads. Query parameters drive it from tests:
-/// <c>?stream=NAME&amp;via=whip|ws&amp;autostart=1&amp;loopback=1&amp;video=h264|vp8</c>.
+/// <c>?stream=NAME&amp;via=whip|ws&amp;autostart=1&amp;loopback=1&amp;video=h264|vp8&amp;h264profile=4d001f</c>.
 /// </summary>
 public static class TestPage
 {
@@ -68,7 +68,10 @@ async function makeOffer() {
     if (track.kind === "video" && codec && RTCRtpSender.getCapabilities) {
       const caps = RTCRtpSender.getCapabilities("video").codecs;
       // Only the chosen codec (the server prefers H264 whenever it is offered), plus repair formats.
-      const chosen = caps.filter(c => ["video/" + codec, "video/rtx", "video/red", "video/ulpfec"].includes(c.mimeType.toLowerCase()));
+      // ?h264profile=4d001f: only that H264 profile-level-id (tests of the transcode path).
+      const profile = q.get("h264profile");
+      const chosen = caps.filter(c => ["video/" + codec, "video/rtx", "video/red", "video/ulpfec"].includes(c.mimeType.toLowerCase())
+        && (!profile || c.mimeType.toLowerCase() !== "video/h264" || (c.sdpFmtpLine || "").includes("profile-level-id=" + profile)));
       t.setCodecPreferences(chosen);
     }
   }

@@ -70,13 +70,7 @@ public sealed class StreamSinkFactory(EngineConfig config, string? dumpDirectory
                 return true;
             if (policy == TranscodePolicy.Passthrough)
                 return false;
-            int i = t.FormatParameters.IndexOf("profile-level-id=", StringComparison.OrdinalIgnoreCase);
-            if (i < 0 || t.FormatParameters.Length < i + 17 + 6)
-                return true;
-            var id = t.FormatParameters.AsSpan(i + 17, 6);
-            return !(byte.TryParse(id[..2], System.Globalization.NumberStyles.HexNumber, null, out byte profile)
-                && byte.TryParse(id[2..4], System.Globalization.NumberStyles.HexNumber, null, out byte iop)
-                && profile == 66 && (iop & 0x40) != 0);
+            return !AvcConfig.IsConstrainedBaselineFmtp(t.FormatParameters);
         }
         return false;
     }
