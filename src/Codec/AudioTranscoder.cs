@@ -9,13 +9,15 @@ internal interface IAudioPacketSink
 }
 
 /// <summary>
-/// Opus to AAC-LC (FFmpeg's native encoder, 48 kHz stereo 128 kb/s), resampling when the decoder's
-/// output differs. Opus frames (10-60 ms) are re-cut into AAC's 1024 samples through a FIFO; a gap
+/// Opus to AAC-LC (FFmpeg's native encoder, 48 kHz; 128 kb/s stereo, or 64 kb/s mono when the
+/// publisher's Opus is mono, as browsers' microphones are: half the encoding work), resampling when
+/// the decoder's output differs. Opus frames (10-60 ms) are re-cut into AAC's 1024 samples through a FIFO; a gap
 /// or jump of more than 100 ms in the input timeline restarts the sample clock there.
 /// </summary>
 internal sealed unsafe class AudioTranscoder : IDisposable
 {
-    public const int SampleRate = 48000, Channels = 2, BitRate = 128_000;
+    public const int SampleRate = 48000;
+    private readonly int Channels;
     private readonly AvCodecContext _decoder, _encoder;
     private readonly AvPacket _in = new(), _out = new();
     private readonly AvFrame _decoded = new(), _chunk = new();
@@ -27,8 +29,14 @@ internal sealed unsafe class AudioTranscoder : IDisposable
     private long _samplesOut;         // samples handed to the encoder so far (its pts)
     private long _baseMillis = long.MinValue, _baseSample;
 
-    public AudioTranscoder()
+    /// <summary>True when an Opus packet's TOC byte (RFC 6716 §3.1) says stereo.</summary>
+    public static bool IsStereo(ReadOnlySpan<byte> opus) => opus.Length > 0 && (opus[0] & 0x04) != 0;
+
+    public AudioTranscoder(int channels = 2)
     {
+        if (channels is not (1 or 2))
+            throw new ArgumentOutOfRangeException(nameof(channels));
+        Channels = channels;
         _decoder = AvCodecContext.Open(AvCodec.avcodec_find_decoder(AvLayout.CodecIdOpus), "opus decoder", c =>
         {
             c.SetInt(AvLayout.CtxSampleRate, SampleRate);
@@ -40,7 +48,8 @@ internal sealed unsafe class AudioTranscoder : IDisposable
             c.SetInt(AvLayout.CtxSampleFmt, AvLayout.SampleFmtFltp);
             c.SetDefaultChannelLayout(Channels);
             c.SetRational(AvLayout.CtxTimeBase, 1, SampleRate);
-            c.SetBitRate(BitRate);
+            c.SetBitRate(64_000 * Channels);
+            c.SetOption("aac_coder", "fast", searchChildren: true);
             c.SetInt(AvLayout.CtxFlags, AvLayout.CodecFlagGlobalHeader);
         });
         _frameSize = _encoder.GetInt(AvLayout.CtxFrameSize);
@@ -55,6 +64,8 @@ internal sealed unsafe class AudioTranscoder : IDisposable
         AvUtil.av_channel_layout_default((byte*)c + AvLayout.FrameChLayout, Channels);
         FfmpegLibrary.ThrowIfError(AvUtil.av_frame_get_buffer(c, 0), "audio frame buffer");
     }
+
+    public int ChannelCount => Channels;
 
     /// <summary>The AAC AudioSpecificConfig for the FLV sequence header.</summary>
     public byte[] AudioSpecificConfig { get; }

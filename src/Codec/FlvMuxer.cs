@@ -15,6 +15,7 @@ internal sealed unsafe class FlvMuxer : IDisposable
     private readonly AvPacket _packet = new();
     private readonly int _videoIndex = -1, _audioIndex = -1;
     private bool _headerWritten;
+    private long _flushIntervalTicks, _lastFlush;
 
     public readonly record struct VideoParameters(byte[] AvcC, int Width, int Height);
     public readonly record struct AudioParameters(byte[] AudioSpecificConfig, int SampleRate, int Channels);
@@ -58,9 +59,14 @@ internal sealed unsafe class FlvMuxer : IDisposable
             AvLayout.SetPtr(format, AvLayout.FmtPb, pb);
         }
         void* headerOptions = null;
-        // Live: no seeking back to patch duration and size at the end.
+        // Live: no seeking back to patch duration and size at the end. And no send() per frame
+        // (libavformat flushes every packet on non-seekable outputs): we flush every 100 ms instead.
         if (isNetwork)
+        {
             AvUtil.av_dict_set(&headerOptions, "flvflags", "no_duration_filesize", 0);
+            AvUtil.av_dict_set(&headerOptions, "flush_packets", "0", 0);
+            _flushIntervalTicks = System.Diagnostics.Stopwatch.Frequency / 10;
+        }
         int h = AvFormat.avformat_write_header(format, &headerOptions);
         AvUtil.av_dict_free(&headerOptions);
         FfmpegLibrary.ThrowIfError(h, "write FLV header to " + Redact(url));
@@ -116,6 +122,20 @@ internal sealed unsafe class FlvMuxer : IDisposable
         int r = AvFormat.av_write_frame(_format, _packet.Ptr);
         _packet.Unref();
         FfmpegLibrary.ThrowIfError(r, "write FLV packet");
+        if (_flushIntervalTicks > 0)
+        {
+            long now = System.Diagnostics.Stopwatch.GetTimestamp();
+            if (now - _lastFlush >= _flushIntervalTicks)
+            {
+                _lastFlush = now;
+                void* pb = AvLayout.Ptr(_format, AvLayout.FmtPb);
+                AvFormat.avio_flush(pb);
+                // avio reports a failed send through its error field, not a return value.
+                int error = AvLayout.I32(pb, AvLayout.AvioError);
+                if (error < 0)
+                    FfmpegLibrary.ThrowIfError(error, "send FLV data");
+            }
+        }
     }
 
     /// <summary>Writes the trailer (a clean end for the RTMP server) and closes; idempotent.</summary>

@@ -58,7 +58,8 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
     private FlvMuxer? _muxer;
     private VideoTranscoder? _video;
     private AudioTranscoder? _audio;
-    private bool _transcodeVideo, _modeDecided, _failed;
+    private bool _transcodeVideo, _modeDecided, _failed, _audioChannelsKnown;
+    private int _audioChannels = 2;
     private byte[] _avcC = [];
     private byte[] _avcCScratch = new byte[512];
     private int _width, _height;
@@ -147,7 +148,8 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
         {
             while (true)
             {
-                if (!_queue.TryDequeue(200, out var frame, out bool ended))
+                // 40 ms batches: the output's latency grows by at most that, its wake-ups drop to 25 a second.
+                if (!_queue.TryDequeue(40, out var frame, out bool ended))
                 {
                     if (ended)
                         break;
@@ -190,6 +192,12 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
             Interlocked.Increment(ref _dropped);
             return;
         }
+        if (!frame.IsVideo && !_audioChannelsKnown)
+        {
+            // The AAC layout follows the publisher's first Opus packet (usually mono from a microphone).
+            _audioChannelsKnown = true;
+            _audioChannels = AudioTranscoder.IsStereo(frame.Data) ? 2 : 1;
+        }
         if (_muxer == null)
         {
             if (_clockMillis() < _retryAtMillis)
@@ -219,7 +227,7 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
         }
         else
         {
-            (_audio ??= new AudioTranscoder()).Transcode(frame.Data, ms, this);
+            (_audio ??= new AudioTranscoder(_audioChannels)).Transcode(frame.Data, ms, this);
         }
     }
 
@@ -343,8 +351,8 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
             FlvMuxer.AudioParameters? audio = null;
             if (_hasAudio)
             {
-                _audio ??= new AudioTranscoder();
-                audio = new FlvMuxer.AudioParameters(_audio.AudioSpecificConfig, AudioTranscoder.SampleRate, AudioTranscoder.Channels);
+                _audio ??= new AudioTranscoder(_audioChannels);
+                audio = new FlvMuxer.AudioParameters(_audio.AudioSpecificConfig, AudioTranscoder.SampleRate, _audio.ChannelCount);
             }
             _muxer = FlvMuxer.Open(_url, video, audio, _interrupt, _options.IoTimeoutMicros);
             _startMillis = long.MinValue;

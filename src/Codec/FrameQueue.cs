@@ -38,6 +38,8 @@ internal sealed class FrameQueue
         _maxBytes = maxBytes;
     }
 
+    private const int WakeBacklog = 32;
+
     public int Count => Volatile.Read(ref _count);
 
     /// <summary>Copies the frame in; false (nothing queued) when full or completed.</summary>
@@ -61,7 +63,9 @@ internal sealed class FrameQueue
             _ring[(_head + _count) % _ring.Length] = q;
             _count++;
             _bytes += q.Length;
-            if (_consumerWaiting)
+            // The consumer wakes by itself every batch interval; a backlog wakes it early. One wake-up
+            // per batch instead of per frame is most of an output's kernel time saved.
+            if (_consumerWaiting && _count >= WakeBacklog)
                 Monitor.Pulse(_lock);
         }
         return true;
@@ -77,7 +81,10 @@ internal sealed class FrameQueue
         }
     }
 
-    /// <summary>Waits up to <paramref name="timeoutMs"/> for a frame. False with <paramref name="ended"/> once completed and empty.</summary>
+    /// <summary>
+    /// Waits up to <paramref name="timeoutMs"/> for a frame (frames queued meanwhile wake it only in a
+    /// backlog: callers pass the batching interval). False with <paramref name="ended"/> once completed and empty.
+    /// </summary>
     public bool TryDequeue(int timeoutMs, out QueuedFrame frame, out bool ended)
     {
         lock (_lock)

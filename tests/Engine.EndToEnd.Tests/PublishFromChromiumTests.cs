@@ -80,6 +80,20 @@ public class PublishFromChromiumTests
         var r = await PublishAsync(engine, via, $"cam-{via}-{codec}", codec);
         AssertMediaArrived(r, via, codec);
         AssertDecodesCleanly(r, r.Video.GetProperty("frames").GetInt64(), codec);
+        AssertRecorded(engine, $"cam-{via}-{codec}");
+    }
+
+    // Without RTP2RTMPBASEURL (the embedded default) every stream is recorded as FLV: H264 + AAC.
+    private static void AssertRecorded(EngineProcess engine, string stream)
+    {
+        string flv = Path.Combine(engine.Directory, "recordings", stream + ".flv");
+        Assert.True(File.Exists(flv), "no recording at " + flv + "\n" + engine.Output);
+        var probe = Tools.Run(Tools.Require("ffprobe"), $"-v error -show_entries stream=codec_name,profile -of csv=p=0 \"{flv}\"");
+        Assert.Equal(0, probe.Code);
+        Assert.Contains("h264,Constrained Baseline", probe.Stdout);
+        Assert.Contains("aac,LC", probe.Stdout);
+        var decode = Tools.Run(Tools.Require("ffmpeg"), $"-v error -i \"{flv}\" -fps_mode passthrough -f null -");
+        Assert.Equal("", decode.Stderr.Trim());
     }
 
     [Fact]

@@ -61,6 +61,7 @@ internal static unsafe partial class AvFormat
     [LibraryImport(Lib)] public static partial void* avformat_new_stream(void* context, void* codec);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] public static partial int avio_open2(void** pb, string url, int flags, void* interruptCallback, void** options);
     [LibraryImport(Lib)] public static partial int avio_closep(void** pb);
+    [LibraryImport(Lib)] public static partial void avio_flush(void* pb);
     [LibraryImport(Lib)] public static partial int avformat_write_header(void* context, void** options);
     [LibraryImport(Lib)] public static partial int av_write_frame(void* context, void* packet);
     [LibraryImport(Lib)] public static partial int av_write_trailer(void* context);

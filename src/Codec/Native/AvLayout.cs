@@ -20,6 +20,7 @@ internal static unsafe class AvLayout
     public const int ParCodecType = 0, ParCodecId = 4, ParExtradata = 16, ParExtradataSize = 24, ParFormat = 28, ParBitRate = 32, ParWidth = 56, ParHeight = 60,
         ParSampleRate = 116, ParFrameSize = 124, ParChLayout = 144;
     public const int OutputFormatFlags = 44;
+    public const int AvioError = 84; // AVIOContext.error
     public const int ChannelLayoutSize = 24;
 
     public const int CodecIdH264 = 27, CodecIdVp8 = 139, CodecIdVp9 = 167, CodecIdOpus = 86076, CodecIdAac = 86018;
