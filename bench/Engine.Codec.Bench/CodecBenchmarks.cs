@@ -152,7 +152,7 @@ public unsafe class CodecBenchmarks
         {
             long ms = _timeline.ToMillis(0, q.RtpTimestamp, q.ClockRate, q.SenderNtpMicros, q.ArrivalMicros);
             _muxer.WriteVideo(q.Data, ms, q.IsKeyframe, default);
-            FrameQueue.Release(ref q);
+            _queue.Release(ref q);
         }
     }
 

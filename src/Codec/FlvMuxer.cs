@@ -25,6 +25,7 @@ internal sealed unsafe class FlvMuxer : IDisposable
         void* format = null;
         FfmpegLibrary.ThrowIfError(AvFormat.avformat_alloc_output_context2(&format, null, "flv", url), "flv muxer");
         _format = format;
+        NativeObjects.Allocated();
         int index = 0;
         if (video is { } v)
         {
@@ -164,6 +165,7 @@ internal sealed unsafe class FlvMuxer : IDisposable
                 AvLayout.SetPtr(format, AvLayout.FmtPb, null);
             }
             AvFormat.avformat_free_context(format); // frees the streams and their extradata
+            NativeObjects.Freed();
         }
         _packet.Dispose();
     }

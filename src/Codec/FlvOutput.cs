@@ -165,7 +165,7 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
                 }
                 finally
                 {
-                    FrameQueue.Release(ref frame);
+                    _queue.Release(ref frame);
                 }
             }
             CloseMuxer(clean: true);

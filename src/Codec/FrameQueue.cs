@@ -1,4 +1,3 @@
-using System.Buffers;
 using Engine.Rtp.Media;
 
 namespace Engine.Codec;
@@ -27,6 +26,7 @@ internal sealed class FrameQueue
 {
     private readonly QueuedFrame[] _ring;
     private readonly long _maxBytes;
+    private readonly Stack<byte[]> _free = new();
     private readonly object _lock = new(); // Monitor: the consumer waits on it
     private int _head, _count;
     private long _bytes;
@@ -50,7 +50,7 @@ internal sealed class FrameQueue
             if (_completed || _count == _ring.Length || _bytes + frame.Data.Length > _maxBytes)
                 return false;
         }
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, frame.Data.Length));
+        var buffer = RentBuffer(frame.Data.Length);
         frame.Data.CopyTo(buffer);
         var q = new QueuedFrame
         {
@@ -111,10 +111,33 @@ internal sealed class FrameQueue
         }
     }
 
-    public static void Release(ref QueuedFrame frame)
+    /// <summary>Gives a dequeued frame's buffer back for reuse.</summary>
+    public void Release(ref QueuedFrame frame)
     {
         if (frame.Buffer != null)
-            ArrayPool<byte>.Shared.Return(frame.Buffer);
+        {
+            lock (_lock)
+            {
+                if (_free.Count < _ring.Length)
+                    _free.Push(frame.Buffer);
+            }
+        }
         frame.Buffer = null!;
+    }
+
+    // Buffers stay with their queue: the shared ArrayPool's per-thread caches do not fit one thread
+    // renting and another returning dozens at a time, and allocated on the media thread. Here a buffer
+    // is allocated only when more are in flight than ever before, or a frame is bigger than any yet.
+    private byte[] RentBuffer(int length)
+    {
+        byte[]? buffer = null;
+        lock (_lock)
+        {
+            if (_free.Count > 0)
+                buffer = _free.Pop();
+        }
+        if (buffer == null || buffer.Length < length)
+            buffer = new byte[Math.Max(Math.Max(length, 1024), (buffer?.Length ?? 0) * 2)];
+        return buffer;
     }
 }

@@ -53,15 +53,18 @@ public class PublishFromChromiumTests
         Assert.InRange(audioFrames / uptime, 40, 55);
     }
 
-    private static void AssertDecodesCleanly(Result r, long minFrames, string codec = "h264")
+    private static void AssertDecodesCleanly(Result r, long minFrames, string codec = "h264", bool sameSize = true)
     {
         Assert.True(File.Exists(r.DumpPath), "no dump at " + r.DumpPath);
         var probe = Tools.Run(Tools.Require("ffprobe"), $"-v error -count_frames -select_streams v:0 -show_entries stream=codec_name,width,height,nb_read_frames -of json \"{r.DumpPath}\"");
         Assert.Equal(0, probe.Code);
         var stream = JsonDocument.Parse(probe.Stdout).RootElement.GetProperty("streams")[0];
         Assert.Equal(codec, stream.GetProperty("codec_name").GetString());
-        Assert.Equal(r.Video.GetProperty("width").GetInt32(), stream.GetProperty("width").GetInt32());
-        Assert.Equal(r.Video.GetProperty("height").GetInt32(), stream.GetProperty("height").GetInt32());
+        if (sameSize) // the first SPS (ffprobe) and the last (the session) agree unless the browser rescaled
+        {
+            Assert.Equal(r.Video.GetProperty("width").GetInt32(), stream.GetProperty("width").GetInt32());
+            Assert.Equal(r.Video.GetProperty("height").GetInt32(), stream.GetProperty("height").GetInt32());
+        }
         Assert.True(long.Parse(stream.GetProperty("nb_read_frames").GetString()!) >= minFrames);
         // passthrough: judge the decode, not ffmpeg's rescaling of variable-rate timestamps in the null muxer
         // (a VP8 run once failed there with "non monotonically increasing dts").
@@ -105,7 +108,8 @@ public class PublishFromChromiumTests
         Assert.True(r.Video.GetProperty("nacksSent").GetInt64() > 0);
         Assert.True(r.Video.GetProperty("nackRecovered").GetInt64() > 0);
         Assert.True(r.Browser.GetProperty("retransmittedPackets").GetInt64() > 0);
-        AssertDecodesCleanly(r, minFrames: 10);
+        // Under loss Chromium's bandwidth estimate drops and it may scale the camera down mid-stream.
+        AssertDecodesCleanly(r, minFrames: 10, sameSize: false);
     }
 }
 

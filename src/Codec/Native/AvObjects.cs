@@ -2,6 +2,15 @@ using Engine.Codec.Native;
 
 namespace Engine.Codec;
 
+/// <summary>Native objects alive now (packets, frames, codec and format contexts): tests prove each is freed once.</summary>
+internal static class NativeObjects
+{
+    private static long _live;
+    public static long Live => Interlocked.Read(ref _live);
+    public static void Allocated() => Interlocked.Increment(ref _live);
+    public static void Freed() => Interlocked.Decrement(ref _live);
+}
+
 /// <summary>An AVPacket owned by managed code: allocated once, freed exactly once.</summary>
 internal sealed unsafe class AvPacket : IDisposable
 {
@@ -11,6 +20,7 @@ internal sealed unsafe class AvPacket : IDisposable
     {
         if (_p == null)
             throw new FfmpegException("av_packet_alloc failed");
+        NativeObjects.Allocated();
     }
 
     public void* Ptr => _p != null ? _p : throw new ObjectDisposedException(nameof(AvPacket));
@@ -48,6 +58,7 @@ internal sealed unsafe class AvPacket : IDisposable
         void* p = _p;
         _p = null;
         AvCodec.av_packet_free(&p);
+        NativeObjects.Freed();
     }
 }
 
@@ -60,6 +71,7 @@ internal sealed unsafe class AvFrame : IDisposable
     {
         if (_p == null)
             throw new FfmpegException("av_frame_alloc failed");
+        NativeObjects.Allocated();
     }
 
     public void* Ptr => _p != null ? _p : throw new ObjectDisposedException(nameof(AvFrame));
@@ -92,6 +104,7 @@ internal sealed unsafe class AvFrame : IDisposable
         void* p = _p;
         _p = null;
         AvUtil.av_frame_free(&p);
+        NativeObjects.Freed();
     }
 }
 
@@ -100,7 +113,11 @@ internal sealed unsafe class AvCodecContext : IDisposable
 {
     private void* _p;
 
-    private AvCodecContext(void* p) => _p = p;
+    private AvCodecContext(void* p)
+    {
+        _p = p;
+        NativeObjects.Allocated();
+    }
 
     public void* Ptr => _p != null ? _p : throw new ObjectDisposedException(nameof(AvCodecContext));
 
@@ -149,5 +166,6 @@ internal sealed unsafe class AvCodecContext : IDisposable
         void* p = _p;
         _p = null;
         AvCodec.avcodec_free_context(&p);
+        NativeObjects.Freed();
     }
 }
