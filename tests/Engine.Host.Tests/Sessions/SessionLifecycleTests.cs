@@ -7,6 +7,8 @@ using Engine.Host.Transport;
 namespace Engine.Host.Tests.Sessions;
 
 /// <summary>Issue 5: opening and ending many sessions leaves nothing behind.</summary>
+// The heap measurements here read process-wide counters: nothing else may run alongside.
+[Collection("alone")]
 public sealed class SessionLifecycleTests : IDisposable
 {
     private readonly MediaLoop _loop = new(new IPEndPoint(IPAddress.Loopback, 0));
@@ -103,3 +105,6 @@ public sealed class SessionLifecycleTests : IDisposable
 
     private static PublishOutcome P2(PublishService s, string sdp) => s.Publish(new PublishRequest { Stream = "x", OfferSdp = sdp, Signaling = "ws" });
 }
+
+[CollectionDefinition("alone", DisableParallelization = true)]
+public sealed class AloneCollection;
