@@ -45,7 +45,7 @@ public sealed class StreamSinkFactory(EngineConfig config, string? dumpDirectory
         else
         {
             Directory.CreateDirectory(config.RecordDirectory);
-            string path = Path.Combine(config.RecordDirectory, SafeFileName(request.Stream) + ".flv");
+            string path = Path.Combine(config.RecordDirectory, PlainRtpSdp.SafeName(request.Stream) + ".flv");
             outputs.Add(new FlvOutput(path, request.Tracks, options with { Retry = false }, "flv " + request.Stream));
         }
         return outputs;
@@ -73,16 +73,5 @@ public sealed class StreamSinkFactory(EngineConfig config, string? dumpDirectory
             return !AvcConfig.IsConstrainedBaselineFmtp(t.FormatParameters);
         }
         return false;
-    }
-
-    /// <summary>A stream name as a file name: [A-Za-z0-9_.-] only, never starting with a dot.</summary>
-    public static string SafeFileName(string stream)
-    {
-        var chars = stream.Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.' ? c : '_').ToArray();
-        if (chars.Length == 0)
-            return "_";
-        if (chars[0] == '.')
-            chars[0] = '_';
-        return new string(chars);
     }
 }
