@@ -26,15 +26,16 @@ internal sealed class FrameQueue
 {
     private readonly QueuedFrame[] _ring;
     private readonly long _maxBytes;
-    private readonly Stack<byte[]> _free = new();
+    private readonly Stack<byte[]> _free;
     private readonly object _lock = new(); // Monitor: the consumer waits on it
-    private int _head, _count;
+    private int _head, _count, _held; // _held: dequeued, not yet released
     private long _bytes;
     private bool _completed, _consumerWaiting;
 
     public FrameQueue(int maxFrames, long maxBytes)
     {
         _ring = new QueuedFrame[maxFrames];
+        _free = new Stack<byte[]>(maxFrames);
         _maxBytes = maxBytes;
     }
 
@@ -47,7 +48,9 @@ internal sealed class FrameQueue
     {
         lock (_lock)
         {
-            if (_completed || _count == _ring.Length || _bytes + frame.Data.Length > _maxBytes)
+            // The consumer's frame counts too: then, once the queue has been full, every buffer it
+            // can ever need exists and the producer never allocates again.
+            if (_completed || _count + _held >= _ring.Length || _bytes + frame.Data.Length > _maxBytes)
                 return false;
         }
         var buffer = RentBuffer(frame.Data.Length);
@@ -105,6 +108,7 @@ internal sealed class FrameQueue
             _ring[_head] = default;
             _head = (_head + 1) % _ring.Length;
             _count--;
+            _held++;
             _bytes -= frame.Length;
             ended = false;
             return true;
@@ -118,6 +122,7 @@ internal sealed class FrameQueue
         {
             lock (_lock)
             {
+                _held--;
                 if (_free.Count < _ring.Length)
                     _free.Push(frame.Buffer);
             }

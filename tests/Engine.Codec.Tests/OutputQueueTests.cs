@@ -64,17 +64,29 @@ public sealed class OutputQueueTests
     [Fact]
     public void Enqueue_AllocatesNothing_AfterWarmUp()
     {
-        var unit = TestMedia.H264AccessUnits(File.ReadAllBytes(TestMedia.Data("baseline-320x240.h264")))[1];
+        var units = TestMedia.H264AccessUnits(File.ReadAllBytes(TestMedia.Data("baseline-320x240.h264")));
+        var key = units.First(u => u.Key).Avcc;
+        var delta = units.First(u => !u.Key).Avcc;
         var output = new FlvOutput("/dev/null", [H264], new FlvOutputOptions { Retry = false, QueueFrames = 64 }, "t");
         try
         {
-            for (int i = 0; i < 2000; i++)
-                output.Enqueue(0, new EncodedFrame(MediaCodec.H264, unit.Avcc, (uint)i, 90000, -1, i, false));
-            Thread.Sleep(200);
+            // The queue allocates a buffer only when more frames are in flight than ever before, and
+            // how many that is depends on when the writer thread runs. Warm up until it has been full
+            // once: from then on every buffer it can need exists.
+            var big = key.Length >= delta.Length ? key : delta;
+            for (int i = 0; output.GopsDropped == 0; i++)
+            {
+                Assert.True(i < 10_000_000, "the queue never filled");
+                output.Enqueue(0, new EncodedFrame(MediaCodec.H264, big, (uint)i, 90000, -1, i, false));
+            }
             long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 1000; i++)
-                output.Enqueue(0, new EncodedFrame(MediaCodec.H264, unit.Avcc, (uint)i, 90000, -1, i, false));
+            for (int i = 0; i < 3000; i++)
+            {
+                bool isKey = i % 30 == 0;
+                output.Enqueue(0, new EncodedFrame(MediaCodec.H264, isKey ? key : delta, (uint)i, 90000, -1, i, isKey));
+            }
             Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.True(output.VideoFramesWritten + output.FramesDropped > 0);
         }
         finally
         {
