@@ -5,10 +5,11 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests use as independent peers and references: libsrtp2 (SRTP cross-check),
-# openssl (DTLS peer), tshark (dissects our RTP/RTCP), chromium (publishes to the engine), ffmpeg
+# openssl (DTLS peer), tshark (dissects our RTP/RTCP), chromium and firefox-esr (publish to the engine;
+# Firefox from a network namespace made with iproute2's ip), ffmpeg
 # (ffprobe/ffmpeg decode what arrived; makes the H.264/VP8/VP9 test data; its libavcodec59 family is
 # what the engine binds to), nginx + libnginx-mod-rtmp (the RTMP server the engine pushes to).
-PKGS=(libsrtp2-1 openssl tshark chromium ffmpeg nginx libnginx-mod-rtmp)
+PKGS=(libsrtp2-1 openssl tshark chromium firefox-esr iproute2 ffmpeg nginx libnginx-mod-rtmp)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Engine.Dtls.Crypto;
 
 namespace Engine.Dtls;
 
@@ -44,5 +45,61 @@ public sealed class DtlsCertificate : IDisposable
         return new DtlsCertificate(key, cert.RawData);
     }
 
-    public void Dispose() => PrivateKey.Dispose();
+    private EcKeyHandle? _native;
+    private bool _nativeTried;
+    private readonly object _nativeLock = new();
+
+    /// <summary>A DER ECDSA signature over SHA-256(<paramref name="data"/>) (TLS scheme 0x0403).</summary>
+    internal byte[] SignSha256(ReadOnlySpan<byte> data)
+    {
+        if (EcBackend.UseLibCrypto && NativeKey() is { } key)
+        {
+            Span<byte> digest = stackalloc byte[32];
+            SHA256.HashData(data, digest);
+            Span<byte> signature = stackalloc byte[160];
+            int n = LibCrypto.Sign(key, digest, signature);
+            if (n > 0) return signature[..n].ToArray();
+        }
+        return PrivateKey.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+    }
+
+    // The private key copied into an EC_KEY once: signing through it skips .NET's per-call EVP_PKEY work.
+    private EcKeyHandle? NativeKey()
+    {
+        lock (_nativeLock)
+        {
+            if (_nativeTried) return _native;
+            _nativeTried = true;
+            try
+            {
+                ECParameters p = PrivateKey.ExportParameters(includePrivateParameters: true);
+                int nid = EcBackend.CurveNid(p.Curve);
+                int field = LibCrypto.FieldLength(nid);
+                if (field == 0 || p.D == null || p.Q.X?.Length != field || p.Q.Y?.Length != field) return null;
+                Span<byte> point = stackalloc byte[1 + 2 * 66];
+                point = point[..(1 + 2 * field)];
+                point[0] = 4;
+                p.Q.X.CopyTo(point[1..]);
+                p.Q.Y.CopyTo(point[(1 + field)..]);
+                _native = LibCrypto.ImportPrivate(nid, p.D, point);
+                CryptographicOperations.ZeroMemory(p.D);
+            }
+            catch (CryptographicException)
+            {
+                // Not exportable (a hardware or platform key): .NET signs.
+            }
+            return _native;
+        }
+    }
+
+    public void Dispose()
+    {
+        PrivateKey.Dispose();
+        lock (_nativeLock)
+        {
+            _native?.Dispose();
+            _native = null;
+            _nativeTried = true;
+        }
+    }
 }

@@ -22,8 +22,8 @@ public sealed partial class DtlsEndpoint
     private int _keyLength = 16;
     private RecordCipher? _pendingReadCipher;
     private RecordCipher? _pendingWriteCipher;
-    private ECDiffieHellman? _ecdh;
-    private ECDsa? _peerKey;
+    private EphemeralEcdhKey? _ecdh;
+    private PeerVerifyKey? _peerKey;
 
     /// <summary>
     /// RFC 5705 exporter without context: PRF(master_secret, label, client_random + server_random).
@@ -86,27 +86,17 @@ public sealed partial class DtlsEndpoint
     private byte[] CreateEphemeralKey()
     {
         _ecdh?.Dispose();
-        _ecdh = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
-        ECPoint q = _ecdh.ExportParameters(false).Q;
-        var point = new byte[65];
-        point[0] = 4;
-        q.X.AsSpan().CopyTo(point.AsSpan(1 + 32 - q.X!.Length));
-        q.Y.AsSpan().CopyTo(point.AsSpan(33 + 32 - q.Y!.Length));
+        var point = new byte[EphemeralEcdhKey.PointLength];
+        _ecdh = EphemeralEcdhKey.Create(point);
         return point;
     }
 
     /// <summary>The ECDH shared secret (x coordinate) is the premaster secret (RFC 8422 §5.10); null for a bad point.</summary>
     private byte[]? DerivePreMasterSecret(ReadOnlySpan<byte> peerPoint)
     {
-        if (peerPoint.Length != 65 || peerPoint[0] != 4 || _ecdh == null) return null;
-        var parameters = new ECParameters
-        {
-            Curve = ECCurve.NamedCurves.nistP256,
-            Q = new ECPoint { X = peerPoint.Slice(1, 32).ToArray(), Y = peerPoint.Slice(33, 32).ToArray() },
-        };
-        using var peer = ECDiffieHellman.Create(parameters);
-        using ECDiffieHellmanPublicKey peerPublic = peer.PublicKey;
-        return _ecdh.DeriveRawSecretAgreement(peerPublic);
+        if (_ecdh == null) return null;
+        var secret = new byte[32];
+        return _ecdh.TryDerive(peerPoint, secret) ? secret : null;
     }
 
     /// <summary>Master secret (RFC 7627 §4 or RFC 5246 §8.1) and the key block (RFC 5246 §6.3) into pending ciphers.</summary>
@@ -201,8 +191,13 @@ public sealed partial class DtlsEndpoint
             Fail(DtlsFailureReason.BadCertificate, AlertDescription.UnsupportedCertificate);
             return false;
         }
-        // Throws CryptographicException for a point off the curve: HandleDatagram turns that into BadCertificate.
-        _peerKey = ECDsa.Create(peerKey);
+        _peerKey?.Dispose();
+        _peerKey = PeerVerifyKey.TryCreate(peerKey);
+        if (_peerKey == null)
+        {
+            Fail(DtlsFailureReason.BadCertificate, AlertDescription.BadCertificate);
+            return false;
+        }
         RemoteCertificate = der.ToArray();
         return true;
     }
@@ -218,11 +213,10 @@ public sealed partial class DtlsEndpoint
             _ => default,
         };
         if (hash.Name == null || _peerKey == null) return false;
-        return _peerKey.VerifyData(signed, signature, hash, DSASignatureFormat.Rfc3279DerSequence);
+        return _peerKey.Verify(signed, signature, hash);
     }
 
-    private byte[] Sign(ReadOnlySpan<byte> data) =>
-        _certificate.PrivateKey.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+    private byte[] Sign(ReadOnlySpan<byte> data) => _certificate.SignSha256(data);
 
     /// <summary>Reads scheme(2) signature&lt;0..2^16-1&gt; filling the rest of <paramref name="data"/>.</summary>
     private static bool TryReadSignature(ReadOnlySpan<byte> data, out ushort scheme, out ReadOnlySpan<byte> signature)

@@ -14,7 +14,8 @@ internal sealed class EngineProcess : IDisposable
     public readonly string Directory = Path.Combine(Path.GetTempPath(), "engine-e2e-" + Guid.NewGuid().ToString("n")[..8]);
     public readonly HttpClient Http;
 
-    public EngineProcess(string extraConfig = "")
+    /// <param name="localIp">ICELOCALIP: media, the answer's candidate and HTTP bind to it.</param>
+    public EngineProcess(string extraConfig = "", string localIp = "127.0.0.1")
     {
         System.IO.Directory.CreateDirectory(Directory);
         var config = Path.Combine(Directory, "engine.config");
@@ -25,7 +26,7 @@ internal sealed class EngineProcess : IDisposable
             LOGLEVEL=5
             [WEBRTC]
             WEBRTCPORTSTART={MediaPort}
-            ICELOCALIP=127.0.0.1
+            ICELOCALIP={localIp}
             RECORDDIR={System.IO.Path.Combine(Directory, "recordings")}
             {extraConfig}
             """);
@@ -40,7 +41,7 @@ internal sealed class EngineProcess : IDisposable
         _process.ErrorDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
-        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{HttpPort}"), Timeout = TimeSpan.FromSeconds(10) };
+        Http = new HttpClient { BaseAddress = new Uri($"http://{localIp}:{HttpPort}"), Timeout = TimeSpan.FromSeconds(10) };
         for (int i = 0; i < 100; i++)
         {
             if (_process.HasExited)

@@ -87,7 +87,7 @@ public class PublishFromChromiumTests
     }
 
     // Without RTP2RTMPBASEURL (the embedded default) every stream is recorded as FLV: H264 + AAC.
-    private static void AssertRecorded(EngineProcess engine, string stream)
+    internal static void AssertRecorded(EngineProcess engine, string stream)
     {
         string flv = Path.Combine(engine.Directory, "recordings", stream + ".flv");
         Assert.True(File.Exists(flv), "no recording at " + flv + "\n" + engine.Output);

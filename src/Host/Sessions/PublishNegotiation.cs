@@ -78,7 +78,8 @@ public static class PublishNegotiation
             a.Formats.AddRange(m.Formats.Take(1));
             answer.Media.Add(a);
             string label = $"m-line {m.Mid ?? "?"} ({m.Media})";
-            if (m.Port == 0)
+            // Port 0 rejects an m-line, unless it is bundle-only in the BUNDLE group (Firefox's video, RFC 8843 §6).
+            if (m.Port == 0 && !(m.BundleOnly && m.Mid != null && bundle.Contains(m.Mid)))
                 continue;
             if (m.Mid == null || !bundle.Contains(m.Mid))
             {

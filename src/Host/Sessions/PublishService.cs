@@ -86,7 +86,10 @@ public sealed class PublishService : IPublishService
         _loop.Add(session);
         Log.Notice($"session {id} stream '{request.Stream}' via {request.Signaling}: {string.Join(", ", negotiation!.Tracks.Select(t => t.Kind + " " + t.Codec))}");
         string? rtmpUrl = StreamSinkFactory.RtmpUrl(_config, request.Stream);
-        return PublishOutcome.Ok(id, negotiation.Answer.Write(), rtmpUrl);
+        string answer = negotiation.Answer.Write();
+        if (Log.IsEnabled(LogLevel.Debug))
+            Log.Debug($"session {id} offer:\n{request.OfferSdp.TrimEnd()}\nanswer:\n{answer.TrimEnd()}");
+        return PublishOutcome.Ok(id, answer, rtmpUrl);
     }
 
     public PublishOutcome Update(string sessionId, string sdp)

@@ -52,6 +52,9 @@ public sealed class MediaDescription
     /// <summary>a=rtcp-mux-only (RFC 8858).</summary>
     public bool RtcpMuxOnly { get; set; }
 
+    /// <summary>a=bundle-only (RFC 8843 §6): port 0 in an offer, yet part of its BUNDLE group.</summary>
+    public bool BundleOnly { get; set; }
+
     public bool ExtmapAllowMixed { get; set; }
 
     public string? IceUfrag { get; set; }

@@ -309,6 +309,7 @@ internal sealed partial class SdpParser
             case "rtcp-mux": return Flag(name, value, m.RtcpMux, () => m.RtcpMux = true);
             case "rtcp-rsize": return Flag(name, value, m.RtcpReducedSize, () => m.RtcpReducedSize = true);
             case "rtcp-mux-only": return Flag(name, value, m.RtcpMuxOnly, () => m.RtcpMuxOnly = true);
+            case "bundle-only": return Flag(name, value, m.BundleOnly, () => m.BundleOnly = true);
             case "extmap-allow-mixed": return Flag(name, value, m.ExtmapAllowMixed, () => m.ExtmapAllowMixed = true);
             case "end-of-candidates": return Flag(name, value, m.EndOfCandidates, () => m.EndOfCandidates = true);
             case "rtcp":

@@ -74,6 +74,7 @@ internal static class SdpWriter
         foreach (var msid in m.Msids) Line(b, "a=msid:" + msid);
         if (m.RtcpMux) Line(b, "a=rtcp-mux");
         if (m.RtcpMuxOnly) Line(b, "a=rtcp-mux-only");
+        if (m.BundleOnly) Line(b, "a=bundle-only");
         if (m.RtcpReducedSize) Line(b, "a=rtcp-rsize");
         foreach (var a in m.Attributes) Line(b, a.ToString());
 

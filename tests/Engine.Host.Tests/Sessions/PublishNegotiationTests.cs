@@ -22,6 +22,41 @@ public class PublishNegotiationTests
     }
 
     [Fact]
+    public void FirefoxsBundleOnlyVideoIsAccepted()
+    {
+        // Firefox 153 (captured by this project): the video m-line has port 0 and a=bundle-only, and is
+        // in the BUNDLE group with the audio; it carries VP8/VP9/AV1 and no H264 (no OpenH264 plugin).
+        var offer = Offer(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Sessions", "Data", "firefox153-offer.sdp")));
+        var offeredVideo = offer.Media.Single(m => m.Media == "video");
+        Assert.Equal(0, offeredVideo.Port);
+        Assert.True(offeredVideo.BundleOnly);
+        var r = Answer(offer);
+        Assert.Equal(2, r.Tracks.Count);
+        Assert.Equal("VP8", r.Tracks.Single(t => t.Kind == MediaKind.Video).Codec);
+        Assert.Equal("OPUS", r.Tracks.Single(t => t.Kind == MediaKind.Audio).Codec);
+        // Every offered m-line is answered, in order, and both are live in the answer's BUNDLE.
+        Assert.Equal(offer.Media.Select(m => m.Mid), r.Answer.Media.Select(m => m.Mid));
+        Assert.Equal(["0", "1"], r.Answer.BundleMids);
+        Assert.All(r.Answer.Media, m => Assert.Equal(10000, m.Port));
+        Assert.All(r.Answer.Media, m => Assert.False(m.BundleOnly));
+        // The written answer parses back the same.
+        Assert.True(SessionDescription.TryParse(r.Answer.Write(), out var again, out var error), error.ToString());
+        Assert.Equal(2, again!.Media.Count(m => m.Port == 10000));
+    }
+
+    [Fact]
+    public void PortZeroWithoutBundleOnlyIsStillRejected()
+    {
+        string text = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Sessions", "Data", "firefox153-offer.sdp")).Replace("a=bundle-only\r\n", "");
+        var offer = Offer(text);
+        Assert.False(offer.Media.Single(m => m.Media == "video").BundleOnly);
+        var r = Answer(offer);
+        Assert.Equal("audio", r.Answer.Media.Single(m => m.Port != 0).Media);
+        Assert.Equal(0, r.Answer.Media.Single(m => m.Media == "video").Port);
+        Assert.Equal(MediaKind.Audio, Assert.Single(r.Tracks).Kind);
+    }
+
+    [Fact]
     public void ChromiumsOfferGetsAnIceLiteBundledAnswer()
     {
         var offer = Offer(Fixtures.ReadText("chromium156-offer.sdp"));
