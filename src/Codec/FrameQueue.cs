@@ -26,7 +26,11 @@ internal sealed class FrameQueue
 {
     private readonly QueuedFrame[] _ring;
     private readonly long _maxBytes;
-    private readonly Stack<byte[]> _free;
+    // Kept buffers, small (audio, parameter sets) and large (video) apart so audio never holds a
+    // keyframe-sized buffer; each list keeps at most KeptBuffers, the rest of a backlog goes to the GC.
+    private readonly Stack<byte[]> _freeSmall = new(KeptBuffers), _freeLarge = new(KeptBuffers);
+    public const int KeptBuffers = 16;
+    private const int SmallBuffer = 2048;
     private readonly object _lock = new();
     private readonly Action? _onBacklog;
     private int _head, _count, _held; // _held: dequeued, not yet released
@@ -38,7 +42,6 @@ internal sealed class FrameQueue
     {
         _onBacklog = onBacklog;
         _ring = new QueuedFrame[maxFrames];
-        _free = new Stack<byte[]>(maxFrames);
         _maxBytes = maxBytes;
     }
 
@@ -46,13 +49,18 @@ internal sealed class FrameQueue
 
     public int Count => Volatile.Read(ref _count);
 
+    /// <summary>Buffers kept for reuse (tests: the bound on what a backlog leaves behind).</summary>
+    internal int KeptBufferCount
+    {
+        get { lock (_lock) return _freeSmall.Count + _freeLarge.Count; }
+    }
+
     /// <summary>Copies the frame in; false (nothing queued) when full or completed.</summary>
     public bool TryEnqueue(int track, in EncodedFrame frame)
     {
         lock (_lock)
         {
-            // The consumer's frame counts too: then, once the queue has been full, every buffer it
-            // can ever need exists and the producer never allocates again.
+            // The frame the consumer holds counts too: the bound is on buffers in flight.
             if (_completed || _count + _held >= _ring.Length || _bytes + frame.Data.Length > _maxBytes)
                 return false;
         }
@@ -120,8 +128,9 @@ internal sealed class FrameQueue
             lock (_lock)
             {
                 _held--;
-                if (_free.Count < _ring.Length)
-                    _free.Push(frame.Buffer);
+                var free = frame.Buffer.Length == SmallBuffer ? _freeSmall : _freeLarge;
+                if (free.Count < KeptBuffers)
+                    free.Push(frame.Buffer);
             }
         }
         frame.Buffer = null!;
@@ -129,17 +138,22 @@ internal sealed class FrameQueue
 
     // Buffers stay with their queue: the shared ArrayPool's per-thread caches do not fit one thread
     // renting and another returning dozens at a time, and allocated on the media thread. Here a buffer
-    // is allocated only when more are in flight than ever before, or a frame is bigger than any yet.
+    // is allocated only while more than KeptBuffers of a size class are in flight (a backlog, which
+    // the pump works off within a batch or two), or for a frame bigger than any before.
     private byte[] RentBuffer(int length)
     {
+        bool small = length <= SmallBuffer;
         byte[]? buffer = null;
         lock (_lock)
         {
-            if (_free.Count > 0)
-                buffer = _free.Pop();
+            var free = small ? _freeSmall : _freeLarge;
+            if (free.Count > 0)
+                buffer = free.Pop();
         }
+        if (small)
+            return buffer ?? new byte[SmallBuffer];
         if (buffer == null || buffer.Length < length)
-            buffer = new byte[Math.Max(Math.Max(length, 1024), (buffer?.Length ?? 0) * 2)];
+            buffer = new byte[Math.Max(length, (buffer?.Length ?? 0) * 2)];
         return buffer;
     }
 }

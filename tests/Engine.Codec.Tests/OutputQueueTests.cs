@@ -62,31 +62,52 @@ public sealed class OutputQueueTests
     }
 
     [Fact]
-    public void Enqueue_AllocatesNothing_AfterWarmUp()
+    public void Queue_AllocatesNothing_InSteadyState_AndKeepsFewBuffersAfterABacklog()
     {
         var units = TestMedia.H264AccessUnits(File.ReadAllBytes(TestMedia.Data("baseline-320x240.h264")));
-        var key = units.First(u => u.Key).Avcc;
-        var delta = units.First(u => !u.Key).Avcc;
-        var output = new FlvOutput("/dev/null", [H264], new FlvOutputOptions { Retry = false, QueueFrames = 64 }, "t");
+        byte[] key = units.First(u => u.Key).Avcc, delta = units.First(u => !u.Key).Avcc, opus = new byte[120];
+        var queue = new FrameQueue(600, 32 << 20);
+
+        void Cycle(int videoFrames, int audioFrames, bool withKey)
+        {
+            for (int i = 0; i < videoFrames; i++)
+            {
+                bool isKey = withKey && i == 0;
+                Assert.True(queue.TryEnqueue(0, new EncodedFrame(MediaCodec.H264, isKey ? key : delta, 0, 90000, -1, 0, isKey)));
+            }
+            for (int i = 0; i < audioFrames; i++)
+                Assert.True(queue.TryEnqueue(1, new EncodedFrame(MediaCodec.Opus, opus, 0, 48000, -1, 0, false)));
+            while (queue.TryDequeue(out var f, out _))
+                queue.Release(ref f);
+        }
+
+        // A backlog (a slow server, a blocked connect): 300 frames in flight at once.
+        Cycle(150, 150, withKey: true);
+        // At most KeptBuffers per size class stay (the small delta frames share audio's class here); the rest went to the GC.
+        Assert.InRange(queue.KeptBufferCount, FrameQueue.KeptBuffers, 2 * FrameQueue.KeptBuffers);
+        // Steady state: a batch interval's worth (a few frames of each kind) per round, keyframes included.
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int round = 0; round < 2000; round++)
+            Cycle(1 + round % 4, 2 + round % 3, withKey: round % 30 == 0);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.True(queue.KeptBufferCount <= 2 * FrameQueue.KeptBuffers);
+    }
+
+    [Fact]
+    public void Enqueue_AllocatesNothing_WhenDropping()
+    {
+        var unit = TestMedia.H264AccessUnits(File.ReadAllBytes(TestMedia.Data("baseline-320x240.h264")))[1];
+        var output = new FlvOutput("/dev/null", [H264], new FlvOutputOptions { Retry = false, QueueFrames = 8 }, "t");
         try
         {
-            // The queue allocates a buffer only when more frames are in flight than ever before, and
-            // how many that is depends on when the writer thread runs. Warm up until it has been full
-            // once: from then on every buffer it can need exists.
-            var big = key.Length >= delta.Length ? key : delta;
-            for (int i = 0; output.GopsDropped == 0; i++)
-            {
-                Assert.True(i < 10_000_000, "the queue never filled");
-                output.Enqueue(0, new EncodedFrame(MediaCodec.H264, big, (uint)i, 90000, -1, i, false));
-            }
+            output.Complete(); // no more frames are taken: every Enqueue below is a drop
+            for (int i = 0; i < 100; i++)
+                output.Enqueue(0, new EncodedFrame(MediaCodec.H264, unit.Avcc, (uint)i, 90000, -1, i, i % 10 == 0));
             long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 3000; i++)
-            {
-                bool isKey = i % 30 == 0;
-                output.Enqueue(0, new EncodedFrame(MediaCodec.H264, isKey ? key : delta, (uint)i, 90000, -1, i, isKey));
-            }
+            for (int i = 0; i < 1000; i++)
+                output.Enqueue(0, new EncodedFrame(MediaCodec.H264, unit.Avcc, (uint)i, 90000, -1, i, i % 10 == 0));
             Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-            Assert.True(output.VideoFramesWritten + output.FramesDropped > 0);
+            Assert.True(output.FramesDropped >= 1000);
         }
         finally
         {
