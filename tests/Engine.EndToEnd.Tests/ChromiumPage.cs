@@ -23,16 +23,7 @@ internal sealed class ChromiumPage : IAsyncDisposable
             "--disable-background-networking", "--disable-component-update", "--disable-sync", $"--user-data-dir={_profile}",
             "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", "--allow-loopback-in-peer-connection",
             "--remote-debugging-port=0", "--remote-allow-origins=*", $"\"{url}\"");
-        _process = Process.Start(new ProcessStartInfo(Tools.Require("chromium"), args)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        })!;
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
+        _process = Tools.StartDrained(Tools.Require("chromium"), args);
     }
 
     private async Task<ClientWebSocket> ConnectAsync()

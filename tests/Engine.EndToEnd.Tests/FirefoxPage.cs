@@ -30,16 +30,7 @@ internal sealed class FirefoxPage : IDisposable
         string firefox = Tools.Require("firefox-esr");
         string args = $"--headless --no-remote --profile {_profile} \"{url}\"";
         var (file, arguments) = inside?.Exec(firefox, args) ?? (firefox, args);
-        _process = Process.Start(new ProcessStartInfo(file, arguments)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        })!;
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
+        _process = Tools.StartDrained(file, arguments);
     }
 
     public void Dispose()

@@ -53,6 +53,22 @@ internal static class Tools
         return ((IPEndPoint)s.LocalEndPoint!).Port;
     }
 
+    /// <summary>Starts a long-running program (a browser) with its output read and dropped, so it never blocks on a full pipe.</summary>
+    public static Process StartDrained(string file, string arguments)
+    {
+        var p = Process.Start(new ProcessStartInfo(file, arguments)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        })!;
+        p.OutputDataReceived += (_, _) => { };
+        p.ErrorDataReceived += (_, _) => { };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        return p;
+    }
+
     /// <summary>Runs a tool to completion (bounded) and returns its exit code and output.</summary>
     public static (int Code, string Stdout, string Stderr) Run(string file, string arguments, int timeoutMs = 60_000)
     {
