@@ -152,6 +152,15 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
         w.WriteEndObject();
     }
 
+    /// <summary>The pump gives this output up after an unexpected error: it is failed and complete.</summary>
+    internal void Abandon(string error)
+    {
+        _failed = true;
+        _lastError = error;
+        _state = "failed: " + error;
+        _completion.TrySetResult();
+    }
+
     internal bool TryClaim() => Interlocked.CompareExchange(ref _claimed, 1, 0) == 0;
 
     internal void Unclaim() => Volatile.Write(ref _claimed, 0);

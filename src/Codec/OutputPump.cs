@@ -103,6 +103,13 @@ internal sealed class OutputPump
                 {
                     finished = output.Pump();
                 }
+                catch (Exception e)
+                {
+                    // Pump handles its own failures; anything else must not take the worker (and the
+                    // process) down with it: that output is given up, the others go on.
+                    output.Abandon(e.Message);
+                    finished = true;
+                }
                 finally
                 {
                     Volatile.Write(ref worker.BusySinceTicks, 0);
