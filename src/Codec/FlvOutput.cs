@@ -29,8 +29,8 @@ public sealed record FlvOutputOptions
 }
 
 /// <summary>
-/// One FLV output of a published stream (an RTMP URL or a file), written by the shared
-/// <see cref="OutputPump"/> from a bounded queue, so the media thread never waits. A full queue drops the rest of the current
+/// One FLV output of a published stream (an RTMP URL or a file), on its own writer thread behind
+/// a bounded queue, so the media thread never waits. A full queue drops the rest of the current
 /// GOP (video resumes at the next keyframe, which is requested). The output starts on a keyframe;
 /// after an error it retries with back-off and resumes on the next keyframe.
 /// </summary>
@@ -41,9 +41,7 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
     private readonly FlvOutputOptions _options;
     private readonly FrameQueue _queue;
     private readonly bool _hasVideo, _hasAudio;
-    private readonly OutputPump _pump;
-    private int _claimed; // a pump worker is inside Pump
-    private volatile bool _disposed;
+    private readonly Thread _thread;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     // Pinned for the life of the object: libavformat polls it from inside blocking calls.
     private readonly int[] _interruptFlag = GC.AllocateArray<int>(1, pinned: true);
@@ -55,7 +53,7 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
     private int _keyframeWanted = 1;
     private bool _videoGap; // media thread: dropping video until the next keyframe
 
-    // Pump state: touched only inside Pump, by one worker at a time.
+    // Writer thread state.
     private readonly MediaTimeline _timeline;
     private FlvMuxer? _muxer;
     private VideoTranscoder? _video;
@@ -77,17 +75,13 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
         _options = options;
         _hasVideo = _tracks.Any(t => t.IsVideo);
         _hasAudio = _tracks.Any(t => !t.IsVideo);
-        _pump = OutputPump.Shared;
-        _queue = new FrameQueue(options.QueueFrames, options.QueueBytes, _pump.Wake);
+        _queue = new FrameQueue(options.QueueFrames, options.QueueBytes);
         _timeline = new MediaTimeline(_tracks.Length);
         _backoffMillis = options.RetryMinMillis;
         _clockMillis = clockMillis ?? (() => Environment.TickCount64);
-        Name = name;
-        _pump.Register(this);
+        _thread = new Thread(Run) { IsBackground = true, Name = name };
+        _thread.Start();
     }
-
-    /// <summary>For logs and status: which stream and output this is.</summary>
-    public string Name { get; }
 
     public string Url => FlvMuxer.Redact(_url);
     public string State => _state;
@@ -130,11 +124,7 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
     public bool TakeKeyframeRequest() => Interlocked.Exchange(ref _keyframeWanted, 0) != 0;
 
     /// <summary>The publisher left: write what is queued, close cleanly.</summary>
-    public void Complete()
-    {
-        _queue.Complete();
-        _pump.Wake();
-    }
+    public void Complete() => _queue.Complete();
 
     public void WriteStatus(Utf8JsonWriter w)
     {
@@ -152,40 +142,22 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
         w.WriteEndObject();
     }
 
-    /// <summary>The pump gives this output up after an unexpected error: it is failed and complete.</summary>
-    internal void Abandon(string error)
+    private void Run()
     {
-        _failed = true;
-        _lastError = error;
-        _state = "failed: " + error;
-        _completion.TrySetResult();
-    }
-
-    internal bool TryClaim() => Interlocked.CompareExchange(ref _claimed, 1, 0) == 0;
-
-    internal void Unclaim() => Volatile.Write(ref _claimed, 0);
-
-    /// <summary>
-    /// A pump worker writes what is queued; true once the output is finished (closed after
-    /// <see cref="Complete"/>, stopped by <see cref="Dispose"/>, or failed for good).
-    /// </summary>
-    internal bool Pump()
-    {
-        if (_completion.Task.IsCompleted)
-            return true;
         try
         {
-            bool ended;
             while (true)
             {
-                if (!_queue.TryDequeue(out var frame, out ended))
-                    break;
+                // 40 ms batches: the output's latency grows by at most that, its wake-ups drop to 25 a second.
+                if (!_queue.TryDequeue(40, out var frame, out bool ended))
+                {
+                    if (ended)
+                        break;
+                    continue;
+                }
                 try
                 {
-                    if (_disposed)
-                        Interlocked.Increment(ref _dropped);
-                    else
-                        Process(frame);
+                    Process(frame);
                 }
                 catch (Exception e) when (e is FfmpegException or ArgumentException or InvalidOperationException)
                 {
@@ -196,9 +168,7 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
                     _queue.Release(ref frame);
                 }
             }
-            if (!ended)
-                return false;
-            CloseMuxer(clean: !_disposed);
+            CloseMuxer(clean: true);
             _state = _failed ? _state : "closed";
         }
         catch (Exception e)
@@ -206,11 +176,13 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
             _lastError = e.Message;
             _state = "failed: " + e.Message;
         }
-        _muxer?.Dispose();
-        _video?.Dispose();
-        _audio?.Dispose();
-        _completion.TrySetResult();
-        return true;
+        finally
+        {
+            _muxer?.Dispose();
+            _video?.Dispose();
+            _audio?.Dispose();
+            _completion.TrySetResult();
+        }
     }
 
     private void Process(in QueuedFrame frame)
@@ -431,13 +403,12 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
             m.Dispose();
     }
 
-    /// <summary>Stops at once: interrupts blocking I/O, drops what is queued, waits (bounded) for the close.</summary>
+    /// <summary>Stops at once: interrupts blocking I/O, drops what is queued.</summary>
     public void Dispose()
     {
-        _disposed = true;
         Volatile.Write(ref *_interrupt, 1);
         _queue.Complete();
-        _pump.Wake();
-        _completion.Task.Wait(TimeSpan.FromSeconds(10));
+        if (_thread.IsAlive)
+            _thread.Join(TimeSpan.FromSeconds(10));
     }
 }

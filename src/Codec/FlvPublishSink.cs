@@ -5,8 +5,7 @@ namespace Engine.Codec;
 
 /// <summary>
 /// A published stream's frames to one or more FLV outputs (the RTMP push, the record URL, or a
-/// file). Each output has its own queue, drained by the shared <see cref="OutputPump"/>, so a stalled
-/// one costs the others nothing.
+/// file). Each output has its own queue and writer thread, so a stalled one costs the others nothing.
 /// </summary>
 public sealed class FlvPublishSink : IEncodedFrameSink, ISinkStatus, IDisposable
 {

@@ -19,8 +19,8 @@ internal struct QueuedFrame
 }
 
 /// <summary>
-/// Single producer (the media thread, which never waits) and single consumer (the pump worker that
-/// holds the output). Bounded in frames and bytes; the producer decides what to drop when full.
+/// Single producer (the media thread, which never waits) and single consumer (an output's writer
+/// thread, which may). Bounded in frames and bytes; the producer decides what to drop when full.
 /// </summary>
 internal sealed class FrameQueue
 {
@@ -31,16 +31,13 @@ internal sealed class FrameQueue
     private readonly Stack<byte[]> _freeSmall = new(KeptBuffers), _freeLarge = new(KeptBuffers);
     public const int KeptBuffers = 16;
     private const int SmallBuffer = 2048;
-    private readonly object _lock = new();
-    private readonly Action? _onBacklog;
+    private readonly object _lock = new(); // Monitor: the consumer waits on it
     private int _head, _count, _held; // _held: dequeued, not yet released
     private long _bytes;
-    private bool _completed;
+    private bool _completed, _consumerWaiting;
 
-    /// <param name="onBacklog">Called (on the producer) when <see cref="WakeBacklog"/> frames are waiting.</param>
-    public FrameQueue(int maxFrames, long maxBytes, Action? onBacklog = null)
+    public FrameQueue(int maxFrames, long maxBytes)
     {
-        _onBacklog = onBacklog;
         _ring = new QueuedFrame[maxFrames];
         _maxBytes = maxBytes;
     }
@@ -72,37 +69,43 @@ internal sealed class FrameQueue
             ClockRate = frame.ClockRate, SenderNtpMicros = frame.SenderNtpMicros, ArrivalMicros = frame.ArrivalMicros,
             IsKeyframe = frame.IsKeyframe, Width = frame.Width, Height = frame.Height,
         };
-        bool backlog;
         lock (_lock)
         {
             _ring[(_head + _count) % _ring.Length] = q;
             _count++;
             _bytes += q.Length;
-            // The consumer comes by itself every batch interval; only a backlog calls it early.
-            backlog = _count == WakeBacklog;
+            // The consumer wakes by itself every batch interval; a backlog wakes it early. One wake-up
+            // per batch instead of per frame is most of an output's kernel time saved.
+            if (_consumerWaiting && _count >= WakeBacklog)
+                Monitor.Pulse(_lock);
         }
-        if (backlog)
-            _onBacklog?.Invoke();
         return true;
     }
 
-    /// <summary>No more frames: the consumer drains what is queued, then sees it ended.</summary>
+    /// <summary>No more frames: the consumer drains what is queued, then sees false.</summary>
     public void Complete()
     {
         lock (_lock)
+        {
             _completed = true;
+            Monitor.PulseAll(_lock);
+        }
     }
 
-    public bool IsCompleted
-    {
-        get { lock (_lock) return _completed; }
-    }
-
-    /// <summary>The oldest frame, without waiting; false when none, with <paramref name="ended"/> once completed and empty.</summary>
-    public bool TryDequeue(out QueuedFrame frame, out bool ended)
+    /// <summary>
+    /// Waits up to <paramref name="timeoutMs"/> for a frame (frames queued meanwhile wake it only in a
+    /// backlog: callers pass the batching interval). False with <paramref name="ended"/> once completed and empty.
+    /// </summary>
+    public bool TryDequeue(int timeoutMs, out QueuedFrame frame, out bool ended)
     {
         lock (_lock)
         {
+            if (_count == 0 && !_completed)
+            {
+                _consumerWaiting = true;
+                Monitor.Wait(_lock, timeoutMs);
+                _consumerWaiting = false;
+            }
             if (_count == 0)
             {
                 frame = default;
@@ -138,8 +141,8 @@ internal sealed class FrameQueue
 
     // Buffers stay with their queue: the shared ArrayPool's per-thread caches do not fit one thread
     // renting and another returning dozens at a time, and allocated on the media thread. Here a buffer
-    // is allocated only while more than KeptBuffers of a size class are in flight (a backlog, which
-    // the pump works off within a batch or two), or for a frame bigger than any before.
+    // is allocated only while more than KeptBuffers of a size class are in flight (a backlog), or for
+    // a frame bigger than any before.
     private byte[] RentBuffer(int length)
     {
         bool small = length <= SmallBuffer;

@@ -77,7 +77,7 @@ public sealed class OutputQueueTests
             }
             for (int i = 0; i < audioFrames; i++)
                 Assert.True(queue.TryEnqueue(1, new EncodedFrame(MediaCodec.Opus, opus, 0, 48000, -1, 0, false)));
-            while (queue.TryDequeue(out var f, out _))
+            while (queue.TryDequeue(0, out var f, out _))
                 queue.Release(ref f);
         }
 
