@@ -5,8 +5,8 @@ Usage: fuzz/summarize.py LOG..."""
 import re
 import sys
 
-print("| target | seconds | runs | exec/s | edges | edges at half time | last new edge at | features | last new feature at | corpus | crashes |")
-print("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+print("| target | seconds | runs | exec/s | edges: first pulse / half time / end | last new edge | features: first pulse / end | last new feature | corpus | crashes |")
+print("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
 for path in sys.argv[1:]:
     pulses, result = [], None
     with open(path, errors="replace") as f:
@@ -21,12 +21,16 @@ for path in sys.argv[1:]:
         continue
     secs = float(result["seconds"])
     half = [p for p in pulses if p[0] <= secs / 2]
+    edges_first = int(pulses[0][2]) if pulses else 0
+    features_first = int(pulses[0][3]) if pulses else 0
     edges_half = int(half[-1][2]) if half else 0
-    last_edge = last_feature = 0.0
+    last_edge = last_feature = None
     for prev, cur in zip(pulses, pulses[1:]):
         if cur[2] > prev[2]:
             last_edge = cur[0]
         if cur[3] > prev[3]:
             last_feature = cur[0]
-    print(f"| {result['target']} | {result['seconds']} | {result['execs']} | {result['exec_per_s']} | {result['edges']} | {edges_half} "
-          f"| {last_edge:.0f} s | {result['features']} | {last_feature:.0f} s | {result['corpus']} | {result['crashes']} |")
+    when = lambda t: "none after start" if t is None else f"{t:.0f} s"
+    print(f"| {result['target']} | {result['seconds']} | {result['execs']} | {result['exec_per_s']} "
+          f"| {edges_first} / {edges_half} / {result['edges']} | {when(last_edge)} "
+          f"| {features_first} / {result['features']} | {when(last_feature)} | {result['corpus']} | {result['crashes']} |")

@@ -73,16 +73,12 @@ public sealed class DtlsCertificate : IDisposable
             try
             {
                 ECParameters p = PrivateKey.ExportParameters(includePrivateParameters: true);
-                int nid = EcBackend.CurveNid(p.Curve);
-                int field = LibCrypto.FieldLength(nid);
-                if (field == 0 || p.D == null || p.Q.X?.Length != field || p.Q.Y?.Length != field) return null;
-                Span<byte> point = stackalloc byte[1 + 2 * 66];
-                point = point[..(1 + 2 * field)];
-                point[0] = 4;
-                p.Q.X.CopyTo(point[1..]);
-                p.Q.Y.CopyTo(point[(1 + field)..]);
-                _native = LibCrypto.ImportPrivate(nid, p.D, point);
-                CryptographicOperations.ZeroMemory(p.D);
+                Span<byte> point = stackalloc byte[EcBackend.MaxPointLength];
+                int length = EcBackend.WritePoint(p, point, out int nid);
+                if (length > 0 && p.D != null)
+                    _native = LibCrypto.ImportPrivate(nid, p.D, point[..length]);
+                if (p.D != null)
+                    CryptographicOperations.ZeroMemory(p.D);
             }
             catch (CryptographicException)
             {

@@ -5,6 +5,9 @@ namespace Engine.Dtls.Crypto;
 /// <summary>Which implementation the EC keys below use: libcrypto directly when it loads, else .NET's.</summary>
 internal static class EcBackend
 {
+    /// <summary>An uncompressed point on the largest curve served (P-521).</summary>
+    public const int MaxPointLength = 1 + 2 * 66;
+
     /// <summary>Tests flip this to run the .NET path; each key keeps the backend it was made with.</summary>
     internal static bool ForceDotNet { get; set; }
 
@@ -18,12 +21,20 @@ internal static class EcBackend
         _ => 0,
     };
 
-    public static HashAlgorithmName SignatureHash(int nid) => nid switch
+    /// <summary>
+    /// The public point 0x04 | X | Y of <paramref name="key"/> into <paramref name="point"/> (at least
+    /// 133 bytes) and its curve; 0 when the curve is not one libcrypto serves here.
+    /// </summary>
+    public static int WritePoint(in ECParameters key, Span<byte> point, out int nid)
     {
-        LibCrypto.NidP384 => HashAlgorithmName.SHA384,
-        LibCrypto.NidP521 => HashAlgorithmName.SHA512,
-        _ => HashAlgorithmName.SHA256,
-    };
+        nid = CurveNid(key.Curve);
+        int field = LibCrypto.FieldLength(nid);
+        if (field == 0 || key.Q.X?.Length != field || key.Q.Y?.Length != field) return 0;
+        point[0] = 4;
+        key.Q.X.CopyTo(point[1..]);
+        key.Q.Y.CopyTo(point[(1 + field)..]);
+        return 1 + 2 * field;
+    }
 
     /// <summary>Hashes <paramref name="data"/>; the digest length, or 0 for an unknown hash.</summary>
     public static int Hash(HashAlgorithmName hash, ReadOnlySpan<byte> data, Span<byte> digest)
@@ -108,16 +119,11 @@ internal sealed class PeerVerifyKey : IDisposable
     /// <summary>Null when the point is not on its curve.</summary>
     public static PeerVerifyKey? TryCreate(in ECParameters key)
     {
-        int nid = EcBackend.CurveNid(key.Curve);
-        int field = LibCrypto.FieldLength(nid);
-        if (EcBackend.UseLibCrypto && field > 0 && key.Q.X?.Length == field && key.Q.Y?.Length == field)
+        Span<byte> point = stackalloc byte[EcBackend.MaxPointLength];
+        int length;
+        if (EcBackend.UseLibCrypto && (length = EcBackend.WritePoint(key, point, out int nid)) > 0)
         {
-            Span<byte> point = stackalloc byte[1 + 2 * 66];
-            point = point[..(1 + 2 * field)];
-            point[0] = 4;
-            key.Q.X.CopyTo(point[1..]);
-            key.Q.Y.CopyTo(point[(1 + field)..]);
-            var native = LibCrypto.ImportPublic(nid, point);
+            var native = LibCrypto.ImportPublic(nid, point[..length]);
             return native == null ? null : new PeerVerifyKey(native, null);
         }
         try
