@@ -10,7 +10,9 @@ namespace Engine.Fuzz;
 /// PROT_NONE guard page: a read past its end faults (the runtime dies on it and the supervisor
 /// reports the input). Before each run the input is also written to a shared file mapping, so
 /// whatever kills the process (stack overflow, access violation, the hang watchdog) leaves the
-/// culprit behind. A watchdog thread ends the process when one input runs longer than the limit.
+/// culprit behind. A watchdog thread ends the process when one input uses more than the limit of
+/// CPU time, or ten times the limit of wall time (a run blocked without spinning). CPU, not wall
+/// time: on a loaded machine a starved run took over 1 s of wall time in 13 ms of CPU, a false hang.
 /// </summary>
 public sealed unsafe class Executor : IDisposable
 {
@@ -24,7 +26,9 @@ public sealed unsafe class Executor : IDisposable
     private readonly MemoryMappedViewAccessor? _currentView;
     private readonly byte* _current;
     private readonly int _capacity;
-    private readonly long _timeoutTicks;
+    private readonly long _timeoutTicks, _timeoutNanos;
+    private int _workerClock = -1; // the running thread's CPU-time clock (clockid_t), set on its first run
+    private long _observedStart, _cpuAtObserve; // watchdog thread only
     private long _startedAt; // Stopwatch ticks of the running input, 0 when idle
     private readonly Thread _watchdog;
     private volatile bool _disposed;
@@ -37,6 +41,7 @@ public sealed unsafe class Executor : IDisposable
         _target = target;
         _capacity = capacity;
         _timeoutTicks = Stopwatch.Frequency * timeoutMs / 1000;
+        _timeoutNanos = timeoutMs * 1_000_000L;
         nuint page = (nuint)Environment.SystemPageSize;
         nuint dataPages = ((nuint)capacity + page - 1) / page;
         if (dataPages == 0) dataPages = 1;
@@ -79,6 +84,8 @@ public sealed unsafe class Executor : IDisposable
         var data = new Span<byte>(start, input.Length);
         input.CopyTo(data);
         Coverage.Prev = 0;
+        if (Volatile.Read(ref _workerClock) < 0 && Libc.pthread_getcpuclockid(Libc.pthread_self(), out int clock) == 0)
+            Volatile.Write(ref _workerClock, clock);
         Execs++;
         long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
         Volatile.Write(ref _startedAt, Stopwatch.GetTimestamp());
@@ -111,7 +118,20 @@ public sealed unsafe class Executor : IDisposable
             if (Libc.getppid() != parent)
                 Libc._exit(12); // the supervisor is gone (killed, Ctrl-C): do not fuzz on as an orphan
             long started = Volatile.Read(ref _startedAt);
-            if (started == 0 || Stopwatch.GetTimestamp() - started < _timeoutTicks)
+            if (started == 0)
+                continue;
+            long cpu = WorkerCpuNanos();
+            if (started != _observedStart)
+            {
+                // First sight of this run (at most 50 ms into it): CPU is counted from here.
+                _observedStart = started;
+                _cpuAtObserve = cpu;
+                continue;
+            }
+            long wall = Stopwatch.GetTimestamp() - started;
+            bool spinning = cpu >= 0 && wall >= _timeoutTicks && cpu - _cpuAtObserve >= _timeoutNanos;
+            bool blocked = wall >= 10 * _timeoutTicks || (cpu < 0 && wall >= _timeoutTicks);
+            if (!spinning && !blocked)
                 continue;
             // The worker is stuck inside the target and a managed thread cannot be aborted: report and leave.
             byte[] input = CurrentInput() ?? [];
@@ -125,6 +145,16 @@ public sealed unsafe class Executor : IDisposable
                 Libc._exit(HangExitCode);
             }
         }
+    }
+
+    /// <summary>CPU time of the thread running inputs, in ns; -1 when unknown (then wall time decides).</summary>
+    private long WorkerCpuNanos()
+    {
+        int clock = Volatile.Read(ref _workerClock);
+        if (clock < 0)
+            return -1;
+        Libc.Timespec ts;
+        return Libc.clock_gettime(clock, &ts) == 0 ? ts.Seconds * 1_000_000_000 + ts.Nanoseconds : -1;
     }
 
     private byte[]? CurrentInput()
@@ -173,4 +203,18 @@ internal static unsafe partial class Libc
 
     [LibraryImport("libc")]
     public static partial int getppid();
+
+    public struct Timespec
+    {
+        public long Seconds, Nanoseconds;
+    }
+
+    [LibraryImport("libc")]
+    public static partial nuint pthread_self();
+
+    [LibraryImport("libc")]
+    public static partial int pthread_getcpuclockid(nuint thread, out int clock);
+
+    [LibraryImport("libc")]
+    public static partial int clock_gettime(int clock, Timespec* ts);
 }

@@ -56,7 +56,7 @@ public sealed unsafe class Fuzzer
         var dictionary = LoadDictionary();
         var mutator = new Mutator(_o.RandomSeed != 0 ? _o.RandomSeed : (ulong)Environment.TickCount64 * 2654435761UL, dictionary, _o.UseCoverage && _o.UseCompareTable);
         using var exec = new Executor(_t, _t.MaxLength, _o.CurrentInputPath, _o.TimeoutMs);
-        exec.OnHang(input => WriteFinding(input, null, $"hang: one run took over {_o.TimeoutMs} ms", null));
+        exec.OnHang(input => WriteFinding(input, null, $"hang: one run used over {_o.TimeoutMs} ms of CPU (or {_o.TimeoutMs / 100} s of wall time)", null));
 
         var clock = Stopwatch.StartNew();
         Log($"target {_t.Name}: {_t.Description}");
