@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Engine.Codec.Rtmp;
 using Engine.Rtp;
 using Engine.Rtp.Media;
 using Engine.Rtp.Receive;
@@ -8,7 +9,8 @@ namespace Engine.Codec.Bench;
 /// <summary>
 /// The engine's per-frame costs on the recorded Chromium stream, in process on one thread: the
 /// H.264 remux (MediaTimeline + FlvMuxer into /dev/null), the same behind the FrameQueue hand-off,
-/// the whole video path from RTP packets, and Opus to AAC per 20 ms packet. The recording loops:
+/// the whole video path from RTP packets, the same two through our RTMP client's session (what the
+/// media thread does now; its output is taken as a send would), and Opus to AAC per 20 ms packet. The recording loops:
 /// every loop adds its period to the timestamps, so the muxer sees one continuous stream.
 /// </summary>
 [MemoryDiagnoser]
@@ -28,6 +30,9 @@ public unsafe class CodecBenchmarks
     private RtpReceiveStream _receive = null!;
     private readonly DiscardAudio _discard = new();
     private QueueSink _queueSink = null!;
+    private RtmpPublishSession _rtmp = null!;
+    private RtpReceiveStream _receiveDirect = null!;
+    private readonly object _lock = new();
     private readonly byte[] _packet = new byte[1500];
     private int _cursor, _loop, _audioCursor, _audioLoop;
 
@@ -66,6 +71,15 @@ public unsafe class CodecBenchmarks
         _queue = new FrameQueue(600, 32 << 20);
         _queueSink = new QueueSink(_queue);
         _receive = new RtpReceiveStream(MediaCodec.H264, 90000, 0, _queueSink, useNack: true);
+        // A session taken live by what nginx-rtmp answered a publisher (recorded), as after a connect.
+        _rtmp = new RtmpPublishSession(new RtmpUrl("127.0.0.1", 1935, "live", "bench"), 32 << 20);
+        _rtmp.Start(0);
+        _rtmp.Receive(File.ReadAllBytes(Path.Combine(Recording.FindDataDirectory(), "nginx-rtmp-publish-server.bin")));
+        if (!_rtmp.IsLive)
+            throw new InvalidOperationException("RTMP session not live: " + _rtmp.Error);
+        _rtmp.WriteVideo(0, true, true, avcC);
+        _rtmp.Outgoing.Consume(_rtmp.Outgoing.Length);
+        _receiveDirect = new RtpReceiveStream(MediaCodec.H264, 90000, 0, new DirectSink(this), useNack: true);
         // As FlvOutput does: the channel count of the publisher's Opus (a browser microphone: mono).
         _transcoder = new AudioTranscoder(AudioTranscoder.IsStereo(_audio[0].Data) ? 2 : 1);
     }
@@ -89,6 +103,34 @@ public unsafe class CodecBenchmarks
         }
     }
 
+    [Benchmark(OperationsPerInvoke = FramesPerInvoke, Description = "H.264 remux per frame, our RTMP client: MediaTimeline + RtmpPublishSession.WriteVideo")]
+    public void RemuxRtmp()
+    {
+        for (int i = 0; i < FramesPerInvoke; i++)
+        {
+            var f = NextFrame(out uint ts, out long arrival);
+            WriteDirect(f.Data, ts, arrival, f.IsKeyframe);
+        }
+    }
+
+    [Benchmark(OperationsPerInvoke = FramesPerInvoke, Description = "H.264 per frame, our RTMP client: RTP packets -> RtpReceiveStream -> remux (no queue)")]
+    public void PacketsToRtmp()
+    {
+        for (int i = 0; i < FramesPerInvoke; i++)
+            FeedPackets(_receiveDirect);
+    }
+
+    // What FlvOutput does on the media thread with our client: under its lock, time and append; the pump's send is the Consume.
+    private void WriteDirect(ReadOnlySpan<byte> data, uint ts, long arrival, bool key)
+    {
+        lock (_lock)
+        {
+            long ms = _timeline.ToMillis(0, ts, 90000, -1, arrival);
+            _rtmp.WriteVideo((uint)ms, key, false, data);
+        }
+        _rtmp.Outgoing.Consume(_rtmp.Outgoing.Length);
+    }
+
     [Benchmark(OperationsPerInvoke = FramesPerInvoke, Description = "H.264 per frame: FrameQueue copy in/out + remux")]
     public void QueueAndRemux()
     {
@@ -105,14 +147,7 @@ public unsafe class CodecBenchmarks
     {
         for (int i = 0; i < FramesPerInvoke; i++)
         {
-            var f = NextFrame(out _, out long arrival);
-            for (int k = 0; k < f.PacketCount; k++)
-            {
-                var p = _videoPackets[f.FirstPacket + k];
-                int n = _rec.Write(p, _loop, 0x1234, _packet);
-                RtpPacketView.TryRead(_packet.AsSpan(0, n), out var view);
-                _receive.OnRtp(view, arrival);
-            }
+            FeedPackets(_receive);
             DrainQueue();
         }
     }
@@ -130,6 +165,19 @@ public unsafe class CodecBenchmarks
             var f = _audio[_audioCursor++];
             long ms = (f.ArrivalMicros + _audioLoop * _rec.PeriodMicros) / 1000;
             _transcoder.Transcode(f.Data, ms, _discard);
+        }
+    }
+
+    // The next frame's RTP packets, as received, into a receive stream.
+    private void FeedPackets(RtpReceiveStream receive)
+    {
+        var f = NextFrame(out _, out long arrival);
+        for (int k = 0; k < f.PacketCount; k++)
+        {
+            var p = _videoPackets[f.FirstPacket + k];
+            int n = _rec.Write(p, _loop, 0x1234, _packet);
+            RtpPacketView.TryRead(_packet.AsSpan(0, n), out var view);
+            receive.OnRtp(view, arrival);
         }
     }
 
@@ -174,6 +222,12 @@ public unsafe class CodecBenchmarks
     private sealed class QueueSink(FrameQueue queue) : IEncodedFrameSink
     {
         public void OnFrame(int trackIndex, in EncodedFrame frame) => queue.TryEnqueue(trackIndex, frame);
+        public void OnEnd() { }
+    }
+
+    private sealed class DirectSink(CodecBenchmarks b) : IEncodedFrameSink
+    {
+        public void OnFrame(int trackIndex, in EncodedFrame frame) => b.WriteDirect(frame.Data, frame.RtpTimestamp, frame.ArrivalMicros, frame.IsKeyframe);
         public void OnEnd() { }
     }
 

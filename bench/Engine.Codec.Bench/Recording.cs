@@ -139,7 +139,7 @@ internal sealed class Recording
         return tracks.ToArray();
     }
 
-    private static string FindDataDirectory()
+    public static string FindDataDirectory()
     {
         // bin/Release/net9.0 under the project, or wherever BenchmarkDotNet copied the build.
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d != null; d = d.Parent)

@@ -4,12 +4,24 @@ using Engine.Codec.Native;
 
 namespace Engine.Codec;
 
+/// <summary>Where an <see cref="FlvOutput"/> writes its tags. Timestamps are milliseconds from 0.</summary>
+internal interface IFlvWriter : IDisposable
+{
+    /// <summary>False when the writer dropped the frame (its buffer is full); throws when the output failed.</summary>
+    bool WriteVideo(ReadOnlySpan<byte> avcc, long millis, bool key, ReadOnlySpan<byte> newAvcC);
+
+    bool WriteAudio(ReadOnlySpan<byte> aac, long millis);
+
+    /// <summary>A clean end (trailer, or the RTMP unpublish), then closed.</summary>
+    void Close();
+}
+
 /// <summary>
 /// FLV through libavformat, to an rtmp:// URL or a file: H.264 (AVCC, with its avcC record) and
 /// AAC. Timestamps are milliseconds (FLV's own unit). One thread; every call may block on I/O,
 /// bounded by the read/write timeout and the interrupt flag.
 /// </summary>
-internal sealed unsafe class FlvMuxer : IDisposable
+internal sealed unsafe class FlvMuxer : IFlvWriter
 {
     private void* _format;
     private readonly AvPacket _packet = new();
@@ -94,10 +106,10 @@ internal sealed unsafe class FlvMuxer : IDisposable
     public bool HasVideo => _videoIndex >= 0;
     public bool HasAudio => _audioIndex >= 0;
 
-    public void WriteVideo(ReadOnlySpan<byte> avcc, long millis, bool key, ReadOnlySpan<byte> newAvcC)
+    public bool WriteVideo(ReadOnlySpan<byte> avcc, long millis, bool key, ReadOnlySpan<byte> newAvcC)
     {
         if (_videoIndex < 0)
-            return;
+            return true;
         fixed (byte* p = avcc)
         {
             _packet.Borrow(p, avcc.Length, millis, millis, _videoIndex, key);
@@ -105,17 +117,19 @@ internal sealed unsafe class FlvMuxer : IDisposable
                 _packet.AddNewExtradata(newAvcC);
             Write();
         }
+        return true;
     }
 
-    public void WriteAudio(ReadOnlySpan<byte> aac, long millis)
+    public bool WriteAudio(ReadOnlySpan<byte> aac, long millis)
     {
         if (_audioIndex < 0)
-            return;
+            return true;
         fixed (byte* p = aac)
         {
             _packet.Borrow(p, aac.Length, millis, millis, _audioIndex, key: true);
             Write();
         }
+        return true;
     }
 
     private void Write()

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using Engine.Codec.Rtmp;
 using Engine.Rtp.Media;
 
 namespace Engine.Codec;
@@ -15,8 +16,18 @@ public enum TranscodePolicy
     Always,
 }
 
+/// <summary>Which RTMP client pushes to rtmp:// URLs.</summary>
+public enum RtmpClient
+{
+    /// <summary>Ours: one shared I/O thread, remuxed video written from the media thread, one send per output per 50 ms.</summary>
+    Engine,
+    /// <summary>libavformat's, on the output's writer thread (also what rtmps:// and URLs with credentials always use).</summary>
+    Ffmpeg,
+}
+
 public sealed record FlvOutputOptions
 {
+    public RtmpClient Client { get; init; } = RtmpClient.Engine;
     public TranscodePolicy Policy { get; init; } = TranscodePolicy.Auto;
     public VideoEncoderSettings Encoder { get; init; } = new();
     /// <summary>Reconnect after an error (RTMP); a file output fails for good instead.</summary>
@@ -29,10 +40,13 @@ public sealed record FlvOutputOptions
 }
 
 /// <summary>
-/// One FLV output of a published stream (an RTMP URL or a file), on its own writer thread behind
-/// a bounded queue, so the media thread never waits. A full queue drops the rest of the current
-/// GOP (video resumes at the next keyframe, which is requested). The output starts on a keyframe;
-/// after an error it retries with back-off and resumes on the next keyframe.
+/// One FLV output of a published stream (an RTMP URL or a file). Work that may block or is heavy
+/// (transcoding, libavformat's I/O) runs on the output's writer thread behind a bounded queue, so
+/// the media thread never waits; a full queue drops the rest of the current GOP (video resumes at
+/// the next keyframe, which is requested). With our RTMP client, remuxed H.264 is written on the
+/// media thread itself (an append to the connection's buffer), so a video-only relay has no
+/// thread of its own. The output starts on a keyframe; after an error it retries with back-off
+/// and resumes on the next keyframe. Writer state is under <c>_sync</c>, as two threads may write.
 /// </summary>
 public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisposable
 {
@@ -42,6 +56,10 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
     private readonly FrameQueue _queue;
     private readonly bool _hasVideo, _hasAudio;
     private readonly Thread _thread;
+    private int _threadStarted; // started with the first queued frame: a remux-only output never needs it
+    private readonly RtmpUrl? _directUrl; // our RTMP client: remuxed video is written by the media thread
+    private readonly object _sync = new();
+    private volatile bool _transcodeVideoDecided; // set once the mode is decided and it is transcode
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     // Pinned for the life of the object: libavformat polls it from inside blocking calls.
     private readonly int[] _interruptFlag = GC.AllocateArray<int>(1, pinned: true);
@@ -55,10 +73,10 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
 
     // Writer thread state.
     private readonly MediaTimeline _timeline;
-    private FlvMuxer? _muxer;
+    private IFlvWriter? _muxer;
     private VideoTranscoder? _video;
     private AudioTranscoder? _audio;
-    private bool _transcodeVideo, _modeDecided, _failed, _audioChannelsKnown;
+    private bool _transcodeVideo, _modeDecided, _failed, _audioChannelsKnown, _writerGap;
     private int _audioChannels = 2;
     private byte[] _avcC = [];
     private byte[] _avcCScratch = new byte[512];
@@ -79,12 +97,15 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
         _timeline = new MediaTimeline(_tracks.Length);
         _backoffMillis = options.RetryMinMillis;
         _clockMillis = clockMillis ?? (() => Environment.TickCount64);
+        if (options.Client == RtmpClient.Engine && RtmpUrl.TryParse(url, out var direct))
+            _directUrl = direct;
         _thread = new Thread(Run) { IsBackground = true, Name = name };
-        _thread.Start();
+        if (_directUrl == null)
+            StartThread();
     }
 
     public string Url => FlvMuxer.Redact(_url);
-    public string State => _state;
+    public string State => _muxer is RtmpFlvWriter { IsLive: false } && _state == "live" ? "connecting" : _state;
     public string Mode => _mode;
     public string? LastError => _lastError;
     public long VideoFramesWritten => Interlocked.Read(ref _videoOut);
@@ -106,6 +127,9 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
                 return;
             }
             _videoGap = false;
+            if (_directUrl != null && !_transcodeVideoDecided && RemuxHere(trackIndex, frame))
+                return;
+            StartThread();
             if (!_queue.TryEnqueue(trackIndex, frame))
             {
                 // Full: drop the rest of this GOP rather than send frames that reference a lost one.
@@ -115,16 +139,54 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
                 Volatile.Write(ref _keyframeWanted, 1);
             }
         }
-        else if (!_queue.TryEnqueue(trackIndex, frame))
+        else if (!StartThread() || !_queue.TryEnqueue(trackIndex, frame))
         {
             Interlocked.Increment(ref _dropped);
+        }
+    }
+
+    /// <summary>Media thread, our RTMP client: remux and append now; false when the frame is for the writer thread (transcode).</summary>
+    private bool RemuxHere(int track, in EncodedFrame frame)
+    {
+        lock (_sync)
+        {
+            if (_failed)
+            {
+                Interlocked.Increment(ref _dropped);
+                return true;
+            }
+            if (!CanStart(isVideo: true, frame.IsKeyframe))
+                return true;
+            if (!_modeDecided)
+            {
+                DecideMode(frame.Codec, frame.Data, track);
+                if (_transcodeVideo)
+                    return false;
+            }
+            else if (_transcodeVideo)
+                return false;
+            long ms = _timeline.ToMillis(track, frame.RtpTimestamp, frame.ClockRate, frame.SenderNtpMicros, frame.ArrivalMicros);
+            RequestPeriodicKeyframe(frame.IsKeyframe);
+            OnVideoPacket(frame.Data, ms, frame.IsKeyframe);
+            return true;
         }
     }
 
     public bool TakeKeyframeRequest() => Interlocked.Exchange(ref _keyframeWanted, 0) != 0;
 
     /// <summary>The publisher left: write what is queued, close cleanly.</summary>
-    public void Complete() => _queue.Complete();
+    public void Complete()
+    {
+        _queue.Complete();
+        StartThread(); // it closes the output
+    }
+
+    private bool StartThread()
+    {
+        if (Volatile.Read(ref _threadStarted) == 0 && Interlocked.Exchange(ref _threadStarted, 1) == 0)
+            _thread.Start();
+        return true;
+    }
 
     public void WriteStatus(Utf8JsonWriter w)
     {
@@ -142,14 +204,17 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
         w.WriteEndObject();
     }
 
+    private int BatchMillis => _directUrl != null ? DirectBatchMillis : 40;
+    private static readonly int DirectBatchMillis = int.TryParse(Environment.GetEnvironmentVariable("ENGINE_BATCH_MS"), out int b) ? b : 40;
+
     private void Run()
     {
         try
         {
             while (true)
             {
-                // 40 ms batches: the output's latency grows by at most that, its wake-ups drop to 25 a second.
-                if (!_queue.TryDequeue(40, out var frame, out bool ended))
+                // Batches: the output's latency grows by at most that, its wake-ups drop to one per batch.
+                if (!_queue.TryDequeue(BatchMillis, out var frame, out bool ended))
                 {
                     if (ended)
                         break;
@@ -159,9 +224,10 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
                 {
                     Process(frame);
                 }
-                catch (Exception e) when (e is FfmpegException or ArgumentException or InvalidOperationException)
+                catch (Exception e) when (e is FfmpegException or IOException or ArgumentException or InvalidOperationException)
                 {
-                    Fail(e.Message);
+                    lock (_sync)
+                        Fail(e.Message);
                 }
                 finally
                 {
@@ -178,7 +244,7 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
         }
         finally
         {
-            _muxer?.Dispose();
+            CloseMuxer(clean: false);
             _video?.Dispose();
             _audio?.Dispose();
             _completion.TrySetResult();
@@ -198,37 +264,41 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
             _audioChannelsKnown = true;
             _audioChannels = AudioTranscoder.IsStereo(frame.Data) ? 2 : 1;
         }
-        if (_muxer == null)
+        long ms;
+        bool transcode;
+        lock (_sync)
         {
-            if (_clockMillis() < _retryAtMillis)
-            {
-                Interlocked.Increment(ref _dropped);
+            if (!CanStart(frame.IsVideo, frame.IsKeyframe))
                 return;
-            }
-            // Start on a video keyframe; audio before it is dropped so the output opens with video.
-            if (_hasVideo && !(frame.IsVideo && frame.IsKeyframe))
-            {
-                Interlocked.Increment(ref _dropped);
-                return;
-            }
-        }
-        long ms = _timeline.ToMillis(frame.Track, frame.RtpTimestamp, frame.ClockRate, frame.SenderNtpMicros, frame.ArrivalMicros);
-        if (frame.IsVideo)
-        {
-            if (!_modeDecided)
-                DecideMode(frame);
-            if (_transcodeVideo)
-                (_video ??= new VideoTranscoder(_options.Encoder)).Transcode(frame.Codec, frame.Data, ms, this);
-            else
+            if (frame.IsVideo && !_modeDecided)
+                DecideMode(frame.Codec, frame.Data, frame.Track);
+            ms = _timeline.ToMillis(frame.Track, frame.RtpTimestamp, frame.ClockRate, frame.SenderNtpMicros, frame.ArrivalMicros);
+            transcode = _transcodeVideo;
+            if (frame.IsVideo && !transcode)
             {
                 RequestPeriodicKeyframe(frame.IsKeyframe);
                 OnVideoPacket(frame.Data, ms, frame.IsKeyframe);
+                return;
             }
         }
+        // Encoders run outside the lock (the media thread may want it); their output takes it.
+        if (frame.IsVideo)
+            (_video ??= new VideoTranscoder(_options.Encoder)).Transcode(frame.Codec, frame.Data, ms, this);
         else
-        {
             (_audio ??= new AudioTranscoder(_audioChannels)).Transcode(frame.Data, ms, this);
+    }
+
+    // Until an output is open: wait out the back-off, then start on a video keyframe (audio before it is dropped).
+    private bool CanStart(bool isVideo, bool isKeyframe)
+    {
+        if (_muxer != null)
+            return true;
+        if (_clockMillis() < _retryAtMillis || (_hasVideo && !(isVideo && isKeyframe)))
+        {
+            Interlocked.Increment(ref _dropped);
+            return false;
         }
+        return true;
     }
 
     // Browsers send keyframes only when asked; RTMP players joining mid-stream wait for one. When
@@ -246,25 +316,35 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
         }
     }
 
-    private void DecideMode(in QueuedFrame frame)
+    private void DecideMode(MediaCodec codec, ReadOnlySpan<byte> data, int track)
     {
         _modeDecided = true;
-        if (frame.Codec != MediaCodec.H264)
+        if (codec != MediaCodec.H264)
             _transcodeVideo = true;
         else
         {
             // Relayed only when both what was negotiated and what is sent are Constrained Baseline.
-            bool cb = AvcConfig.TryFindParameterSets(frame.Data, out var sps, out _) && AvcConfig.IsConstrainedBaseline(frame.Data[sps])
-                && AvcConfig.IsConstrainedBaselineFmtp(_tracks[frame.Track].FormatParameters);
+            bool cb = AvcConfig.TryFindParameterSets(data, out var sps, out _) && AvcConfig.IsConstrainedBaseline(data[sps])
+                && AvcConfig.IsConstrainedBaselineFmtp(_tracks[track].FormatParameters);
             _transcodeVideo = _options.Policy switch { TranscodePolicy.Passthrough => false, TranscodePolicy.Always => true, _ => !cb };
         }
-        _mode = _transcodeVideo ? $"transcode {frame.Codec} to H264 baseline" : "remux H264";
+        _transcodeVideoDecided = _transcodeVideo;
+        _mode = _transcodeVideo ? $"transcode {codec} to H264 baseline" : "remux H264";
     }
 
-    void IVideoPacketSink.OnVideoPacket(ReadOnlySpan<byte> avcc, long millis, bool isKeyframe) => OnVideoPacket(avcc, millis, isKeyframe);
+    void IVideoPacketSink.OnVideoPacket(ReadOnlySpan<byte> avcc, long millis, bool isKeyframe)
+    {
+        lock (_sync)
+            OnVideoPacket(avcc, millis, isKeyframe);
+    }
 
     private void OnVideoPacket(ReadOnlySpan<byte> avcc, long millis, bool isKeyframe)
     {
+        if (_writerGap && !isKeyframe)
+        {
+            Interlocked.Increment(ref _dropped);
+            return;
+        }
         ReadOnlySpan<byte> newAvcC = default;
         if (isKeyframe && AvcConfig.TryFindParameterSets(avcc, out var sps, out var pps))
         {
@@ -299,16 +379,36 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
         }
         try
         {
-            _muxer!.WriteVideo(avcc, OutputMillis(millis, ref _lastVideoMs), isKeyframe, newAvcC);
-            Interlocked.Increment(ref _videoOut);
+            if (_muxer!.WriteVideo(avcc, OutputMillis(millis, ref _lastVideoMs), isKeyframe, newAvcC))
+            {
+                _writerGap = false;
+                Interlocked.Increment(ref _videoOut);
+            }
+            else
+            {
+                // The connection's buffer is full (a stalled server): drop the rest of this GOP.
+                if (!_writerGap)
+                    Interlocked.Increment(ref _droppedGops);
+                _writerGap = true;
+                Interlocked.Increment(ref _dropped);
+                Volatile.Write(ref _keyframeWanted, 1);
+                if (!newAvcC.IsEmpty)
+                    _avcC = []; // not sent: the next keyframe must carry it again
+            }
         }
-        catch (FfmpegException e)
+        catch (Exception e) when (e is FfmpegException or IOException)
         {
             Fail(e.Message);
         }
     }
 
     void IAudioPacketSink.OnAudioPacket(ReadOnlySpan<byte> aac, long millis)
+    {
+        lock (_sync)
+            OnAudioPacket(aac, millis);
+    }
+
+    private void OnAudioPacket(ReadOnlySpan<byte> aac, long millis)
     {
         if (_muxer == null)
         {
@@ -320,10 +420,12 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
         }
         try
         {
-            _muxer!.WriteAudio(aac, OutputMillis(millis, ref _lastAudioMs));
-            Interlocked.Increment(ref _audioOut);
+            if (_muxer!.WriteAudio(aac, OutputMillis(millis, ref _lastAudioMs)))
+                Interlocked.Increment(ref _audioOut);
+            else
+                Interlocked.Increment(ref _dropped);
         }
-        catch (FfmpegException e)
+        catch (Exception e) when (e is FfmpegException or IOException)
         {
             Fail(e.Message);
         }
@@ -354,7 +456,10 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
                 _audio ??= new AudioTranscoder(_audioChannels);
                 audio = new FlvMuxer.AudioParameters(_audio.AudioSpecificConfig, AudioTranscoder.SampleRate, _audio.ChannelCount);
             }
-            _muxer = FlvMuxer.Open(_url, video, audio, _interrupt, _options.IoTimeoutMicros);
+            _muxer = _directUrl != null
+                ? RtmpFlvWriter.Open(_directUrl, video, audio, (int)Math.Min(_options.QueueBytes, int.MaxValue / 2), _options.IoTimeoutMicros / 1000)
+                : FlvMuxer.Open(_url, video, audio, _interrupt, _options.IoTimeoutMicros);
+            _writerGap = false;
             _startMillis = long.MinValue;
             _lastVideoMs = _lastAudioMs = -1;
             if (_opens++ > 0)
@@ -393,11 +498,16 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
 
     private void CloseMuxer(bool clean)
     {
-        if (_muxer == null)
+        IFlvWriter? m;
+        lock (_sync)
+        {
+            m = _muxer;
+            _muxer = null;
+        }
+        if (m == null)
             return;
-        var m = _muxer;
-        _muxer = null;
-        if (clean)
+        // Disposed: our RTMP client would wait to send the unpublish; stop at once instead.
+        if (clean && !(m is RtmpFlvWriter && Volatile.Read(ref *_interrupt) != 0))
             m.Close();
         else
             m.Dispose();
@@ -408,6 +518,7 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
     {
         Volatile.Write(ref *_interrupt, 1);
         _queue.Complete();
+        StartThread();
         if (_thread.IsAlive)
             _thread.Join(TimeSpan.FromSeconds(10));
     }

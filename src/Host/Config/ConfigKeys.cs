@@ -69,6 +69,12 @@ internal static class ConfigKeys
             "always" => TranscodePolicy.Always,
             _ => throw Bad(e, "auto, passthrough or always"),
         },
+        [("RTP", "RTMP_CLIENT")] = (c, e) => c.RtmpClient = e.Value.ToLowerInvariant() switch
+        {
+            "engine" or "" => RtmpClient.Engine,
+            "ffmpeg" => RtmpClient.Ffmpeg,
+            _ => throw Bad(e, "engine or ffmpeg"),
+        },
         [("RTP", "TRANSCODE_GOP")] = (c, e) => c.TranscodeGopFrames = Int(e, 1, 1000),
         [("RTP", "TRANSCODE_BPS")] = (c, e) => c.TranscodeBps = Int(e, 50_000, 100_000_000),
         [("WEBRTC", "RECORDDIR")] = (c, e) => c.RecordDirectory = Text(e) ?? "recordings",

@@ -33,6 +33,7 @@ public sealed class StreamSinkFactory(EngineConfig config, string? dumpDirectory
         var options = new FlvOutputOptions
         {
             Policy = config.Transcode,
+            Client = config.RtmpClient,
             Encoder = new VideoEncoderSettings(config.TranscodeGopFrames, config.TranscodeBps > 0 ? config.TranscodeBps : config.MaxVideoBps),
         };
         var outputs = new List<FlvOutput>();

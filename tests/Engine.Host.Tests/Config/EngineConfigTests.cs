@@ -46,6 +46,7 @@ public class EngineConfigTests
             [RTP]
             RTP_MAX_VIDEO_BPS=2500000
             RTP_AUTO_BITRATE=0
+            RTMP_CLIENT=ffmpeg
             [EXT]
             EXTSETSTATUSPATH=http://127.0.0.1:9000/status
             EXTSYNCPATH=
@@ -67,6 +68,8 @@ public class EngineConfigTests
         Assert.Equal(3600, c.TurnClientTtlSeconds);
         Assert.Equal(2_500_000, c.MaxVideoBps);
         Assert.False(c.AutoBitrate);
+        Assert.Equal(Engine.Codec.RtmpClient.Ffmpeg, c.RtmpClient);
+        Assert.Equal(Engine.Codec.RtmpClient.Engine, EngineConfig.Parse("").RtmpClient);
         Assert.Equal("http://127.0.0.1:9000/status", c.ExtSetStatusUrl);
         Assert.Null(c.ExtSyncUrl);
         Assert.Empty(c.Warnings);
@@ -81,6 +84,7 @@ public class EngineConfigTests
     [InlineData("[WEBRTC]\nRTP2RTMPBASEURL=http://x/live", "[WEBRTC] RTP2RTMPBASEURL")]
     [InlineData("[EXT]\nEXTSYNCPATH=ftp://x/", "[EXT] EXTSYNCPATH")]
     [InlineData("[RTP]\nRTP_MIN_VIDEO_BPS=3000000", "RTP_MIN_VIDEO_BPS")]
+    [InlineData("[RTP]\nRTMP_CLIENT=librtmp", "[RTP] RTMP_CLIENT")]
     [InlineData("[WEBRTC]\nTURNSTATIC=1", "TURNSHARESECRET")]
     [InlineData("[WEBRTC]\nDTLSCER=/etc/cert.pem", "DTLSKEY")]
     [InlineData("[BASE]\nPORT=9000\n[WEBSOCKET]\nPORT=9000", "[WEBSOCKET] PORT")]
