@@ -77,7 +77,7 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
     private VideoTranscoder? _video;
     private AudioTranscoder? _audio;
     private bool _transcodeVideo, _modeDecided, _failed, _audioChannelsKnown, _writerGap;
-    private int _audioChannels = 2;
+    private int _audioChannels;
     private byte[] _avcC = [];
     private byte[] _avcCScratch = new byte[512];
     private int _width, _height;
@@ -97,6 +97,8 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
         _timeline = new MediaTimeline(_tracks.Length);
         _backoffMillis = options.RetryMinMillis;
         _clockMillis = clockMillis ?? (() => Environment.TickCount64);
+        // Until the first Opus packet says otherwise: stereo only when the SDP asks for it (RFC 7587 stereo=1).
+        _audioChannels = _tracks.Any(t => !t.IsVideo && t.FormatParameters.Replace(" ", "").Contains("stereo=1", StringComparison.Ordinal)) ? 2 : 1;
         if (options.Client == RtmpClient.Engine && RtmpUrl.TryParse(url, out var direct))
             _directUrl = direct;
         _thread = new Thread(Run) { IsBackground = true, Name = name };
@@ -139,9 +141,20 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
                 Volatile.Write(ref _keyframeWanted, 1);
             }
         }
-        else if (!StartThread() || !_queue.TryEnqueue(trackIndex, frame))
+        else
         {
-            Interlocked.Increment(ref _dropped);
+            if (!_audioChannelsKnown)
+            {
+                // Here, not on the writer thread: with our RTMP client the media thread may open the output (and its AAC encoder) first.
+                lock (_sync)
+                {
+                    _audioChannelsKnown = true;
+                    _audioChannels = AudioTranscoder.IsStereo(frame.Data) ? 2 : 1;
+                }
+            }
+            StartThread();
+            if (!_queue.TryEnqueue(trackIndex, frame))
+                Interlocked.Increment(ref _dropped);
         }
     }
 
@@ -204,8 +217,8 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
         w.WriteEndObject();
     }
 
-    private int BatchMillis => _directUrl != null ? DirectBatchMillis : 40;
-    private static readonly int DirectBatchMillis = int.TryParse(Environment.GetEnvironmentVariable("ENGINE_BATCH_MS"), out int b) ? b : 40;
+    // With our RTMP client the pump sends every 100 ms anyway and video does not wait here: 100 ms batches.
+    private int BatchMillis => _directUrl != null ? 100 : 40;
 
     private void Run()
     {
@@ -257,12 +270,6 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
         {
             Interlocked.Increment(ref _dropped);
             return;
-        }
-        if (!frame.IsVideo && !_audioChannelsKnown)
-        {
-            // The AAC layout follows the publisher's first Opus packet (usually mono from a microphone).
-            _audioChannelsKnown = true;
-            _audioChannels = AudioTranscoder.IsStereo(frame.Data) ? 2 : 1;
         }
         long ms;
         bool transcode;

@@ -195,14 +195,15 @@ internal sealed class RtmpConnection
 }
 
 /// <summary>
-/// One thread drives every RTMP connection: every 50 ms it sends what each has pending (one
+/// One thread drives every RTMP connection: every 100 ms it sends what each has pending (one
 /// send per connection), every 5 ms while one is setting up. Thread-per-output woke 25 times
-/// a second per output; this wakes 20 times a second in all.
+/// a second per output; this wakes 10 times a second in all. 100 ms, not 50: half the sends
+/// (measured: 0.016 to 0.013 CPU-s per stream at N=50, video only) for 50 ms more latency.
 /// </summary>
 internal sealed class RtmpPump
 {
     public static readonly RtmpPump Shared = new();
-    private const int TickMs = 50, SetupTickMs = 5;
+    private const int TickMs = 100, SetupTickMs = 5;
     private readonly List<RtmpConnection> _connections = new();
     private readonly List<RtmpConnection> _snapshot = new();
     private readonly object _lock = new();
