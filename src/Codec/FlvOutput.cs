@@ -19,7 +19,7 @@ public enum TranscodePolicy
 /// <summary>Which RTMP client pushes to rtmp:// URLs.</summary>
 public enum RtmpClient
 {
-    /// <summary>Ours: one shared I/O thread, remuxed video written from the media thread, one send per output per 50 ms.</summary>
+    /// <summary>Ours: one shared I/O thread, remuxed video written from the media thread, one send per output per 100 ms.</summary>
     Engine,
     /// <summary>libavformat's, on the output's writer thread (also what rtmps:// and URLs with credentials always use).</summary>
     Ffmpeg,
@@ -273,6 +273,7 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
         }
         long ms;
         bool transcode;
+        AudioTranscoder? audio = null;
         lock (_sync)
         {
             if (!CanStart(frame.IsVideo, frame.IsKeyframe))
@@ -287,12 +288,14 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
                 OnVideoPacket(frame.Data, ms, frame.IsKeyframe);
                 return;
             }
+            if (!frame.IsVideo)
+                audio = _audio ??= new AudioTranscoder(_audioChannels); // Open may create it too, on the media thread
         }
         // Encoders run outside the lock (the media thread may want it); their output takes it.
         if (frame.IsVideo)
             (_video ??= new VideoTranscoder(_options.Encoder)).Transcode(frame.Codec, frame.Data, ms, this);
         else
-            (_audio ??= new AudioTranscoder(_audioChannels)).Transcode(frame.Data, ms, this);
+            audio!.Transcode(frame.Data, ms, this);
     }
 
     // Until an output is open: wait out the back-off, then start on a video keyframe (audio before it is dropped).
