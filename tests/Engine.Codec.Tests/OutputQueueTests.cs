@@ -125,4 +125,88 @@ public sealed class OutputQueueTests
             output.Dispose();
         }
     }
+
+    [Fact]
+    public void EngineClient_RemuxesOnTheCallersThread_AllocatingNothing()
+    {
+        // A server that answers as nginx-rtmp did (its recorded bytes), then reads whatever comes.
+        byte[] capture = File.ReadAllBytes(TestMedia.Data("nginx-rtmp-publish-server.bin"));
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        long received = 0;
+        var text = new System.Text.StringBuilder();
+        var server = new Thread(() =>
+        {
+            using var client = listener.AcceptTcpClient();
+            client.ReceiveTimeout = 20_000;
+            var stream = client.GetStream();
+            byte[] buffer = new byte[64 * 1024];
+            int got = 0;
+            while (got < 1537)
+                got += stream.Read(buffer, got, 1537 - got);
+            stream.Write(capture);
+            try
+            {
+                for (int n; (n = stream.Read(buffer)) > 0;)
+                {
+                    Interlocked.Add(ref received, n);
+                    lock (text)
+                        text.Append(System.Text.Encoding.Latin1.GetString(buffer, 0, n));
+                }
+            }
+            catch (IOException)
+            {
+            }
+        }) { IsBackground = true };
+        server.Start();
+
+        var units = TestMedia.H264AccessUnits(File.ReadAllBytes(TestMedia.Data("baseline-320x240.h264")));
+        var output = new FlvOutput($"rtmp://127.0.0.1:{port}/live/x", [H264],
+            new FlvOutputOptions { Client = RtmpClient.Engine, Policy = TranscodePolicy.Passthrough }, "t");
+        int i = 0;
+        void Cycle(int frames = 10)
+        {
+            // Frames, then a pause for the pump (every 100 ms) to send them.
+            for (int k = 0; k < frames; k++, i++)
+            {
+                var (data, key) = units[i % units.Count];
+                output.Enqueue(0, new EncodedFrame(MediaCodec.H264, data, (uint)(i * 3000), 90000, -1, i * 33_333L, key));
+            }
+            Thread.Sleep(120);
+        }
+        try
+        {
+            for (int c = 0; c < 100 && output.VideoFramesWritten < 20; c++)
+                Cycle();
+            Assert.Equal("live", output.State);
+            Assert.Equal("remux H264", output.Mode);
+            // One burst grows the connection's buffer to hold 100 frames, so a late pump (a busy machine) cannot make it grow below.
+            Cycle(100);
+            Thread.Sleep(300);
+            for (int c = 0; c < 10; c++)
+                Cycle();
+            long dropped = output.FramesDropped, written = output.VideoFramesWritten;
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int c = 0; c < 20; c++)
+                Cycle();
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.Equal(dropped, output.FramesDropped);
+            Assert.Equal(written + 200, output.VideoFramesWritten);
+            output.Complete();
+            for (int w = 0; w < 500 && !output.Completion.IsCompleted; w++)
+                Thread.Sleep(20);
+            Assert.True(output.Completion.IsCompleted);
+            Assert.Equal("closed", output.State);
+        }
+        finally
+        {
+            output.Dispose();
+        }
+        server.Join(TimeSpan.FromSeconds(10));
+        // The frames (about 300 B to several KB each) and the unpublish reached the server.
+        Assert.True(Interlocked.Read(ref received) > output.VideoFramesWritten * 100, $"{received} bytes for {output.VideoFramesWritten} frames");
+        lock (text)
+            Assert.Contains("FCUnpublish", text.ToString());
+    }
 }
