@@ -214,6 +214,36 @@ public sealed class RtmpPublishSessionTests
     }
 
     [Fact]
+    public void BytesTakenBySwap_KeepTheirOrder_AndCountUntilSent()
+    {
+        var s = new RtmpPublishSession(Url, 1 << 20);
+        var server = new FakeServer();
+        s.Start(0);
+        var c1 = server.TakeHandshake(s, 1 + RtmpPublishSession.HandshakeSize);
+        s.Receive([3, .. new byte[RtmpPublishSession.HandshakeSize], .. c1.AsSpan(1)]);
+        server.TakeHandshake(s, RtmpPublishSession.HandshakeSize);
+        s.Receive(FakeServer.Message(3, 20, 0, Amf.Encode("_result", 1.0, null, null)));
+        s.Receive(FakeServer.Message(3, 20, 0, Amf.Encode("_result", 4.0, null, 1.0)));
+        s.Receive(FakeServer.Message(5, 20, 1, Amf.Encode("onStatus", 0.0, null, Amf.Obj(("level", "status"), ("code", "NetStream.Publish.Start")))));
+        Assert.True(s.IsLive);
+
+        byte[] frame = new byte[300_000];
+        Assert.True(s.WriteVideo(1, true, false, frame));
+        var taken = s.SwapOutgoing(s.NewOutgoingBuffer());
+        s.InFlight = taken.Length; // the host has them, unsent
+        Assert.True(s.WriteVideo(2, false, false, frame));
+        Assert.True(s.WriteVideo(3, false, false, frame));
+        Assert.False(s.WriteVideo(4, false, false, frame)); // 4 x 300 KB > 1 MB with the in-flight bytes
+        s.InFlight = 0;
+        Assert.True(s.WriteVideo(4, false, false, frame));
+
+        // What the host took, then what was written after, parse as one ordered stream.
+        byte[] all = [.. taken.Span, .. s.Outgoing.Span];
+        var messages = server.Read(all);
+        Assert.Equal(new uint[] { 1, 2, 3, 4 }, messages.Where(m => m.Type == 9).Select(m => m.Timestamp));
+    }
+
+    [Fact]
     public void LiveMedia_AllocatesNothing()
     {
         var (s, server) = Live();
@@ -282,8 +312,14 @@ public sealed class RtmpPublishSessionTests
 
         public List<Message> Read(RtmpPublishSession s)
         {
-            var span = s.Outgoing.Span.ToArray().AsSpan();
-            s.Outgoing.Consume(span.Length);
+            byte[] bytes = s.Outgoing.Span.ToArray();
+            s.Outgoing.Consume(bytes.Length);
+            return Read(bytes);
+        }
+
+        public List<Message> Read(byte[] bytes)
+        {
+            var span = bytes.AsSpan();
             var messages = new List<Message>();
             while (!span.IsEmpty)
             {

@@ -25,7 +25,9 @@ internal sealed class RtmpPublishSession
     private static readonly string[] StatusKeys = ["code", "level", "description"];
 
     private readonly RtmpUrl _url;
-    private readonly ByteBuffer _out, _held, _in, _scratch;
+    private readonly ByteBuffer _held, _in, _scratch;
+    private ByteBuffer _out;
+    private readonly int _maxPendingBytes;
     private readonly List<int> _heldHeaders = new(64);
     private readonly InStream[] _streams = new InStream[MaxChunkStreams];
     private int _streamCount;
@@ -37,7 +39,8 @@ internal sealed class RtmpPublishSession
     public RtmpPublishSession(RtmpUrl url, int maxPendingBytes)
     {
         _url = url;
-        _out = new ByteBuffer(16 * 1024, maxPendingBytes + 64 * 1024);
+        _maxPendingBytes = maxPendingBytes;
+        _out = NewOutgoingBuffer();
         _held = new ByteBuffer(0, maxPendingBytes);
         _in = new ByteBuffer(4096, MaxInChunkSize + 32);
         _scratch = new ByteBuffer(512, MaxMessage);
@@ -49,8 +52,25 @@ internal sealed class RtmpPublishSession
     public bool HasFailed => State == RtmpPublishState.Failed;
     /// <summary>Bytes to send; the host consumes what the socket took.</summary>
     public ByteBuffer Outgoing => _out;
-    /// <summary>Media bytes waiting: held before the publish starts plus not yet sent.</summary>
-    public int PendingBytes => _out.Length + _held.Length;
+    /// <summary>An empty buffer like <see cref="Outgoing"/>, for <see cref="SwapOutgoing"/>.</summary>
+    public ByteBuffer NewOutgoingBuffer() => new(16 * 1024, _maxPendingBytes + 64 * 1024);
+
+    /// <summary>
+    /// The host takes everything pending and leaves <paramref name="empty"/> in its place, so it can
+    /// send outside the owner's lock while writers go on appending.
+    /// </summary>
+    public ByteBuffer SwapOutgoing(ByteBuffer empty)
+    {
+        var taken = _out;
+        _out = empty;
+        return taken;
+    }
+
+    /// <summary>Bytes the host took and has not sent yet; they count against the pending limit.</summary>
+    public int InFlight { get; set; }
+
+    /// <summary>Media bytes waiting: held before the publish starts, not yet handed to the host, or in flight.</summary>
+    public int PendingBytes => _out.Length + _held.Length + InFlight;
     public long MessagesReceived { get; private set; }
 
     /// <summary>C0 and C1: the plain handshake (no digest), which nginx-rtmp, SRS and others accept.</summary>
@@ -459,7 +479,7 @@ internal sealed class RtmpPublishSession
         bool live = State == RtmpPublishState.Live;
         var target = live ? _out : _held;
         int size = MessageSize(prefix.Length + data.Length, millis);
-        if (_held.Length + _out.Length + size > _held.MaxCapacity || !target.CanAppend(size))
+        if (PendingBytes + size > _held.MaxCapacity || !target.CanAppend(size))
             return false;
         if (!live)
             _heldHeaders.Add(_held.Length); // its stream id is patched in once createStream has answered

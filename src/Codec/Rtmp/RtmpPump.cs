@@ -6,8 +6,9 @@ namespace Engine.Codec.Rtmp;
 
 /// <summary>
 /// One RTMP publish connection: a non-blocking socket driven by <see cref="RtmpPump"/>, and its
-/// <see cref="RtmpPublishSession"/>. Writers lock the connection and append to the session; they
-/// never touch the socket, so they never wait on the network.
+/// <see cref="RtmpPublishSession"/>. Writers lock the connection and append to the session; the
+/// pump takes the pending bytes by swapping buffers under the lock and makes its syscalls outside
+/// it, so a writer never waits on the network.
 /// </summary>
 internal sealed class RtmpConnection
 {
@@ -16,9 +17,11 @@ internal sealed class RtmpConnection
     private readonly RtmpUrl _url;
     private readonly long _timeoutMs;
     private readonly ManualResetEventSlim _done = new();
+    // Pump thread only (besides _aborted, which is under the lock).
     private Phase _phase;
     private Task<IPAddress[]>? _resolve;
     private Socket? _socket;
+    private ByteBuffer _sending;
     private long _setupDeadline, _lastProgress;
     private bool _aborted;
 
@@ -27,6 +30,7 @@ internal sealed class RtmpConnection
         _url = url;
         _timeoutMs = timeoutMs;
         Session = new RtmpPublishSession(url, maxPendingBytes);
+        _sending = Session.NewOutgoingBuffer();
         _lastProgress = _setupDeadline = RtmpPump.NowMs + timeoutMs;
     }
 
@@ -49,37 +53,60 @@ internal sealed class RtmpConnection
     /// <summary>Pump thread: one step of I/O; false once finished.</summary>
     internal bool Step(long now, byte[] receiveBuffer)
     {
+        try
+        {
+            bool go;
+            lock (this)
+            {
+                if (_aborted)
+                    Session.Fail("closed");
+                go = !Session.HasFailed;
+            }
+            if (go)
+                Advance(now, receiveBuffer);
+        }
+        catch (SocketException e)
+        {
+            Fail($"RTMP {_url.Host}:{_url.Port}: {e.SocketErrorCode}");
+        }
+        catch (ObjectDisposedException)
+        {
+            Fail("socket closed");
+        }
         lock (this)
         {
-            if (_aborted && _phase != Phase.Done)
-                Session.Fail("closed");
-            try
-            {
-                if (!Session.HasFailed)
-                    Advance(now, receiveBuffer);
-            }
-            catch (SocketException e)
-            {
-                Session.Fail($"RTMP {_url.Host}:{_url.Port}: {e.SocketErrorCode}");
-            }
-            catch (ObjectDisposedException)
-            {
-                Session.Fail("socket closed");
-            }
-            bool finished = Session.HasFailed || (Session.State == RtmpPublishState.Closed && Session.Outgoing.Length == 0);
+            bool finished = Session.HasFailed || (Session.State == RtmpPublishState.Closed && Session.Outgoing.Length == 0 && _sending.Length == 0);
             if (!finished)
                 return true;
-            _socket?.Dispose();
-            _socket = null;
-            _phase = Phase.Done;
-            _done.Set();
-            return false;
         }
+        End();
+        return false;
+    }
+
+    /// <summary>Ends the connection after an unexpected error in its step.</summary>
+    internal void Kill(string error)
+    {
+        Fail(error);
+        End();
     }
 
     public bool IsSettingUp
     {
         get { lock (this) return _phase != Phase.Open || !Session.IsLive; }
+    }
+
+    private void Fail(string error)
+    {
+        lock (this)
+            Session.Fail(error);
+    }
+
+    private void End()
+    {
+        _socket?.Dispose();
+        _socket = null;
+        _phase = Phase.Done;
+        _done.Set();
     }
 
     private void Advance(long now, byte[] rx)
@@ -99,7 +126,7 @@ internal sealed class RtmpConnection
                 }
                 if (!_resolve.IsCompletedSuccessfully || _resolve.Result.Length == 0)
                 {
-                    Session.Fail($"RTMP: cannot resolve {_url.Host}");
+                    Fail($"RTMP: cannot resolve {_url.Host}");
                     return;
                 }
                 address = _resolve.Result[0];
@@ -118,7 +145,7 @@ internal sealed class RtmpConnection
         {
             if (_socket!.Poll(0, SelectMode.SelectError) || (_socket.Poll(0, SelectMode.SelectWrite) && PendingSocketError() != 0))
             {
-                Session.Fail($"RTMP: cannot connect to {_url.Host}:{_url.Port}: {(SocketError)PendingSocketError()}");
+                Fail($"RTMP: cannot connect to {_url.Host}:{_url.Port}: {(SocketError)PendingSocketError()}");
                 return;
             }
             if (!_socket.Poll(0, SelectMode.SelectWrite))
@@ -127,7 +154,8 @@ internal sealed class RtmpConnection
                 return;
             }
             _phase = Phase.Open;
-            Session.Start((uint)now);
+            lock (this)
+                Session.Start((uint)now);
             _lastProgress = now;
         }
         // Open: read what the server sent, then send what is pending.
@@ -136,52 +164,49 @@ internal sealed class RtmpConnection
             int n = _socket!.Receive(rx, SocketFlags.None, out SocketError error);
             if (error == SocketError.WouldBlock)
                 break;
-            if (error != SocketError.Success)
+            if (error != SocketError.Success || n == 0)
             {
-                Session.Fail($"RTMP: receive: {error}");
+                Fail(n == 0 && error == SocketError.Success ? "RTMP server closed the connection" : $"RTMP: receive: {error}");
                 return;
             }
-            if (n == 0)
+            lock (this)
             {
-                Session.Fail("RTMP server closed the connection");
-                return;
+                Session.Receive(rx.AsSpan(0, n));
+                if (Session.HasFailed)
+                    return;
             }
-            Session.Receive(rx.AsSpan(0, n));
-            if (Session.HasFailed)
-                return;
         }
-        var outgoing = Session.Outgoing;
-        while (outgoing.Length > 0)
+        bool moreQueued;
+        lock (this)
         {
-            int n = _socket!.Send(outgoing.Span, SocketFlags.None, out SocketError error);
+            // What was taken last time goes first; then take what was written since.
+            if (_sending.Length == 0)
+                _sending = Session.SwapOutgoing(_sending);
+            Session.InFlight = _sending.Length;
+            moreQueued = Session.Outgoing.Length > 0;
+        }
+        while (_sending.Length > 0)
+        {
+            int n = _socket!.Send(_sending.Span, SocketFlags.None, out SocketError error);
             if (error == SocketError.WouldBlock)
                 break;
             if (error != SocketError.Success)
             {
-                Session.Fail($"RTMP: send: {error}");
+                Fail($"RTMP: send: {error}");
                 return;
             }
-            outgoing.Consume(n);
+            _sending.Consume(n);
             _lastProgress = now;
         }
-        if (outgoing.Length == 0)
+        if (_sending.Length == 0 && !moreQueued)
             _lastProgress = now;
         else if (now - _lastProgress > _timeoutMs)
-            Session.Fail($"RTMP: send stalled for {_timeoutMs} ms");
-        if (!Session.IsLive && Session.State != RtmpPublishState.Closed)
-            TimeoutCheck(now, "publishing");
-    }
-
-    /// <summary>Ends the connection after an unexpected error in its step.</summary>
-    internal void Kill(string error)
-    {
+            Fail($"RTMP: send stalled for {_timeoutMs} ms");
         lock (this)
         {
-            Session.Fail(error);
-            _socket?.Dispose();
-            _socket = null;
-            _phase = Phase.Done;
-            _done.Set();
+            Session.InFlight = _sending.Length;
+            if (!Session.IsLive && Session.State != RtmpPublishState.Closed)
+                TimeoutCheck(now, "publishing");
         }
     }
 
@@ -190,7 +215,7 @@ internal sealed class RtmpConnection
     private void TimeoutCheck(long now, string what)
     {
         if (now > _setupDeadline)
-            Session.Fail($"RTMP {_url.Host}:{_url.Port}: timed out {what}");
+            Fail($"RTMP {_url.Host}:{_url.Port}: timed out {what}");
     }
 }
 
