@@ -194,11 +194,10 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
         StartThread(); // it closes the output
     }
 
-    private bool StartThread()
+    private void StartThread()
     {
         if (Volatile.Read(ref _threadStarted) == 0 && Interlocked.Exchange(ref _threadStarted, 1) == 0)
             _thread.Start();
-        return true;
     }
 
     public void WriteStatus(Utf8JsonWriter w)

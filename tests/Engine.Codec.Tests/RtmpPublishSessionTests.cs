@@ -216,17 +216,7 @@ public sealed class RtmpPublishSessionTests
     [Fact]
     public void BytesTakenBySwap_KeepTheirOrder_AndCountUntilSent()
     {
-        var s = new RtmpPublishSession(Url, 1 << 20);
-        var server = new FakeServer();
-        s.Start(0);
-        var c1 = server.TakeHandshake(s, 1 + RtmpPublishSession.HandshakeSize);
-        s.Receive([3, .. new byte[RtmpPublishSession.HandshakeSize], .. c1.AsSpan(1)]);
-        server.TakeHandshake(s, RtmpPublishSession.HandshakeSize);
-        s.Receive(FakeServer.Message(3, 20, 0, Amf.Encode("_result", 1.0, null, null)));
-        s.Receive(FakeServer.Message(3, 20, 0, Amf.Encode("_result", 4.0, null, 1.0)));
-        s.Receive(FakeServer.Message(5, 20, 1, Amf.Encode("onStatus", 0.0, null, Amf.Obj(("level", "status"), ("code", "NetStream.Publish.Start")))));
-        Assert.True(s.IsLive);
-
+        var (s, server) = Live();
         byte[] frame = new byte[300_000];
         Assert.True(s.WriteVideo(1, true, false, frame));
         var taken = s.SwapOutgoing(s.NewOutgoingBuffer());

@@ -12,7 +12,6 @@ internal sealed class ByteBuffer(int initialCapacity, int maxCapacity)
     public int Length => _end - _start;
     public int MaxCapacity => maxCapacity;
     public ReadOnlySpan<byte> Span => _data.AsSpan(_start, _end - _start);
-    public ReadOnlyMemory<byte> Memory => _data.AsMemory(_start, _end - _start);
 
     /// <summary>Whether <paramref name="count"/> more bytes fit under the limit.</summary>
     public bool CanAppend(int count) => (long)Length + count <= maxCapacity;

@@ -43,9 +43,7 @@ internal sealed class RtmpFlvWriter : IFlvWriter
             return true;
         lock (_connection)
         {
-            var s = _connection.Session;
-            if (s.HasFailed)
-                throw new IOException(s.Error);
+            var s = Usable();
             if (!newAvcC.IsEmpty && !s.WriteVideo((uint)millis, keyframe: true, sequenceHeader: true, newAvcC))
                 return false;
             return s.WriteVideo((uint)millis, key, sequenceHeader: false, avcc);
@@ -57,12 +55,14 @@ internal sealed class RtmpFlvWriter : IFlvWriter
         if (!_hasAudio)
             return true;
         lock (_connection)
-        {
-            var s = _connection.Session;
-            if (s.HasFailed)
-                throw new IOException(s.Error);
-            return s.WriteAudio((uint)millis, sequenceHeader: false, aac);
-        }
+            return Usable().WriteAudio((uint)millis, sequenceHeader: false, aac);
+    }
+
+    // Under the connection's lock: the session, or the failure that ended it.
+    private RtmpPublishSession Usable()
+    {
+        var s = _connection.Session;
+        return s.HasFailed ? throw new IOException(s.Error) : s;
     }
 
     /// <summary>Ends the publish and waits (bounded) until it is sent.</summary>

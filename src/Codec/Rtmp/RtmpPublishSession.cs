@@ -479,7 +479,7 @@ internal sealed class RtmpPublishSession
         bool live = State == RtmpPublishState.Live;
         var target = live ? _out : _held;
         int size = MessageSize(prefix.Length + data.Length, millis);
-        if (PendingBytes + size > _held.MaxCapacity || !target.CanAppend(size))
+        if (PendingBytes + size > _maxPendingBytes || !target.CanAppend(size))
             return false;
         if (!live)
             _heldHeaders.Add(_held.Length); // its stream id is patched in once createStream has answered

@@ -238,11 +238,6 @@ internal sealed class RtmpPump
 
     public static long NowMs => Stopwatch.GetTimestamp() * 1000 / Stopwatch.Frequency;
 
-    public int Count
-    {
-        get { lock (_lock) return _connections.Count; }
-    }
-
     public void Add(RtmpConnection c)
     {
         lock (_lock)
