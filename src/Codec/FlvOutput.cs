@@ -84,6 +84,7 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
     private long _lastKeyframeMillis = long.MinValue;
     private long _retryAtMillis, _startMillis = long.MinValue, _lastVideoMs = -1, _lastAudioMs = -1;
     private int _backoffMillis;
+    private bool _askAfterBackoff;
     private long _videoOut, _audioOut, _dropped, _droppedGops, _reconnects, _opens;
 
     public FlvOutput(string url, IReadOnlyList<TrackInfo> tracks, FlvOutputOptions options, string name, Func<long>? clockMillis = null)
@@ -302,7 +303,18 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
     {
         if (_muxer != null)
             return true;
-        if (_clockMillis() < _retryAtMillis || (_hasVideo && !(isVideo && isKeyframe)))
+        if (_clockMillis() < _retryAtMillis)
+        {
+            Interlocked.Increment(ref _dropped);
+            return false;
+        }
+        if (_askAfterBackoff)
+        {
+            // The keyframe asked for at the failure came during the back-off and was dropped.
+            _askAfterBackoff = false;
+            Volatile.Write(ref _keyframeWanted, 1);
+        }
+        if (_hasVideo && !(isVideo && isKeyframe))
         {
             Interlocked.Increment(ref _dropped);
             return false;
@@ -501,6 +513,7 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
             return;
         }
         _retryAtMillis = _clockMillis() + _backoffMillis;
+        _askAfterBackoff = true;
         _state = $"retrying in {_backoffMillis} ms: {error}";
         _backoffMillis = Math.Min(_backoffMillis * 2, _options.RetryMaxMillis);
     }

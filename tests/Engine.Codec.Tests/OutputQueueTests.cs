@@ -72,6 +72,62 @@ public sealed class OutputQueueTests
         output.Dispose();
     }
 
+    [Theory]
+    [InlineData(RtmpClient.Engine)]
+    [InlineData(RtmpClient.Ffmpeg)]
+    public void WhenTheBackoffEnds_AsksForAKeyframeAgain(RtmpClient client)
+    {
+        // The keyframe asked for at the failure arrives during the back-off and is dropped; without a
+        // second request the retry waits for whatever keyframe the publisher sends next.
+        int port;
+        using (var l = new TcpListener(IPAddress.Loopback, 0))
+        {
+            l.Start();
+            port = ((IPEndPoint)l.LocalEndpoint).Port;
+        }
+        long now = 1_000;
+        var units = TestMedia.H264AccessUnits(File.ReadAllBytes(TestMedia.Data("baseline-320x240.h264")));
+        var delta = units.First(u => !u.Key).Avcc;
+        var output = new FlvOutput($"rtmp://127.0.0.1:{port}/live/x", [H264], new FlvOutputOptions { Client = client, RetryMinMillis = 500, RetryMaxMillis = 500 }, "t", () => Volatile.Read(ref now));
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        for (int i = 0; !output.State.StartsWith("retrying", StringComparison.Ordinal) && DateTime.UtcNow < deadline; i++)
+        {
+            var (data, key) = units[i % units.Count];
+            output.Enqueue(0, new EncodedFrame(MediaCodec.H264, data, (uint)(i * 3000), 90000, -1, i * 33_000, key));
+            Thread.Sleep(20);
+        }
+        Assert.StartsWith("retrying in 500 ms", output.State);
+        Assert.True(output.TakeKeyframeRequest(), "no keyframe asked for at the failure");
+
+        long droppedBefore = output.FramesDropped;
+        output.Enqueue(0, new EncodedFrame(MediaCodec.H264, delta, 0, 90000, -1, 0, false));
+        WaitUntil(() => output.FramesDropped > droppedBefore);
+        Assert.False(output.TakeKeyframeRequest(), "asked again during the back-off");
+
+        Volatile.Write(ref now, now + 501);
+        bool asked = false;
+        deadline = DateTime.UtcNow.AddSeconds(5);
+        while (!asked && DateTime.UtcNow < deadline)
+        {
+            output.Enqueue(0, new EncodedFrame(MediaCodec.H264, delta, 0, 90000, -1, 0, false));
+            Thread.Sleep(10);
+            asked = output.TakeKeyframeRequest();
+        }
+        Assert.True(asked, "no keyframe asked for when the back-off ended");
+        output.Enqueue(0, new EncodedFrame(MediaCodec.H264, delta, 0, 90000, -1, 0, false));
+        Thread.Sleep(50);
+        Assert.False(output.TakeKeyframeRequest(), "asked more than once per back-off");
+        output.Dispose();
+    }
+
+    private static void WaitUntil(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (!condition() && DateTime.UtcNow < deadline)
+            Thread.Sleep(5);
+        Assert.True(condition());
+    }
+
     [Fact]
     public void Queue_AllocatesNothing_InSteadyState_AndKeepsFewBuffersAfterABacklog()
     {
