@@ -82,7 +82,6 @@ internal static class EngineChild
     /// </summary>
     private static long Play(Recording rec, int streams, RtpReceiveStream?[] receivers, ManualResetEventSlim stop)
     {
-        var buffer = new byte[2048];
         var next = new int[streams];
         var loops = new int[streams];
         long start = Now() + 100_000, packets = 0, nextTimers = 0;
@@ -95,8 +94,7 @@ internal static class EngineChild
                 for (int k = 0; k < 1000 && Due(s) <= now; k++)
                 {
                     var p = rec.Packets[next[s]];
-                    int n = rec.Write(p, loops[s], SsrcBase + (uint)(2 * s + p.Track), buffer);
-                    if (receivers[s * 2 + p.Track] is { } r && RtpPacketView.TryRead(buffer.AsSpan(0, n), out var packet))
+                    if (receivers[s * 2 + p.Track] is { } r && RtpPacketView.TryRead(rec.Stamp(p, loops[s], SsrcBase + (uint)(2 * s + p.Track)), out var packet))
                     {
                         r.OnRtp(packet, now);
                         packets++;

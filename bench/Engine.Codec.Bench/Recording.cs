@@ -12,7 +12,7 @@ namespace Engine.Codec.Bench;
 /// </summary>
 internal sealed class Recording
 {
-    public readonly record struct Packet(long OffsetMicros, int Track, byte[] Data);
+    public readonly record struct Packet(long OffsetMicros, int Track, byte[] Data, ushort Seq, uint Timestamp);
 
     public required Packet[] Packets { get; init; }
     public required TrackInfo[] Tracks { get; init; }
@@ -54,7 +54,7 @@ internal sealed class Recording
             throw new InvalidDataException("no whole video frame in " + path);
         raw = raw.GetRange(first, last - first + 1);
         long origin = raw[0].At;
-        var packets = raw.Select(p => new Packet(p.At - origin, p.Track, p.Data)).ToArray();
+        var packets = raw.Select(p => new Packet(p.At - origin, p.Track, p.Data, Seq(p.Data), Timestamp(p.Data))).ToArray();
 
         var seqSpan = new int[tracks.Length];
         var tsSpan = new uint[tracks.Length];
@@ -79,11 +79,25 @@ internal sealed class Recording
     public int Write(in Packet p, int loop, uint ssrc, Span<byte> destination)
     {
         p.Data.CopyTo(destination);
-        var d = destination[..p.Data.Length];
-        BinaryPrimitives.WriteUInt16BigEndian(d[2..], (ushort)(Seq(p.Data) + loop * SeqSpan[p.Track]));
-        BinaryPrimitives.WriteUInt32BigEndian(d[4..], Timestamp(p.Data) + (uint)loop * TimestampSpan[p.Track]);
-        BinaryPrimitives.WriteUInt32BigEndian(d[8..], ssrc);
+        Restamp(p, loop, ssrc, destination);
         return p.Data.Length;
+    }
+
+    /// <summary>
+    /// Like <see cref="Write"/>, in the recording's own buffer: only the header changes, so the in-process
+    /// feeder does not copy payloads (the engine receives and decrypts in place). Valid until the next call for this packet.
+    /// </summary>
+    public ReadOnlySpan<byte> Stamp(in Packet p, int loop, uint ssrc)
+    {
+        Restamp(p, loop, ssrc, p.Data);
+        return p.Data;
+    }
+
+    private void Restamp(in Packet p, int loop, uint ssrc, Span<byte> d)
+    {
+        BinaryPrimitives.WriteUInt16BigEndian(d[2..], (ushort)(p.Seq + loop * SeqSpan[p.Track]));
+        BinaryPrimitives.WriteUInt32BigEndian(d[4..], p.Timestamp + (uint)loop * TimestampSpan[p.Track]);
+        BinaryPrimitives.WriteUInt32BigEndian(d[8..], ssrc);
     }
 
     /// <summary>The recording's SDP with other ports (the legacy design's ffmpeg input).</summary>

@@ -9,6 +9,8 @@ public sealed class FfmpegException(string message) : Exception(message);
 /// <summary>
 /// Loads Debian 12's FFmpeg 5.1 once and checks it: each library present with the expected major
 /// version, libx264 and the native AAC encoder built in, and the struct layout we read matching.
+/// libavformat is loaded apart, only when an output needs it (files, rtmps, RTMP_CLIENT=ffmpeg):
+/// it brings 37 more libraries (TLS, SSH, ZeroMQ...) and about 9 MB of resident memory.
 /// </summary>
 public static unsafe class FfmpegLibrary
 {
@@ -16,18 +18,17 @@ public static unsafe class FfmpegLibrary
     [
         (AvUtil.Lib, "libavutil57", 57, AvUtil.avutil_version),
         (AvCodec.Lib, "libavcodec59", 59, AvCodec.avcodec_version),
-        (AvFormat.Lib, "libavformat59", 59, AvFormat.avformat_version),
         (SwResample.Lib, "libswresample4", 4, SwResample.swresample_version),
         (SwScale.Lib, "libswscale6", 6, SwScale.swscale_version),
     ];
 
     private static readonly Lock Gate = new();
-    private static string? _error;
-    private static string? _versions;
-    private static bool _checked;
+    private static string? _error, _formatError;
+    private static string? _versions, _formatVersion;
+    private static bool _checked, _formatChecked;
 
-    /// <summary>"libavutil 57.28.100, libavcodec 59.37.100, ..." once loaded.</summary>
-    public static string Versions => _versions ?? "";
+    /// <summary>"libavutil 57.28.100, libavcodec 59.37.100, ..." once loaded (libavformat once it is).</summary>
+    public static string Versions => _formatVersion == null ? _versions ?? "" : $"{_versions}, {_formatVersion}";
 
     /// <summary>Loads and checks FFmpeg (once; later calls return the first answer).</summary>
     public static bool TryLoad(out string? error)
@@ -51,21 +52,57 @@ public static unsafe class FfmpegLibrary
             throw new FfmpegException(error!);
     }
 
+    /// <summary>The rest, then libavformat (once; later calls return the first answer).</summary>
+    public static bool TryLoadFormat(out string? error)
+    {
+        if (!TryLoad(out error))
+            return false;
+        lock (Gate)
+        {
+            if (!_formatChecked)
+            {
+                _formatError = CheckLibrary(AvFormat.Lib, "libavformat59", 59, AvFormat.avformat_version, out _formatVersion);
+                if (_formatError == null)
+                    AvFormat.avformat_network_init();
+                _formatChecked = true;
+            }
+        }
+        error = _formatError;
+        return error == null;
+    }
+
+    public static void LoadFormat()
+    {
+        if (!TryLoadFormat(out var error))
+            throw new FfmpegException(error!);
+    }
+
+    /// <summary>True when libavformat is loaded (for tests of when it is not).</summary>
+    public static bool FormatLoaded => _formatChecked && _formatError == null;
+
+    private static string? CheckLibrary(string soname, string package, int major, Func<uint> version, out string? text)
+    {
+        text = null;
+        if (!NativeLibrary.TryLoad(soname, out _))
+            return $"FFmpeg library {soname} not found (install the Debian package {package})";
+        uint v = version();
+        if (v >> 16 != major)
+            return $"FFmpeg library {soname} reports version {v >> 16}.{(v >> 8) & 0xFF}.{v & 0xFF}, expected major {major} ({package}, FFmpeg 5.1)";
+        text = $"{soname[3..soname.IndexOf('.')]} {v >> 16}.{(v >> 8) & 0xFF}.{v & 0xFF}";
+        return null;
+    }
+
     private static string? Check()
     {
         var versions = new List<string>();
         foreach (var (soname, package, major, version) in Libraries)
         {
-            if (!NativeLibrary.TryLoad(soname, out _))
-                return $"FFmpeg library {soname} not found (install the Debian package {package})";
-            uint v = version();
-            if (v >> 16 != major)
-                return $"FFmpeg library {soname} reports version {v >> 16}.{(v >> 8) & 0xFF}.{v & 0xFF}, expected major {major} ({package}, FFmpeg 5.1)";
-            versions.Add($"{soname[3..soname.IndexOf('.')]} {v >> 16}.{(v >> 8) & 0xFF}.{v & 0xFF}");
+            if (CheckLibrary(soname, package, major, version, out var text) is { } error)
+                return error;
+            versions.Add(text!);
         }
         // AV_LOG_FATAL: our own log says what failed. ENGINE_FFMPEG_LOG=<av log level> (e.g. 32, 48) for diagnosis.
         AvUtil.av_log_set_level(int.TryParse(Environment.GetEnvironmentVariable("ENGINE_FFMPEG_LOG"), out int level) ? level : 8);
-        AvFormat.avformat_network_init();
         if (AvCodec.avcodec_find_encoder_by_name("libx264") == null)
             return "FFmpeg's libavcodec59 lacks the libx264 encoder (Debian's build has it: install libavcodec59 from Debian, not a stripped build)";
         if (AvCodec.avcodec_find_encoder_by_name("aac") == null)

@@ -88,7 +88,7 @@ internal sealed unsafe class FlvMuxer : IFlvWriter
 
     public static FlvMuxer Open(string url, VideoParameters? video, AudioParameters? audio, int* interrupt, long timeoutMicros)
     {
-        FfmpegLibrary.Load();
+        FfmpegLibrary.LoadFormat();
         FlvMuxer? muxer = null;
         try
         {

@@ -107,6 +107,9 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
             StartThread();
     }
 
+    /// <summary>False when the output goes through our RTMP client: libavformat is then not needed.</summary>
+    public static bool NeedsLibavformat(string url, RtmpClient client) => !(client == RtmpClient.Engine && RtmpUrl.TryParse(url, out _));
+
     public string Url => FlvMuxer.Redact(_url);
     public string State => _muxer is RtmpFlvWriter { IsLive: false } && _state == "live" ? "connecting" : _state;
     public string Mode => _mode;

@@ -30,7 +30,9 @@ public static class Server
             stderr.WriteLine($"error: [WEBRTC] DTLSCER/DTLSKEY: {e.Message}");
             return 2;
         }
-        if (config.Rtp2RtmpShell == null && !Engine.Codec.FfmpegLibrary.TryLoad(out var ffmpegError))
+        string? ffmpegError = null;
+        if (config.Rtp2RtmpShell == null && (!Engine.Codec.FfmpegLibrary.TryLoad(out ffmpegError)
+                || (StreamSinkFactory.NeedsLibavformat(config) && !Engine.Codec.FfmpegLibrary.TryLoadFormat(out ffmpegError))))
         {
             stderr.WriteLine($"error: {ffmpegError} (needed to push or record streams; or set [WEBRTC] RTP2RTMPSHELL)");
             return 2;

@@ -59,6 +59,8 @@ internal sealed class EngineProcess : IDisposable
         Assert.Fail("engine did not answer on HTTP: " + Output);
     }
 
+    public int Pid => _process.Id;
+
     public string Output
     {
         get { lock (_output) return _output.ToString(); }

@@ -28,6 +28,12 @@ public sealed class StreamSinkFactory(EngineConfig config, string? dumpDirectory
     public static string? RtmpUrl(EngineConfig config, string stream) =>
         config.Rtp2RtmpBaseUrl is { } b ? $"{b.TrimEnd('/')}/{stream}" : null;
 
+    /// <summary>Whether the configured outputs go through libavformat (files, rtmps, RTMP_CLIENT=ffmpeg), so start-up checks it.</summary>
+    public static bool NeedsLibavformat(EngineConfig config) =>
+        config.Rtp2RtmpShell == null &&
+        (RtmpUrl(config, "stream") is not { } url || FlvOutput.NeedsLibavformat(url, config.RtmpClient)
+         || (config.Rtp2RtmpBaseRecordUrl is { } rec && FlvOutput.NeedsLibavformat($"{rec.TrimEnd('/')}/stream", config.RtmpClient)));
+
     private List<FlvOutput> Outputs(SinkRequest request)
     {
         var options = new FlvOutputOptions

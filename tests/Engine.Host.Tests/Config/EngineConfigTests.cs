@@ -95,6 +95,20 @@ public class EngineConfigTests
     }
 
     [Theory]
+    [InlineData("", true)] // recordings to files
+    [InlineData("[WEBRTC]\nRTP2RTMPBASEURL=rtmp://127.0.0.1/live", false)]
+    [InlineData("[WEBRTC]\nRTP2RTMPBASEURL=rtmp://127.0.0.1/live\nRTP2RTMPBASERECORDURL=rtmp://127.0.0.1/rec", false)]
+    [InlineData("[WEBRTC]\nRTP2RTMPBASEURL=rtmp://127.0.0.1/live\nRTP2RTMPBASERECORDURL=rtmps://127.0.0.1/rec", true)]
+    [InlineData("[WEBRTC]\nRTP2RTMPBASEURL=rtmps://127.0.0.1/live", true)]
+    [InlineData("[WEBRTC]\nRTP2RTMPBASEURL=rtmp://user:pw@127.0.0.1/live", true)]
+    [InlineData("[WEBRTC]\nRTP2RTMPBASEURL=rtmp://127.0.0.1/live\n[RTP]\nRTMP_CLIENT=ffmpeg", true)]
+    [InlineData("[WEBRTC]\nRTP2RTMPSHELL=/bin/true", false)]
+    public void LibavformatIsLoadedOnlyWhenAnOutputNeedsIt(string ini, bool needed)
+    {
+        Assert.Equal(needed, Engine.Host.Media.StreamSinkFactory.NeedsLibavformat(EngineConfig.Parse(ini)));
+    }
+
+    [Theory]
     [InlineData("PORT=1", "outside any [SECTION]")]
     [InlineData("[BASE\nPORT=1", "line 1")]
     [InlineData("[BASE]\njust words", "line 2")]
