@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Engine.Codec.Native;
 using Engine.Rtp.Media;
 using Xunit;
 
@@ -76,6 +77,42 @@ public sealed unsafe class NativeLifetimeTests
     {
         public static readonly NullVideo Instance = new();
         public void OnVideoPacket(ReadOnlySpan<byte> avcc, long millis, bool isKeyframe) { }
+    }
+
+    private sealed class Collect : IAudioPacketSink
+    {
+        public readonly List<(byte[] Aac, long Millis)> Packets = [];
+        public void OnAudioPacket(ReadOnlySpan<byte> aac, long millis) => Packets.Add((aac.ToArray(), millis));
+    }
+
+    [Fact]
+    public void AacEncoderZeroPages_AreGivenBack_AndTheOutputIsTheSame()
+    {
+        var opus = TestMedia.OpusPackets(4500); // past the periodic release at 4096 AAC frames
+        using var released = new AudioTranscoder(2, releaseZeroPages: true);
+        using var kept = new AudioTranscoder(2, releaseZeroPages: false);
+        int residentReleased = ZeroPages.Resident(released.EncoderPrivate, out int pages);
+        int residentKept = ZeroPages.Resident(kept.EncoderPrivate, out _);
+        Assert.True(pages > 100, $"the AAC encoder's context is {pages} pages");
+        Assert.True(residentKept >= pages - 2, $"{residentKept} of {pages} pages resident"); // av_mallocz touched every page (the edges may be shared)
+        Assert.True(residentReleased < pages / 2, $"{residentReleased} of {pages} pages still resident");
+
+        var a = new Collect();
+        var b = new Collect();
+        for (int i = 0; i < opus.Count; i++)
+        {
+            released.Transcode(opus[i], i * 20L, a);
+            kept.Transcode(opus[i], i * 20L, b);
+        }
+        Assert.True(released.FramesEncoded > 4096);
+        Assert.Equal(b.Packets.Count, a.Packets.Count);
+        for (int i = 0; i < a.Packets.Count; i++)
+        {
+            Assert.Equal(b.Packets[i].Millis, a.Packets[i].Millis);
+            Assert.True(b.Packets[i].Aac.AsSpan().SequenceEqual(a.Packets[i].Aac), $"AAC frame {i} differs");
+        }
+        residentReleased = ZeroPages.Resident(released.EncoderPrivate, out _);
+        Assert.True(residentReleased < pages * 3 / 4, $"after encoding: {residentReleased} of {pages} pages resident");
     }
 
     [Fact]

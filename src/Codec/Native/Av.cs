@@ -29,6 +29,7 @@ internal static unsafe partial class AvUtil
     [LibraryImport(Lib)] public static partial int av_audio_fifo_read(void* fifo, void** data, int samples);
     [LibraryImport(Lib)] public static partial int av_audio_fifo_size(void* fifo);
     [LibraryImport(Lib)] public static partial void av_audio_fifo_reset(void* fifo);
+    [LibraryImport(Lib)] public static partial void* av_opt_child_next(void* obj, void* prev);
 }
 
 internal static unsafe partial class AvCodec
