@@ -39,6 +39,7 @@ public static class Server
         }
         if (config.Rtp2RtmpShell == null)
             Log.Notice($"FFmpeg: {Engine.Codec.FfmpegLibrary.Versions}");
+        Engine.Codec.RtmpClientSettings.SendIntervalMillis = config.RtmpSendMillis;
         MediaLoop loop;
         try
         {

@@ -220,15 +220,14 @@ internal sealed class RtmpConnection
 }
 
 /// <summary>
-/// One thread drives every RTMP connection: every 100 ms it sends what each has pending (one
-/// send per connection), every 5 ms while one is setting up. Thread-per-output woke 25 times
-/// a second per output; this wakes 10 times a second in all. 100 ms, not 50: half the sends
-/// (measured: 0.016 to 0.013 CPU-s per stream at N=50, video only) for 50 ms more latency.
+/// One thread drives every RTMP connection: every <see cref="RtmpClientSettings.SendIntervalMillis"/>
+/// (200 ms) it sends what each has pending (one send per connection), every 5 ms while one is
+/// setting up. Thread-per-output woke 25 times a second per output; this wakes 5 times a second in all.
 /// </summary>
 internal sealed class RtmpPump
 {
     public static readonly RtmpPump Shared = new();
-    private const int TickMs = 100, SetupTickMs = 5;
+    private const int SetupTickMs = 5;
     private readonly List<RtmpConnection> _connections = new();
     private readonly List<RtmpConnection> _snapshot = new();
     private readonly object _lock = new();
@@ -270,7 +269,7 @@ internal sealed class RtmpPump
             lock (_lock)
             {
                 if (!_wake)
-                    Monitor.Wait(_lock, _connections.Count == 0 ? 1000 : settingUp ? SetupTickMs : TickMs);
+                    Monitor.Wait(_lock, _connections.Count == 0 ? 1000 : settingUp ? SetupTickMs : RtmpClientSettings.SendIntervalMillis);
                 _wake = false;
                 _snapshot.Clear();
                 _snapshot.AddRange(_connections);

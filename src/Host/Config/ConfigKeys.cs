@@ -75,6 +75,7 @@ internal static class ConfigKeys
             "ffmpeg" => RtmpClient.Ffmpeg,
             _ => throw Bad(e, "engine or ffmpeg"),
         },
+        [("RTP", "RTMP_SEND_MS")] = (c, e) => c.RtmpSendMillis = Int(e, 10, 1000),
         [("RTP", "TRANSCODE_GOP")] = (c, e) => c.TranscodeGopFrames = Int(e, 1, 1000),
         [("RTP", "TRANSCODE_BPS")] = (c, e) => c.TranscodeBps = Int(e, 50_000, 100_000_000),
         [("WEBRTC", "RECORDDIR")] = (c, e) => c.RecordDirectory = Text(e) ?? "recordings",

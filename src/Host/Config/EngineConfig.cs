@@ -56,6 +56,8 @@ public sealed class EngineConfig
     public Engine.Codec.TranscodePolicy Transcode { get; set; } = Engine.Codec.TranscodePolicy.Auto;
     /// <summary>[RTP] RTMP_CLIENT: ours (engine) or libavformat's (ffmpeg) for rtmp:// URLs.</summary>
     public Engine.Codec.RtmpClient RtmpClient { get; set; } = Engine.Codec.RtmpClient.Engine;
+    /// <summary>[RTP] RTMP_SEND_MS: how often our RTMP client sends each output's pending bytes.</summary>
+    public int RtmpSendMillis { get; set; } = Engine.Codec.RtmpClientSettings.DefaultSendIntervalMillis;
     /// <summary>[RTP] TRANSCODE_GOP: keyframe interval of the H.264 encoder, in frames.</summary>
     public int TranscodeGopFrames { get; set; } = 60;
     /// <summary>[RTP] TRANSCODE_BPS: target bit rate of the H.264 encoder; 0 = RTP_MAX_VIDEO_BPS.</summary>

@@ -47,6 +47,7 @@ public class EngineConfigTests
             RTP_MAX_VIDEO_BPS=2500000
             RTP_AUTO_BITRATE=0
             RTMP_CLIENT=ffmpeg
+            RTMP_SEND_MS=50
             [EXT]
             EXTSETSTATUSPATH=http://127.0.0.1:9000/status
             EXTSYNCPATH=
@@ -70,6 +71,8 @@ public class EngineConfigTests
         Assert.False(c.AutoBitrate);
         Assert.Equal(Engine.Codec.RtmpClient.Ffmpeg, c.RtmpClient);
         Assert.Equal(Engine.Codec.RtmpClient.Engine, EngineConfig.Parse("").RtmpClient);
+        Assert.Equal(50, c.RtmpSendMillis);
+        Assert.Equal(200, EngineConfig.Parse("").RtmpSendMillis);
         Assert.Equal("http://127.0.0.1:9000/status", c.ExtSetStatusUrl);
         Assert.Null(c.ExtSyncUrl);
         Assert.Empty(c.Warnings);
@@ -85,6 +88,7 @@ public class EngineConfigTests
     [InlineData("[EXT]\nEXTSYNCPATH=ftp://x/", "[EXT] EXTSYNCPATH")]
     [InlineData("[RTP]\nRTP_MIN_VIDEO_BPS=3000000", "RTP_MIN_VIDEO_BPS")]
     [InlineData("[RTP]\nRTMP_CLIENT=librtmp", "[RTP] RTMP_CLIENT")]
+    [InlineData("[RTP]\nRTMP_SEND_MS=5", "[RTP] RTMP_SEND_MS")]
     [InlineData("[WEBRTC]\nTURNSTATIC=1", "TURNSHARESECRET")]
     [InlineData("[WEBRTC]\nDTLSCER=/etc/cert.pem", "DTLSKEY")]
     [InlineData("[BASE]\nPORT=9000\n[WEBSOCKET]\nPORT=9000", "[WEBSOCKET] PORT")]
