@@ -58,7 +58,7 @@ internal sealed unsafe class AudioTranscoder : IDisposable
             c.SetInt(AvLayout.CtxFlags, AvLayout.CodecFlagGlobalHeader);
         });
         _frameSize = _encoder.GetInt(AvLayout.CtxFrameSize);
-        // The encoder's private context (its AVOptions child): ~2/3 of its 1.1 MB stays zero; see ZeroPages.
+        // The encoder's private context (its AVOptions child, 556 KB): about two thirds stay zero; see ZeroPages.
         _encoderPrivate = AvUtil.av_opt_child_next(_encoder.Ptr, null);
         if (releaseZeroPages)
             ZeroPages.Release(_encoderPrivate);

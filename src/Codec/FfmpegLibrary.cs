@@ -31,50 +31,43 @@ public static unsafe class FfmpegLibrary
     public static string Versions => _formatVersion == null ? _versions ?? "" : $"{_versions}, {_formatVersion}";
 
     /// <summary>Loads and checks FFmpeg (once; later calls return the first answer).</summary>
-    public static bool TryLoad(out string? error)
-    {
-        lock (Gate)
-        {
-            if (!_checked)
-            {
-                _error = Check();
-                _checked = true;
-            }
-        }
-        error = _error;
-        return error == null;
-    }
+    public static bool TryLoad(out string? error) => Once(ref _checked, ref _error, Check, out error);
 
     /// <summary>Like <see cref="TryLoad"/>, but throws <see cref="FfmpegException"/> naming what is wrong.</summary>
-    public static void Load()
-    {
-        if (!TryLoad(out var error))
-            throw new FfmpegException(error!);
-    }
+    public static void Load() => ThrowUnless(TryLoad(out var error), error);
 
     /// <summary>The rest, then libavformat (once; later calls return the first answer).</summary>
-    public static bool TryLoadFormat(out string? error)
+    public static bool TryLoadFormat(out string? error) =>
+        TryLoad(out error) && Once(ref _formatChecked, ref _formatError, CheckFormat, out error);
+
+    public static void LoadFormat() => ThrowUnless(TryLoadFormat(out var error), error);
+
+    private static bool Once(ref bool done, ref string? result, Func<string?> check, out string? error)
     {
-        if (!TryLoad(out error))
-            return false;
         lock (Gate)
         {
-            if (!_formatChecked)
+            if (!done)
             {
-                _formatError = CheckLibrary(AvFormat.Lib, "libavformat59", 59, AvFormat.avformat_version, out _formatVersion);
-                if (_formatError == null)
-                    AvFormat.avformat_network_init();
-                _formatChecked = true;
+                result = check();
+                done = true;
             }
+            error = result;
         }
-        error = _formatError;
         return error == null;
     }
 
-    public static void LoadFormat()
+    private static void ThrowUnless(bool loaded, string? error)
     {
-        if (!TryLoadFormat(out var error))
+        if (!loaded)
             throw new FfmpegException(error!);
+    }
+
+    private static string? CheckFormat()
+    {
+        string? error = CheckLibrary(AvFormat.Lib, "libavformat59", 59, AvFormat.avformat_version, out _formatVersion);
+        if (error == null)
+            AvFormat.avformat_network_init();
+        return error;
     }
 
     /// <summary>True when libavformat is loaded (for tests of when it is not).</summary>

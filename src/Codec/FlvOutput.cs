@@ -34,7 +34,8 @@ public static class RtmpClientSettings
     /// <summary>
     /// How often each output's pending bytes go out in one send ([RTP] RTMP_SEND_MS). Longer batches
     /// mean fewer sends and wake-ups per stream for that much more latency on the RTMP leg, whose
-    /// players buffer seconds; 200 ms against 100 ms measured 0.013 against 0.015 CPU-s per stream per 20 s.
+    /// players buffer seconds; 200 ms against 100 ms measured 0.012-0.014 against 0.015 CPU-s per stream per 20 s
+    /// (50 streams, video only).
     /// </summary>
     public static int SendIntervalMillis
     {

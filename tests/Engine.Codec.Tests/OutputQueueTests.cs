@@ -49,24 +49,9 @@ public sealed class OutputQueueTests
     [InlineData(RtmpClient.Ffmpeg)]
     public void ServerDown_Retries_WithBackoff(RtmpClient client)
     {
-        int port;
-        using (var l = new TcpListener(IPAddress.Loopback, 0))
-        {
-            l.Start();
-            port = ((IPEndPoint)l.LocalEndpoint).Port;
-        }
         var units = TestMedia.H264AccessUnits(File.ReadAllBytes(TestMedia.Data("baseline-320x240.h264")));
-        var output = new FlvOutput($"rtmp://127.0.0.1:{port}/live/x", [H264], new FlvOutputOptions { Client = client, RetryMinMillis = 50, RetryMaxMillis = 200 }, "t");
-        foreach (var (data, key) in units.Take(5))
-            output.Enqueue(0, new EncodedFrame(MediaCodec.H264, data, 0, 90000, -1, 0, key));
-        // Frames keep coming, as from a publisher: our client sees its connection's failure on the next write.
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        for (int i = 5; !output.State.StartsWith("retrying", StringComparison.Ordinal) && DateTime.UtcNow < deadline; i++)
-        {
-            var (data, key) = units[i % units.Count];
-            output.Enqueue(0, new EncodedFrame(MediaCodec.H264, data, (uint)(i * 3000), 90000, -1, i * 33_000, key));
-            Thread.Sleep(20);
-        }
+        var output = new FlvOutput($"rtmp://127.0.0.1:{ClosedPort()}/live/x", [H264], new FlvOutputOptions { Client = client, RetryMinMillis = 50, RetryMaxMillis = 200 }, "t");
+        EnqueueUntilRetrying(output, units);
         Assert.StartsWith("retrying in 50 ms", output.State);
         Assert.NotNull(output.LastError);
         output.Dispose();
@@ -79,23 +64,11 @@ public sealed class OutputQueueTests
     {
         // The keyframe asked for at the failure arrives during the back-off and is dropped; without a
         // second request the retry waits for whatever keyframe the publisher sends next.
-        int port;
-        using (var l = new TcpListener(IPAddress.Loopback, 0))
-        {
-            l.Start();
-            port = ((IPEndPoint)l.LocalEndpoint).Port;
-        }
         long now = 1_000;
         var units = TestMedia.H264AccessUnits(File.ReadAllBytes(TestMedia.Data("baseline-320x240.h264")));
         var delta = units.First(u => !u.Key).Avcc;
-        var output = new FlvOutput($"rtmp://127.0.0.1:{port}/live/x", [H264], new FlvOutputOptions { Client = client, RetryMinMillis = 500, RetryMaxMillis = 500 }, "t", () => Volatile.Read(ref now));
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        for (int i = 0; !output.State.StartsWith("retrying", StringComparison.Ordinal) && DateTime.UtcNow < deadline; i++)
-        {
-            var (data, key) = units[i % units.Count];
-            output.Enqueue(0, new EncodedFrame(MediaCodec.H264, data, (uint)(i * 3000), 90000, -1, i * 33_000, key));
-            Thread.Sleep(20);
-        }
+        var output = new FlvOutput($"rtmp://127.0.0.1:{ClosedPort()}/live/x", [H264], new FlvOutputOptions { Client = client, RetryMinMillis = 500, RetryMaxMillis = 500 }, "t", () => Volatile.Read(ref now));
+        EnqueueUntilRetrying(output, units);
         Assert.StartsWith("retrying in 500 ms", output.State);
         Assert.True(output.TakeKeyframeRequest(), "no keyframe asked for at the failure");
 
@@ -106,7 +79,7 @@ public sealed class OutputQueueTests
 
         Volatile.Write(ref now, now + 501);
         bool asked = false;
-        deadline = DateTime.UtcNow.AddSeconds(5);
+        var deadline = DateTime.UtcNow.AddSeconds(5);
         while (!asked && DateTime.UtcNow < deadline)
         {
             output.Enqueue(0, new EncodedFrame(MediaCodec.H264, delta, 0, 90000, -1, 0, false));
@@ -118,6 +91,26 @@ public sealed class OutputQueueTests
         Thread.Sleep(50);
         Assert.False(output.TakeKeyframeRequest(), "asked more than once per back-off");
         output.Dispose();
+    }
+
+    /// <summary>A loopback port nothing listens on.</summary>
+    private static int ClosedPort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    /// <summary>Frames keep coming, as from a publisher: our client sees its connection's failure on the next write.</summary>
+    private static void EnqueueUntilRetrying(FlvOutput output, List<(byte[] Avcc, bool Key)> units)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        for (int i = 0; !output.State.StartsWith("retrying", StringComparison.Ordinal) && DateTime.UtcNow < deadline; i++)
+        {
+            var (data, key) = units[i % units.Count];
+            output.Enqueue(0, new EncodedFrame(MediaCodec.H264, data, (uint)(i * 3000), 90000, -1, i * 33_000, key));
+            Thread.Sleep(20);
+        }
     }
 
     private static void WaitUntil(Func<bool> condition)

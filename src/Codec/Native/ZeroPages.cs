@@ -5,7 +5,7 @@ namespace Engine.Codec.Native;
 /// <summary>
 /// Gives the kernel back the pages of a malloc'd block that hold only zeros. FFmpeg zero-fills
 /// contexts (av_mallocz), which makes every page resident even when the codec never writes it:
-/// the AAC encoder's 556 KB context is mostly a band-cost cache that the fast coder barely uses.
+/// most of the AAC encoder's 556 KB context is a band-cost cache that stays zero with the fast coder.
 /// After MADV_DONTNEED a private anonymous page reads as zeros again and is faulted in only when
 /// written, so the block's contents do not change. Call it only from the thread that owns the block.
 /// </summary>
