@@ -70,9 +70,6 @@ public static unsafe class FfmpegLibrary
         return error;
     }
 
-    /// <summary>True when libavformat is loaded (for tests of when it is not).</summary>
-    public static bool FormatLoaded => _formatChecked && _formatError == null;
-
     private static string? CheckLibrary(string soname, string package, int major, Func<uint> version, out string? text)
     {
         text = null;

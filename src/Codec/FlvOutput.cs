@@ -119,15 +119,18 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
         _clockMillis = clockMillis ?? (() => Environment.TickCount64);
         // Until the first Opus packet says otherwise: stereo only when the SDP asks for it (RFC 7587 stereo=1).
         _audioChannels = _tracks.Any(t => !t.IsVideo && t.FormatParameters.Replace(" ", "").Contains("stereo=1", StringComparison.Ordinal)) ? 2 : 1;
-        if (options.Client == RtmpClient.Engine && RtmpUrl.TryParse(url, out var direct))
-            _directUrl = direct;
+        _directUrl = DirectUrl(url, options.Client);
         _thread = new Thread(Run) { IsBackground = true, Name = name };
         if (_directUrl == null)
             StartThread();
     }
 
     /// <summary>False when the output goes through our RTMP client: libavformat is then not needed.</summary>
-    public static bool NeedsLibavformat(string url, RtmpClient client) => !(client == RtmpClient.Engine && RtmpUrl.TryParse(url, out _));
+    public static bool NeedsLibavformat(string url, RtmpClient client) => DirectUrl(url, client) == null;
+
+    // Our client takes rtmp:// URLs it can parse (no credentials); libavformat the rest.
+    private static RtmpUrl? DirectUrl(string url, RtmpClient client) =>
+        client == RtmpClient.Engine && RtmpUrl.TryParse(url, out var parsed) ? parsed : null;
 
     public string Url => FlvMuxer.Redact(_url);
     public string State => _muxer is RtmpFlvWriter { IsLive: false } && _state == "live" ? "connecting" : _state;

@@ -32,7 +32,10 @@ public sealed class StreamSinkFactory(EngineConfig config, string? dumpDirectory
     public static bool NeedsLibavformat(EngineConfig config) =>
         config.Rtp2RtmpShell == null &&
         (RtmpUrl(config, "stream") is not { } url || FlvOutput.NeedsLibavformat(url, config.RtmpClient)
-         || (config.Rtp2RtmpBaseRecordUrl is { } rec && FlvOutput.NeedsLibavformat($"{rec.TrimEnd('/')}/stream", config.RtmpClient)));
+         || (RecordUrl(config, "stream") is { } rec && FlvOutput.NeedsLibavformat(rec, config.RtmpClient)));
+
+    private static string? RecordUrl(EngineConfig config, string stream) =>
+        config.Rtp2RtmpBaseRecordUrl is { } b ? $"{b.TrimEnd('/')}/{stream}" : null;
 
     private List<FlvOutput> Outputs(SinkRequest request)
     {
@@ -46,8 +49,8 @@ public sealed class StreamSinkFactory(EngineConfig config, string? dumpDirectory
         if (RtmpUrl(config, request.Stream) is { } url)
         {
             outputs.Add(new FlvOutput(url, request.Tracks, options, "rtmp " + request.Stream));
-            if (request.Record && config.Rtp2RtmpBaseRecordUrl is { } rec)
-                outputs.Add(new FlvOutput($"{rec.TrimEnd('/')}/{request.Stream}", request.Tracks, options, "rtmp-rec " + request.Stream));
+            if (request.Record && RecordUrl(config, request.Stream) is { } rec)
+                outputs.Add(new FlvOutput(rec, request.Tracks, options, "rtmp-rec " + request.Stream));
         }
         else
         {
@@ -61,8 +64,8 @@ public sealed class StreamSinkFactory(EngineConfig config, string? dumpDirectory
     private ShellForwardSink CreateShell(string script, SinkRequest request)
     {
         string url = RtmpUrl(config, request.Stream) ?? $"rtmp://127.0.0.1/live/{request.Stream}";
-        if (request.Record && config.Rtp2RtmpBaseRecordUrl is { } rec)
-            url = $"{rec.TrimEnd('/')}/{request.Stream}";
+        if (request.Record && RecordUrl(config, request.Stream) is { } rec)
+            url = rec;
         return new ShellForwardSink(script, url, NeedsTranscode(config.Transcode, request.Tracks), Path.Combine(config.LogDir ?? ".", "rtp2rtmp"), request);
     }
 
