@@ -60,14 +60,16 @@ public sealed record FlvOutputOptions
 
 /// <summary>
 /// One FLV output of a published stream (an RTMP URL or a file). Work that may block or is heavy
-/// (transcoding, libavformat's I/O) runs on the output's writer thread behind a bounded queue, so
-/// the media thread never waits; a full queue drops the rest of the current GOP (video resumes at
-/// the next keyframe, which is requested). With our RTMP client, remuxed H.264 is written on the
-/// media thread itself (an append to the connection's buffer), so a video-only relay has no
-/// thread of its own. The output starts on a keyframe; after an error it retries with back-off
-/// and resumes on the next keyframe. Writer state is under <c>_sync</c>, as two threads may write.
+/// (transcoding, libavformat's I/O) runs on a writer behind a bounded queue, so the media thread
+/// never waits; a full queue drops the rest of the current GOP (video resumes at the next keyframe,
+/// which is requested). With our RTMP client, remuxed H.264 is written on the media thread itself
+/// (an append to the connection's buffer), so a video-only relay needs no writer, and the audio
+/// transcode runs on a shared worker (<see cref="OutputWorkers"/>) until the output needs a thread
+/// of its own (a video transcode, its final close). The output starts on a keyframe; after an
+/// error it retries with back-off and resumes on the next keyframe. Writer state is under
+/// <c>_sync</c>, as two threads may write.
 /// </summary>
-public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisposable
+public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisposable, OutputWorkers.IMember
 {
     private readonly string _url;
     private readonly TrackInfo[] _tracks;
@@ -75,7 +77,10 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
     private readonly FrameQueue _queue;
     private readonly bool _hasVideo, _hasAudio;
     private readonly Thread _thread;
-    private int _threadStarted; // started with the first queued frame: a remux-only output never needs it
+    // The writer, chosen with the first queued frame (a remux-only output never needs one): none, a shared worker, or _thread.
+    private int _writer;
+    private const int NoWriter = 0, SharedWriter = 1, OwnThread = 2;
+    private Action? _wakeWorker;
     private readonly RtmpUrl? _directUrl; // our RTMP client: remuxed video is written by the media thread
     private readonly object _sync = new();
     private volatile bool _transcodeVideoDecided; // set once the mode is decided and it is transcode
@@ -122,7 +127,7 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
         _directUrl = DirectUrl(url, options.Client);
         _thread = new Thread(Run) { IsBackground = true, Name = name };
         if (_directUrl == null)
-            StartThread();
+            StartWriter();
     }
 
     /// <summary>False when the output goes through our RTMP client: libavformat is then not needed.</summary>
@@ -141,6 +146,8 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
     public long FramesDropped => Interlocked.Read(ref _dropped);
     public long GopsDropped => Interlocked.Read(ref _droppedGops);
     public long Reconnects => Interlocked.Read(ref _reconnects);
+    /// <summary>What runs the writer's work: "none" (yet), "shared worker" or "own thread".</summary>
+    internal string Writer => Volatile.Read(ref _writer) switch { SharedWriter => "shared worker", OwnThread => "own thread", _ => "none" };
     /// <summary>Completes when the output is closed (trailer written) after <see cref="Complete"/>.</summary>
     public Task Completion => _completion.Task;
 
@@ -157,7 +164,7 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
             _videoGap = false;
             if (_directUrl != null && !_transcodeVideoDecided && RemuxHere(trackIndex, frame))
                 return;
-            StartThread();
+            StartWriter();
             if (!_queue.TryEnqueue(trackIndex, frame))
             {
                 // Full: drop the rest of this GOP rather than send frames that reference a lost one.
@@ -178,7 +185,7 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
                     _audioChannels = AudioTranscoder.IsStereo(frame.Data) ? 2 : 1;
                 }
             }
-            StartThread();
+            StartWriter();
             if (!_queue.TryEnqueue(trackIndex, frame))
                 Interlocked.Increment(ref _dropped);
         }
@@ -217,13 +224,50 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
     public void Complete()
     {
         _queue.Complete();
-        StartThread(); // it closes the output
+        StartWriter(); // it closes the output
+        _wakeWorker?.Invoke();
     }
 
-    private void StartThread()
+    // Our RTMP client's writes never block: a shared worker, unless the video is transcoded or the output is ending.
+    private void StartWriter()
     {
-        if (Volatile.Read(ref _threadStarted) == 0 && Interlocked.Exchange(ref _threadStarted, 1) == 0)
+        if (Volatile.Read(ref _writer) != NoWriter)
+            return;
+        bool shared = _directUrl != null && !_transcodeVideoDecided && !_queue.IsCompleted;
+        if (Interlocked.CompareExchange(ref _writer, shared ? SharedWriter : OwnThread, NoWriter) != NoWriter)
+            return;
+        if (shared)
+            _wakeWorker = OutputWorkers.Shared.Add(this);
+        else
             _thread.Start();
+    }
+
+    // The shared worker's thread, in its turn: from here on the output's own thread writes.
+    private void MoveToOwnThread()
+    {
+        if (Interlocked.CompareExchange(ref _writer, OwnThread, SharedWriter) == SharedWriter)
+            _thread.Start();
+    }
+
+    bool OutputWorkers.IMember.Turn()
+    {
+        if (_transcodeVideoDecided || _queue.IsCompleted)
+        {
+            MoveToOwnThread();
+            return false;
+        }
+        // Bounded: what the queue can hold, though the media thread keeps adding.
+        for (int i = 0; i < _options.QueueFrames && _queue.TryDequeue(0, out var frame, out _); i++)
+            ProcessQueued(ref frame);
+        return true;
+    }
+
+    void OutputWorkers.IMember.TurnFailed(Exception e)
+    {
+        _lastError = e.Message;
+        _failed = true; // what is queued is dropped; the own thread closes the output when it ends
+        _state = "failed: " + e.Message;
+        MoveToOwnThread();
     }
 
     public void WriteStatus(Utf8JsonWriter w)
@@ -258,19 +302,7 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
                         break;
                     continue;
                 }
-                try
-                {
-                    Process(frame);
-                }
-                catch (Exception e) when (e is FfmpegException or IOException or ArgumentException or InvalidOperationException)
-                {
-                    lock (_sync)
-                        Fail(e.Message);
-                }
-                finally
-                {
-                    _queue.Release(ref frame);
-                }
+                ProcessQueued(ref frame);
             }
             CloseMuxer(clean: true);
             _state = _failed ? _state : "closed";
@@ -286,6 +318,23 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
             _video?.Dispose();
             _audio?.Dispose();
             _completion.TrySetResult();
+        }
+    }
+
+    private void ProcessQueued(ref QueuedFrame frame)
+    {
+        try
+        {
+            Process(frame);
+        }
+        catch (Exception e) when (e is FfmpegException or IOException or ArgumentException or InvalidOperationException)
+        {
+            lock (_sync)
+                Fail(e.Message);
+        }
+        finally
+        {
+            _queue.Release(ref frame);
         }
     }
 
@@ -565,8 +614,8 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
     {
         Volatile.Write(ref *_interrupt, 1);
         _queue.Complete();
-        StartThread();
-        if (_thread.IsAlive)
-            _thread.Join(TimeSpan.FromSeconds(10));
+        StartWriter();
+        _wakeWorker?.Invoke();
+        _completion.Task.Wait(TimeSpan.FromSeconds(10));
     }
 }

@@ -20,7 +20,7 @@ internal struct QueuedFrame
 
 /// <summary>
 /// Single producer (the media thread, which never waits) and single consumer (an output's writer
-/// thread, which may). Bounded in frames and bytes; the producer decides what to drop when full.
+/// thread, which may wait, or a shared worker's turn, which does not). Bounded in frames and bytes; the producer decides what to drop when full.
 /// </summary>
 internal sealed class FrameQueue
 {
@@ -45,6 +45,8 @@ internal sealed class FrameQueue
     private const int WakeBacklog = 32;
 
     public int Count => Volatile.Read(ref _count);
+
+    public bool IsCompleted => Volatile.Read(ref _completed);
 
     /// <summary>Buffers kept for reuse (tests: the bound on what a backlog leaves behind).</summary>
     internal int KeptBufferCount
@@ -100,7 +102,7 @@ internal sealed class FrameQueue
     {
         lock (_lock)
         {
-            if (_count == 0 && !_completed)
+            if (_count == 0 && !_completed && timeoutMs > 0)
             {
                 _consumerWaiting = true;
                 Monitor.Wait(_lock, timeoutMs);

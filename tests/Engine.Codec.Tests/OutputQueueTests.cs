@@ -178,40 +178,10 @@ public sealed class OutputQueueTests
     [Fact]
     public void EngineClient_RemuxesOnTheCallersThread_AllocatingNothing()
     {
-        // A server that answers as nginx-rtmp did (its recorded bytes), then reads whatever comes.
-        byte[] capture = File.ReadAllBytes(TestMedia.Data("nginx-rtmp-publish-server.bin"));
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        long received = 0;
-        var text = new System.Text.StringBuilder();
-        var server = new Thread(() =>
-        {
-            using var client = listener.AcceptTcpClient();
-            client.ReceiveTimeout = 20_000;
-            var stream = client.GetStream();
-            byte[] buffer = new byte[64 * 1024];
-            int got = 0;
-            while (got < 1537)
-                got += stream.Read(buffer, got, 1537 - got);
-            stream.Write(capture);
-            try
-            {
-                for (int n; (n = stream.Read(buffer)) > 0;)
-                {
-                    Interlocked.Add(ref received, n);
-                    lock (text)
-                        text.Append(System.Text.Encoding.Latin1.GetString(buffer, 0, n));
-                }
-            }
-            catch (IOException)
-            {
-            }
-        }) { IsBackground = true };
-        server.Start();
+        using var server = new FakeRtmpServer();
 
         var units = TestMedia.H264AccessUnits(File.ReadAllBytes(TestMedia.Data("baseline-320x240.h264")));
-        var output = new FlvOutput($"rtmp://127.0.0.1:{port}/live/x", [H264],
+        var output = new FlvOutput(server.Url("x"), [H264],
             new FlvOutputOptions { Client = RtmpClient.Engine, Policy = TranscodePolicy.Passthrough }, "t");
         int i = 0;
         void Cycle(int frames = 10)
@@ -252,10 +222,9 @@ public sealed class OutputQueueTests
         {
             output.Dispose();
         }
-        server.Join(TimeSpan.FromSeconds(10));
+        server.WaitForClose();
         // The frames (about 300 B to several KB each) and the unpublish reached the server.
-        Assert.True(Interlocked.Read(ref received) > output.VideoFramesWritten * 100, $"{received} bytes for {output.VideoFramesWritten} frames");
-        lock (text)
-            Assert.Contains("FCUnpublish", text.ToString());
+        Assert.True(server.Received > output.VideoFramesWritten * 100, $"{server.Received} bytes for {output.VideoFramesWritten} frames");
+        Assert.Contains("FCUnpublish", server.Text);
     }
 }
