@@ -71,6 +71,7 @@ internal static partial class EngineChild
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"STATS packets={packets} unknownSsrc={unknown} videoFrames={outputs.Sum(o => o.VideoFramesWritten)} audioFrames={outputs.Sum(o => o.AudioFramesWritten)} " +
             $"dropped={outputs.Sum(o => o.FramesDropped)} gopsDropped={outputs.Sum(o => o.GopsDropped)} reconnects={outputs.Sum(o => o.Reconnects)} " +
+            $"gen0={GC.CollectionCount(0)} allocatedKB={GC.GetTotalAllocatedBytes() / 1024} " +
             $"closed={closed} mode=\"{outputs[0].Mode}\" errors=\"{string.Join("; ", outputs.Select(o => o.LastError).Where(e => e != null).Distinct())}\""));
         foreach (var s in sinks)
             s.Dispose();

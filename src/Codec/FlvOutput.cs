@@ -147,7 +147,7 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
     public long GopsDropped => Interlocked.Read(ref _droppedGops);
     public long Reconnects => Interlocked.Read(ref _reconnects);
     /// <summary>What runs the writer's work: "none" (yet), "shared worker" or "own thread".</summary>
-    internal string Writer => Volatile.Read(ref _writer) switch { SharedWriter => "shared worker", OwnThread => "own thread", _ => "none" };
+    public string Writer => Volatile.Read(ref _writer) switch { SharedWriter => "shared worker", OwnThread => "own thread", _ => "none" };
     /// <summary>Completes when the output is closed (trailer written) after <see cref="Complete"/>.</summary>
     public Task Completion => _completion.Task;
 
@@ -276,6 +276,7 @@ public sealed unsafe class FlvOutput : IVideoPacketSink, IAudioPacketSink, IDisp
         w.WriteString("url", Url);
         w.WriteString("state", _state);
         w.WriteString("mode", _mode);
+        w.WriteString("writer", Writer);
         w.WriteNumber("videoFrames", VideoFramesWritten);
         w.WriteNumber("audioFrames", AudioFramesWritten);
         w.WriteNumber("framesDropped", FramesDropped);

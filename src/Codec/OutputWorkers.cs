@@ -1,14 +1,16 @@
+using System.Diagnostics;
+
 namespace Engine.Codec;
 
 /// <summary>
 /// Shared writer threads for outputs whose writer work never blocks. With our RTMP client a write
 /// appends to the connection's buffer and remuxed video is written on the media thread, so what is
-/// left for the writer is the Opus to AAC transcode. One worker per core (at most 8) serves them
-/// all: every <see cref="RtmpClientSettings.SendIntervalMillis"/> it gives each output it holds a
-/// turn. Measured in C with FFmpeg on the bench recording's audio (50 streams paced at real time,
-/// 200 ms batches): a thread per stream spent 0.211-0.213 CPU-s per stream per 20 s, one shared
-/// thread 0.178, two 0.187. An output whose work turns heavy or blocking (a video transcode, its
-/// final close) leaves for its own thread.
+/// left for the writer is the Opus to AAC transcode. Up to one worker per core (at most 8): every
+/// <see cref="RtmpClientSettings.SendIntervalMillis"/> a worker gives each output it holds a turn.
+/// A new output goes to the first worker that stays under half a core with it (each worker
+/// measures what a member costs it), else to the least loaded: fewer, busier workers cost less CPU
+/// than spread ones. An output whose work turns heavy or blocking (a video transcode, its final
+/// close) leaves for its own thread.
 /// </summary>
 internal sealed class OutputWorkers
 {
@@ -22,28 +24,38 @@ internal sealed class OutputWorkers
         void TurnFailed(Exception e);
     }
 
+    /// <summary>
+    /// What one member is assumed to cost a worker (share of a core) until the worker has measured it:
+    /// about what an Opus to AAC transcode cost here (0.2 CPU-s per 20 s).
+    /// </summary>
+    public const double DefaultMemberLoad = 0.01;
+    private const double FillLoad = 0.5;
+
     public static readonly OutputWorkers Shared = new(Math.Clamp(Environment.ProcessorCount, 1, 8), "flv-writers");
 
     private readonly Worker[] _workers;
 
-    public OutputWorkers(int workers, string name)
+    public OutputWorkers(int workers, string name, double defaultMemberLoad = DefaultMemberLoad)
     {
         _workers = new Worker[workers];
         for (int i = 0; i < workers; i++)
-            _workers[i] = new Worker($"{name}-{i}");
+            _workers[i] = new Worker($"{name}-{i}", defaultMemberLoad);
     }
 
-    /// <summary>Places the member on the worker holding the fewest; returns that worker's wake-up.</summary>
+    /// <summary>Places the member (see the class); returns its worker's wake-up.</summary>
     public Action Add(IMember member)
     {
-        var least = _workers[0];
+        Worker? pick = null, least = _workers[0];
         foreach (var w in _workers)
         {
-            if (w.Count < least.Count)
+            if (pick == null && w.Load(w.Count + 1) <= FillLoad)
+                pick = w;
+            if (w.Load(w.Count) < least.Load(least.Count))
                 least = w;
         }
-        least.Add(member);
-        return least.Wake;
+        pick ??= least;
+        pick.Add(member);
+        return pick.Wake;
     }
 
     /// <summary>Members on each worker (tests).</summary>
@@ -57,13 +69,21 @@ internal sealed class OutputWorkers
         private readonly object _lock = new();
         private Thread? _thread;
         private bool _wake;
+        private double _memberLoad; // share of a core per member: measured, smoothed
 
-        public Worker(string name) => _name = name;
+        public Worker(string name, double memberLoad)
+        {
+            _name = name;
+            _memberLoad = memberLoad;
+        }
 
         public int Count
         {
             get { lock (_lock) return _members.Count; }
         }
+
+        /// <summary>The share of a core this worker would use with <paramref name="members"/> members.</summary>
+        public double Load(int members) => members * Volatile.Read(ref _memberLoad);
 
         public void Add(IMember member)
         {
@@ -91,18 +111,33 @@ internal sealed class OutputWorkers
 
         private void Run()
         {
+            long due = long.MinValue;
             while (true)
             {
+                int interval = RtmpClientSettings.SendIntervalMillis;
                 lock (_lock)
                 {
                     while (_members.Count == 0)
+                    {
                         Monitor.Wait(_lock);
-                    if (!_wake)
-                        Monitor.Wait(_lock, RtmpClientSettings.SendIntervalMillis);
+                        due = long.MinValue;
+                    }
+                    // A turn every interval from the last one's start, not an interval after its end: a long
+                    // sweep would otherwise stretch every output's batch (and its queue's buffers in flight).
+                    long now = Rtmp.RtmpPump.NowMs;
+                    if (due == long.MinValue || now - due > interval)
+                        due = now + interval; // the first turn, or one more than a whole turn late: start over
+                    for (int i = 0; i < 4 && !_wake && now < due; i++)
+                    {
+                        Monitor.Wait(_lock, (int)(due - now));
+                        now = Rtmp.RtmpPump.NowMs;
+                    }
                     _wake = false;
+                    due += interval;
                     _snapshot.Clear();
                     _snapshot.AddRange(_members);
                 }
+                long start = Stopwatch.GetTimestamp();
                 foreach (var m in _snapshot)
                 {
                     bool stays;
@@ -122,6 +157,9 @@ internal sealed class OutputWorkers
                             _members.Remove(m);
                     }
                 }
+                // Wall time: a preempted sweep counts as busy, which errs on the side of spreading.
+                double share = Stopwatch.GetElapsedTime(start).TotalMilliseconds / interval / _snapshot.Count;
+                Volatile.Write(ref _memberLoad, _memberLoad * 0.75 + share * 0.25);
                 _snapshot.Clear();
             }
         }

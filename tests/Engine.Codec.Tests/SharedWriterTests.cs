@@ -53,17 +53,46 @@ public sealed class SharedWriterTests
     }
 
     [Fact]
-    public void Add_PicksTheWorkerHoldingFewest()
+    public void Add_FillsTheFirstWorkerToHalfACore_ThenTheNext()
+    {
+        // Before any sweep has measured them, a member is assumed to cost a quarter of a core here.
+        var workers = new OutputWorkers(2, "test-writers", defaultMemberLoad: 0.25);
+        bool stop = false;
+        for (int i = 0; i < 4; i++)
+            workers.Add(new Member(_ => !Volatile.Read(ref stop)));
+        Assert.Equal([2, 2], workers.Counts);
+        workers.Add(new Member(_ => !Volatile.Read(ref stop))); // both full: the least loaded
+        Assert.Equal([3, 2], workers.Counts);
+        Volatile.Write(ref stop, true);
+        WaitUntil(() => workers.Counts.Sum() == 0);
+    }
+
+    [Fact]
+    public void Add_FollowsWhatTheMembersMeasuredCost()
     {
         var workers = new OutputWorkers(2, "test-writers");
         bool stop = false;
-        for (int i = 0; i < 3; i++)
-            workers.Add(new Member(_ => !Volatile.Read(ref stop)));
-        Assert.Equal([2, 1], workers.Counts);
+        // Busy for half of every 200 ms turn: the worker soon counts it as half a core, not the default.
+        var heavy = new Member(_ =>
+        {
+            Thread.Sleep(RtmpClientSettings.SendIntervalMillis / 2);
+            return !Volatile.Read(ref stop);
+        });
+        workers.Add(heavy);
+        WaitUntil(() => Volatile.Read(ref heavy.Turns) >= 5);
         workers.Add(new Member(_ => !Volatile.Read(ref stop)));
-        Assert.Equal([2, 2], workers.Counts);
+        Assert.Equal([1, 1], workers.Counts);
         Volatile.Write(ref stop, true);
         WaitUntil(() => workers.Counts.Sum() == 0);
+    }
+
+    [Fact]
+    public void Clock_StaysRight_AfterMonthsOfUptime()
+    {
+        // CLOCK_MONOTONIC in nanoseconds 200 days after boot: ticks * 1000 alone would overflow 64 bits.
+        long ns = 200L * 86_400 * 1_000_000_000;
+        Assert.Equal(200L * 86_400 * 1000, Rtmp.RtmpPump.ToMillis(ns, 1_000_000_000));
+        Assert.Equal(1234, Rtmp.RtmpPump.ToMillis(12_340_000, 10_000_000));
     }
 
     /// <summary>A keyframe first, then 15 fps video and 20 ms Opus packets, as fast as the bounded queue takes them.</summary>

@@ -34,6 +34,9 @@ public class RtmpOutputTests
         await Tools.PollAsync(page.StateAsync, s => s is "connected" or "media flowing" || s.StartsWith("failed"), TimeSpan.FromSeconds(40), "the browser to connect");
         var output = await WaitLiveAsync(engine, TimeSpan.FromSeconds(20));
         Assert.Equal(mode, output.GetProperty("mode").GetString());
+        // Our RTMP client: the audio transcode runs on a shared worker unless the video is re-encoded.
+        string writer = mode == "remux H264" ? "shared worker" : "own thread";
+        await Tools.PollAsync(async () => Output(await engine.StreamsAsync()).GetProperty("writer").GetString()!, w => w == writer, TimeSpan.FromSeconds(5), "the writer to be a " + writer);
         var session = (await engine.StreamsAsync()).GetProperty("streams")[0];
         var videoTrack = session.GetProperty("tracks").EnumerateArray().Single(t => t.GetProperty("kind").GetString() == "video");
         if (codec == "h264" && profile == "") // Chromium's OpenH264 sends Constrained Baseline (even when 4d001f is negotiated)

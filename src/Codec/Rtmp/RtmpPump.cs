@@ -235,7 +235,10 @@ internal sealed class RtmpPump
     private Thread? _thread;
     private bool _wake;
 
-    public static long NowMs => Stopwatch.GetTimestamp() * 1000 / Stopwatch.Frequency;
+    public static long NowMs => ToMillis(Stopwatch.GetTimestamp(), Stopwatch.Frequency);
+
+    // Not ticks * 1000 / frequency in 64 bits: with nanosecond ticks that overflows after 106 days of uptime.
+    internal static long ToMillis(long ticks, long frequency) => (long)((Int128)ticks * 1000 / frequency);
 
     public void Add(RtmpConnection c)
     {
