@@ -20,7 +20,8 @@ internal struct QueuedFrame
 
 /// <summary>
 /// Single producer (the media thread, which never waits) and single consumer (an output's writer
-/// thread, which may wait, or a shared worker's turn, which does not). Bounded in frames and bytes; the producer decides what to drop when full.
+/// thread, which may wait, or a shared worker's turn, which does not). Bounded in frames and bytes;
+/// the producer decides what to drop when full.
 /// </summary>
 internal sealed class FrameQueue
 {

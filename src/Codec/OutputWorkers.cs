@@ -133,7 +133,8 @@ internal sealed class OutputWorkers
                         now = Rtmp.RtmpPump.NowMs;
                     }
                     _wake = false;
-                    due += interval;
+                    if (now >= due)
+                        due += interval; // a wake-up's turn comes early and leaves the next one where it was
                     _snapshot.Clear();
                     _snapshot.AddRange(_members);
                 }

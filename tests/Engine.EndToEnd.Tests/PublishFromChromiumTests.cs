@@ -65,7 +65,8 @@ public class PublishFromChromiumTests
             Assert.Equal(r.Video.GetProperty("width").GetInt32(), stream.GetProperty("width").GetInt32());
             Assert.Equal(r.Video.GetProperty("height").GetInt32(), stream.GetProperty("height").GetInt32());
         }
-        Assert.True(long.Parse(stream.GetProperty("nb_read_frames").GetString()!) >= minFrames);
+        long decoded = long.Parse(stream.GetProperty("nb_read_frames").GetString()!);
+        Assert.True(decoded >= minFrames, $"ffprobe decoded {decoded} frames of the dump (at least {minFrames} wanted); the session's video track: {r.Video}");
         // passthrough: judge the decode, not ffmpeg's rescaling of variable-rate timestamps in the null muxer
         // (a VP8 run once failed there with "non monotonically increasing dts").
         var decode = Tools.Run(Tools.Require("ffmpeg"), $"-v error -i \"{r.DumpPath}\" -fps_mode passthrough -f null -");
