@@ -8,7 +8,7 @@
 #   fuzz/run.sh regress                   replay fuzz/regressions/<target>/*: exit 1 while any still crashes
 #   fuzz/run.sh check                     instrumented vs plain build: same outcomes on seeds + fixed mutations
 #   fuzz/run.sh testcheck                 the engine's unit tests (already built) against instrumented assemblies
-#   fuzz/run.sh seeds                     re-extract fuzz/corpus/* from ../shared/fixtures
+#   fuzz/run.sh seeds                     re-extract fuzz/corpus/* from tests/fixtures
 # Extra options after SECONDS go to the driver: --no-coverage, --no-auto-dict, --no-cmp-table, --seed N, --timeout-ms N.
 # Set FUZZ_NO_BUILD=1 to reuse the last build in fuzz/work/.
 set -uo pipefail

@@ -10,7 +10,7 @@ namespace Engine.Fuzz;
 ///   repro TARGET FILE...                  run saved inputs once; exit 1 if any crashes
 ///   outcomes TARGET [--mutations N]       run the seeds and N fixed mutations of each, print a digest
 ///                                         of the outcomes (compare an instrumented and a plain build)
-///   seeds                                 (re)extract seed corpora from ../shared/fixtures
+///   seeds                                 (re)extract seed corpora from tests/fixtures
 /// Options: --fuzz-dir DIR, --no-coverage, --no-auto-dict, --no-cmp-table, --seed N, --timeout-ms N
 /// </summary>
 public static class Program

@@ -4,7 +4,7 @@ namespace Engine.Fuzz;
 
 /// <summary>
 /// Writes the seed corpora under fuzz/corpus/&lt;target&gt;/ from the real captures in
-/// ../shared/fixtures: the UDP datagrams of chromium156-loopback.pcap sorted by RFC 7983 first
+/// tests/fixtures: the UDP datagrams of chromium156-loopback.pcap sorted by RFC 7983 first
 /// byte (a few of each shape, so the files stay small), the SDP fixtures, and the default config.
 /// Run once by hand (<c>fuzz/run.sh seeds</c>); the results are committed.
 /// </summary>
@@ -14,7 +14,7 @@ public static class SeedExtractor
 
     public static int Extract(string fuzzDir)
     {
-        string fixtures = Path.GetFullPath(Path.Combine(fuzzDir, "..", "..", "shared", "fixtures"));
+        string fixtures = Path.GetFullPath(Path.Combine(fuzzDir, "..", "tests", "fixtures"));
         if (!Directory.Exists(fixtures))
         {
             Console.Error.WriteLine("fixtures not found at " + fixtures);

@@ -5,7 +5,7 @@ public static class DefaultConfig
 {
     public const string Text =
         """
-        # engine default config (legacy gateway INI format, see ../shared/LEGACY-GATEWAY.md)
+        # engine default config (legacy gateway INI format, see docs/LEGACY-GATEWAY.md)
         [BASE]
         PORT=9880
         MAXCLIENT=100

@@ -4,7 +4,7 @@ using Engine.Ice;
 namespace Engine.Ice.Tests;
 
 /// <summary>
-/// The STUN traffic of a real Chromium 156 loopback call (shared/fixtures): every binding request
+/// The STUN traffic of a real Chromium 156 loopback call (tests/fixtures): every binding request
 /// and success response must parse and verify with the ice-pwd of the answering side (RFC 8445
 /// §7.2.2: the request's USERNAME is "receiver ufrag:sender ufrag" and it is signed with the
 /// receiver's password; the response is signed with the same password).

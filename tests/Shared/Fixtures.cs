@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 
 namespace Engine.Tests.Shared;
 
-/// <summary>Finds ../shared/fixtures (beside the repo) from a test's working directory, or $ENGINE_FIXTURES.</summary>
+/// <summary>Finds the repository's tests/fixtures from a test's working directory, or $ENGINE_FIXTURES.</summary>
 public static class Fixtures
 {
     public static string Dir { get; } = Find();
@@ -17,11 +17,11 @@ public static class Fixtures
             return fromEnv;
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d != null; d = d.Parent)
         {
-            var candidate = System.IO.Path.Combine(d.FullName, "shared", "fixtures");
-            if (Directory.Exists(candidate) && d.GetDirectories("shared").Length > 0 && File.Exists(System.IO.Path.Combine(candidate, "README.md")))
+            var candidate = System.IO.Path.Combine(d.FullName, "tests", "fixtures");
+            if (File.Exists(System.IO.Path.Combine(candidate, "README.md")) && File.Exists(System.IO.Path.Combine(d.FullName, "Engine.sln")))
                 return candidate;
         }
-        throw new DirectoryNotFoundException("shared/fixtures not found above " + AppContext.BaseDirectory);
+        throw new DirectoryNotFoundException("tests/fixtures not found above " + AppContext.BaseDirectory);
     }
 }
 

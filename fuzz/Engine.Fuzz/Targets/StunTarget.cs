@@ -8,7 +8,7 @@ namespace Engine.Fuzz.Targets;
 /// <summary>STUN as received on the media port: parse, every attribute accessor, MESSAGE-INTEGRITY and FINGERPRINT checks.</summary>
 public class StunTarget : FuzzTarget
 {
-    // The ice-pwd values of ../shared/fixtures/chromium156-{answer,offer}.sdp: the capture's checks verify with them.
+    // The ice-pwd values of tests/fixtures/chromium156-{answer,offer}.sdp: the capture's checks verify with them.
     protected static readonly byte[] AnswerPassword = Encoding.ASCII.GetBytes("5PXyuI0CUP0DSJClaph46Xds");
     protected static readonly byte[] OfferPassword = Encoding.ASCII.GetBytes("n/2TSotsQp3jMAJGDUiT+yQa");
     private static readonly byte[][] Keys = [AnswerPassword, OfferPassword, Encoding.ASCII.GetBytes("VOkJxbRl1RmTxUk/WvJxBt")];

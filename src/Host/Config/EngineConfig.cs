@@ -3,7 +3,7 @@ using System.Net;
 namespace Engine.Host.Config;
 
 /// <summary>
-/// The server's settings, read from the legacy gateway's INI keys (../shared/LEGACY-GATEWAY.md).
+/// The server's settings, read from the legacy gateway's INI keys (docs/LEGACY-GATEWAY.md).
 /// Defaults are the legacy defaults unless the comment says otherwise.
 /// </summary>
 public sealed class EngineConfig

@@ -2,7 +2,7 @@ namespace Engine.Host.Signaling;
 
 /// <summary>
 /// The legacy gateway's <c>errno</c> values (0-16). The numbers our users' clients test for are
-/// fixed by ../shared/LEGACY-GATEWAY.md (0, 6, 7, 15, 16); the rest keep the legacy range.
+/// fixed by docs/LEGACY-GATEWAY.md (0, 6, 7, 15, 16); the rest keep the legacy range.
 /// </summary>
 public enum LegacyErrno
 {

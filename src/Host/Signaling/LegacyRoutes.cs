@@ -1,6 +1,6 @@
 namespace Engine.Host.Signaling;
 
-/// <summary>Route names of the legacy WebSocket protocol (../shared/LEGACY-GATEWAY.md).</summary>
+/// <summary>Route names of the legacy WebSocket protocol (docs/LEGACY-GATEWAY.md).</summary>
 public static class LegacyRoutes
 {
     public const string SendPing = "imRTC/sendPing";

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http;
 namespace Engine.Host.Signaling;
 
 /// <summary>
-/// The legacy gateway's WebSocket protocol (../shared/LEGACY-GATEWAY.md): one socket, at most one
+/// The legacy gateway's WebSocket protocol (docs/LEGACY-GATEWAY.md): one socket, at most one
 /// call. A failed request gets its error reply and the socket is closed; closing the socket hangs
 /// up. Nothing here executes anything a client sends.
 /// </summary>

@@ -2,7 +2,7 @@ using Engine.Rtp.Sdp;
 
 namespace Engine.Rtp.Tests.Sdp;
 
-/// <summary>The Chromium 156 offer and answer (shared/fixtures) parse, and every value a server
+/// <summary>The Chromium 156 offer and answer (tests/fixtures) parse, and every value a server
 /// needs is reachable.</summary>
 public class SdpFixtureTests
 {
