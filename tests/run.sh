@@ -10,6 +10,9 @@ cd "$(dirname "$0")/.."
 # (ffprobe/ffmpeg decode what arrived; makes the H.264/VP8/VP9 test data; its libavcodec59 family is
 # what the engine binds to), nginx + libnginx-mod-rtmp (the RTMP server the engine pushes to).
 PKGS=(libsrtp2-1 openssl tshark chromium firefox-esr iproute2 ffmpeg nginx libnginx-mod-rtmp)
+# The native-AOT publish links with clang or gcc.
+command -v clang >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || PKGS+=(clang)
+PKGS+=(zlib1g-dev)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
