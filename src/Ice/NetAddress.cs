@@ -107,15 +107,24 @@ public readonly struct NetAddress : IEquatable<NetAddress>
     public static bool TryFromSocketAddress(SocketAddress socketAddress, out NetAddress result)
     {
         result = default;
-        if (socketAddress is null)
+        return socketAddress is not null && TryFromSockaddr(socketAddress.Buffer.Span[..socketAddress.Size], out result);
+    }
+
+    /// <summary>
+    /// Reads a raw Linux sockaddr_in/sockaddr_in6 (sa_family in host order at 0), as recvmmsg(2)
+    /// fills it. Does not allocate; IPv4-mapped IPv6 comes out as IPv4.
+    /// </summary>
+    public static bool TryFromSockaddr(ReadOnlySpan<byte> raw, out NetAddress result)
+    {
+        result = default;
+        if (raw.Length < 2)
             return false;
         // sockaddr_in: port at 2, address at 4; sockaddr_in6: port at 2, flowinfo at 4, address at 8.
-        ReadOnlySpan<byte> raw = socketAddress.Buffer.Span[..socketAddress.Size];
-        switch (socketAddress.Family)
+        switch (BinaryPrimitives.ReadUInt16LittleEndian(raw))
         {
-            case AddressFamily.InterNetwork when raw.Length >= 8:
+            case SockaddrFamilyIPv4 when raw.Length >= 8:
                 return TryCreate(raw.Slice(4, 4), BinaryPrimitives.ReadUInt16BigEndian(raw[2..]), out result);
-            case AddressFamily.InterNetworkV6 when raw.Length >= 24:
+            case SockaddrFamilyIPv6 when raw.Length >= 24:
                 if (!TryCreate(raw.Slice(8, 16), BinaryPrimitives.ReadUInt16BigEndian(raw[2..]), out result))
                     return false;
                 result = result.UnmapIPv4();
@@ -124,6 +133,9 @@ public readonly struct NetAddress : IEquatable<NetAddress>
                 return false;
         }
     }
+
+    private const ushort SockaddrFamilyIPv4 = 2;  // AF_INET on Linux
+    private const ushort SockaddrFamilyIPv6 = 10; // AF_INET6 on Linux
 
     /// <summary>
     /// Fills a caller-owned <see cref="SocketAddress"/> (kept by the UDP host and reused for every
@@ -135,12 +147,28 @@ public readonly struct NetAddress : IEquatable<NetAddress>
         if (destination is null)
             return false;
         bool asIPv6 = destination.Family == AddressFamily.InterNetworkV6;
-        if (!asIPv6 && (destination.Family != AddressFamily.InterNetwork || _isIPv6))
+        if (!asIPv6 && destination.Family != AddressFamily.InterNetwork)
             return false;
-        Span<byte> raw = destination.Buffer.Span;
+        int size = TryWriteSockaddr(destination.Buffer.Span, asIPv6);
+        if (size == 0)
+            return false;
+        destination.Size = size;
+        return true;
+    }
+
+    /// <summary>
+    /// Writes a raw Linux sockaddr_in (16 bytes) or sockaddr_in6 (28 bytes, IPv4 as ::ffff:a.b.c.d)
+    /// for sendmmsg(2); returns its length, or 0 if it does not fit or an IPv6 address asks for IPv4.
+    /// </summary>
+    public int TryWriteSockaddr(Span<byte> raw, bool asIPv6)
+    {
+        if (!asIPv6 && _isIPv6)
+            return 0;
         int size = asIPv6 ? 28 : 16;
         if (raw.Length < size)
-            return false;
+            return 0;
+        // The family is already in place in a SocketAddress's buffer; a raw one needs it.
+        BinaryPrimitives.WriteUInt16LittleEndian(raw, asIPv6 ? SockaddrFamilyIPv6 : SockaddrFamilyIPv4);
         BinaryPrimitives.WriteUInt16BigEndian(raw[2..], _port);
         if (asIPv6)
         {
@@ -163,8 +191,7 @@ public readonly struct NetAddress : IEquatable<NetAddress>
             WriteAddressBytes(raw.Slice(4, 4));
             raw.Slice(8, 8).Clear();
         }
-        destination.Size = size;
-        return true;
+        return size;
     }
 
     public SocketAddress ToSocketAddress()

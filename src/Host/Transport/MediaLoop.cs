@@ -12,13 +12,16 @@ namespace Engine.Host.Transport;
 /// WEBRTCPORTSTART), one thread that receives, demultiplexes (RFC 7983), routes (STUN by ufrag,
 /// the rest by remote address), runs each session to completion, sends what it produced and fires
 /// its timers. Sessions are added and removed from other threads through a command queue.
-/// Per-datagram work allocates nothing (the SocketAddress overloads of ReceiveFrom/SendTo).
+/// Datagrams come in and go out in batches (recvmmsg/sendmmsg, 64 a call); every session touched
+/// by a batch is flushed at its end; each session has at most one timer entry. Per-datagram work
+/// allocates nothing, and a send the kernel refuses is a counted drop, not an exception.
 /// </summary>
 public sealed class MediaLoop : IDisposable
 {
     public const int MaxDatagram = 2048;
     private const int MaxWaitMicros = 5_000; // bounds how long a queued command waits
     private const int MaxDatagramsPerWake = 256;
+    private const int BatchSize = 64; // datagrams per recvmmsg/sendmmsg
 
     private readonly Socket _socket;
     private readonly Thread _thread;
@@ -27,11 +30,12 @@ public sealed class MediaLoop : IDisposable
     private readonly Dictionary<string, IMediaSession>.AlternateLookup<ReadOnlySpan<char>> _byUfragSpan;
     private readonly Dictionary<NetAddress, IMediaSession> _byAddress = new();
     private readonly Dictionary<IMediaSession, NetAddress?> _addressOf = new(ReferenceEqualityComparer.Instance);
-    private readonly PriorityQueue<IMediaSession, long> _timers = new();
-    private readonly byte[] _receiveBuffer = new byte[MaxDatagram];
-    private readonly byte[] _sendBuffer = new byte[MaxDatagram];
-    private readonly SocketAddress _receiveAddress;
-    private readonly SocketAddress _sendAddress;
+    private readonly TimerHeap<IMediaSession> _timers = new();
+    private readonly List<IMediaSession> _dirty = new();
+    private readonly HashSet<IMediaSession> _dirtySet = new(ReferenceEqualityComparer.Instance);
+    private readonly UdpBatch _rx = new(BatchSize, MaxDatagram);
+    private readonly UdpBatch _tx = new(BatchSize, MaxDatagram);
+    private readonly bool _ipv6Socket;
     private volatile bool _stopping;
 
     public MediaLoop(IPEndPoint bind)
@@ -44,8 +48,7 @@ public sealed class MediaLoop : IDisposable
         _socket.Bind(bind);
         _socket.Blocking = false;
         LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
-        _receiveAddress = new SocketAddress(_socket.AddressFamily);
-        _sendAddress = new SocketAddress(_socket.AddressFamily);
+        _ipv6Socket = UdpBatch.IsIPv6(_socket);
         _byUfragSpan = _byUfrag.GetAlternateLookup<ReadOnlySpan<char>>();
         _thread = new Thread(Run) { IsBackground = true, Name = "media-loop" };
     }
@@ -60,6 +63,10 @@ public sealed class MediaLoop : IDisposable
     public long AllocatedBytes => Volatile.Read(ref _allocatedBytes);
     private long _allocatedBytes;
 
+    /// <summary>Timer entries (at most one per session), published at each wake-up.</summary>
+    public int TimerEntries => Volatile.Read(ref _timerEntries);
+    private int _timerEntries;
+
     public void Start() => _thread.Start();
 
     /// <summary>Thread-safe: the session joins the loop at its next wake-up.</summary>
@@ -72,55 +79,45 @@ public sealed class MediaLoop : IDisposable
 
     private void Run()
     {
+        var handle = _socket.SafeHandle;
         while (!_stopping)
         {
             Volatile.Write(ref _allocatedBytes, GC.GetAllocatedBytesForCurrentThread());
+            Volatile.Write(ref _timerEntries, _timers.Count);
             RunCommands();
             long now = NowMicros();
             RunTimers(now);
             long wait = MaxWaitMicros;
             if (_timers.TryPeek(out _, out long due))
                 wait = Math.Clamp(due - now, 0, MaxWaitMicros);
-            try
-            {
-                if (!_socket.Poll((int)wait, SelectMode.SelectRead))
-                    continue;
-            }
-            catch (ObjectDisposedException)
-            {
+            if (_stopping)
                 return;
-            }
+            if (!UdpBatch.WaitReadable(handle, wait))
+                continue;
             RunCommands(); // a session added while we waited must see its first check
-            for (int i = 0; i < MaxDatagramsPerWake && !_stopping; i++)
+            for (int batch = 0; batch < MaxDatagramsPerWake / BatchSize && !_stopping; batch++)
             {
-                int n;
-                try
-                {
-                    // A non-blocking receive on an empty socket throws: ask first (FIONREAD, no allocation).
-                    if (i > 0 && _socket.Available == 0)
-                        break;
-                    n = _socket.ReceiveFrom(_receiveBuffer, SocketFlags.None, _receiveAddress);
-                }
-                catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
-                {
-                    break;
-                }
-                catch (SocketException)
+                int n = _rx.Receive(handle);
+                Counters.ReceiveCalls++;
+                if (n < 0)
                 {
                     Counters.ReceiveErrors++; // ICMP port unreachable and the like: not fatal for a shared socket
                     continue;
                 }
-                catch (ObjectDisposedException)
+                for (int i = 0; i < n; i++)
                 {
-                    return;
+                    Counters.DatagramsReceived++;
+                    if (!_rx.TryGetSource(i, out var from))
+                    {
+                        Counters.DroppedBadAddress++;
+                        continue;
+                    }
+                    Dispatch(_rx.Datagram(i), from, NowMicros());
                 }
-                Counters.DatagramsReceived++;
-                if (!NetAddress.TryFromSocketAddress(_receiveAddress, out var from))
-                {
-                    Counters.DroppedBadAddress++;
-                    continue;
-                }
-                Dispatch(_receiveBuffer.AsSpan(0, n), from.UnmapIPv4(), NowMicros());
+                // Every session this batch touched sends in one go (one sendmmsg per batch).
+                FlushDirty(NowMicros());
+                if (n < BatchSize)
+                    break;
             }
         }
         foreach (var s in _addressOf.Keys.ToList())
@@ -166,7 +163,7 @@ public sealed class MediaLoop : IDisposable
             Forget(session);
             return;
         }
-        AfterInput(session, now);
+        MarkDirty(session);
     }
 
     /// <summary>STUN USERNAME is "ourUfrag:theirUfrag" on checks sent to us (RFC 8445 §7.2.2).</summary>
@@ -188,58 +185,78 @@ public sealed class MediaLoop : IDisposable
         return _byUfragSpan.TryGetValue(chars, out var s) ? s : null;
     }
 
-    private void AfterInput(IMediaSession session, long now)
+    private void MarkDirty(IMediaSession session)
     {
-        Flush(session);
-        var selected = session.SelectedRemote;
-        if (_addressOf.TryGetValue(session, out var known) && !Nullable.Equals(known, selected))
-        {
-            if (known is { } old && _byAddress.TryGetValue(old, out var holder) && ReferenceEquals(holder, session))
-                _byAddress.Remove(old);
-            if (selected is { } addr)
-                _byAddress[addr] = session;
-            _addressOf[session] = selected;
-        }
-        if (session.IsClosed)
-        {
-            Forget(session);
-            return;
-        }
-        long due = session.NextTimeoutMicros;
-        if (due != long.MaxValue)
-            _timers.Enqueue(session, Math.Max(due, now + 1)); // a deadline in the past must not spin this pass
+        if (_dirtySet.Add(session))
+            _dirty.Add(session);
     }
 
-    private void Flush(IMediaSession session)
+    /// <summary>Drains every touched session's transmits into batched sends, then updates its route and its one timer entry.</summary>
+    private void FlushDirty(long now)
     {
-        for (int i = 0; i < 10_000 && session.TryPollTransmit(_sendBuffer, out int length, out var to); i++)
+        for (int d = 0; d < _dirty.Count; d++)
         {
-            if (!to.TryWriteTo(_sendAddress))
+            var session = _dirty[d];
+            if (!_addressOf.TryGetValue(session, out var known))
+                continue; // faulted and forgotten earlier in this batch
+            Drain(session);
+            var selected = session.SelectedRemote;
+            if (!Nullable.Equals(known, selected))
             {
-                Counters.DroppedBadAddress++;
+                if (known is { } old && _byAddress.TryGetValue(old, out var holder) && ReferenceEquals(holder, session))
+                    _byAddress.Remove(old);
+                if (selected is { } addr)
+                    _byAddress[addr] = session;
+                _addressOf[session] = selected;
+            }
+            if (session.IsClosed)
+            {
+                SendBatch(); // what it sent last (close_notify) leaves before it is forgotten
+                Forget(session);
                 continue;
             }
-            try
-            {
-                _socket.SendTo(_sendBuffer.AsSpan(0, length), SocketFlags.None, _sendAddress);
-                Counters.DatagramsSent++;
-            }
-            catch (SocketException)
-            {
-                Counters.SendErrors++; // a full send buffer drops, as UDP would
-            }
+            long due = session.NextTimeoutMicros;
+            _timers.Set(session, due == long.MaxValue ? due : Math.Max(due, now + 1)); // a deadline in the past must not spin this pass
         }
+        _dirty.Clear();
+        _dirtySet.Clear();
+        SendBatch();
+    }
+
+    private void Drain(IMediaSession session)
+    {
+        for (int i = 0; i < 10_000; i++)
+        {
+            if (_tx.Count == _tx.Capacity)
+                SendBatch();
+            if (!session.TryPollTransmit(_tx.NextBuffer, out int length, out var to))
+                return;
+            if (!_tx.TryAdd(length, to, _ipv6Socket))
+                Counters.DroppedBadAddress++;
+        }
+    }
+
+    private void SendBatch()
+    {
+        if (_tx.Count == 0)
+            return;
+        int sent = _tx.Send(_socket.SafeHandle, out int errors);
+        Counters.SendCalls++;
+        Counters.DatagramsSent += sent;
+        Counters.SendErrors += errors; // a full send buffer drops, as UDP would
     }
 
     private void RunTimers(long now)
     {
-        while (_timers.TryPeek(out var session, out long due) && due <= now)
+        for (int i = 0; i < 100_000 && _timers.TryPopDue(now, out var session); i++)
         {
-            _timers.Dequeue();
-            // Entries are not removed when a deadline moves: an entry fires only if the session is
-            // still here and really due (a later deadline always has its own entry).
-            if (!_addressOf.ContainsKey(session) || session.NextTimeoutMicros > now)
+            // A deadline that moved later without an input keeps its one entry, at the new time.
+            long next = session.NextTimeoutMicros;
+            if (next > now)
+            {
+                _timers.Set(session, next);
                 continue;
+            }
             try
             {
                 session.HandleTimeout(now);
@@ -251,8 +268,9 @@ public sealed class MediaLoop : IDisposable
                 Forget(session);
                 continue;
             }
-            AfterInput(session, now);
+            MarkDirty(session);
         }
+        FlushDirty(now);
     }
 
     private void RunCommands()
@@ -268,9 +286,7 @@ public sealed class MediaLoop : IDisposable
                 }
                 _addressOf[c.Session] = null;
                 Interlocked.Increment(ref _sessionCount);
-                long due = c.Session.NextTimeoutMicros;
-                if (due != long.MaxValue)
-                    _timers.Enqueue(c.Session, due);
+                _timers.Set(c.Session, c.Session.NextTimeoutMicros);
             }
             else
             {
@@ -286,8 +302,8 @@ public sealed class MediaLoop : IDisposable
         if (addr is { } a && _byAddress.TryGetValue(a, out var holder) && ReferenceEquals(holder, session))
             _byAddress.Remove(a);
         _byUfrag.Remove(session.LocalUfrag);
-        // Its pending timer entries would keep the session (and its buffers) alive until they fire.
-        while (_timers.Remove(session, out _, out _, ReferenceEqualityComparer.Instance)) { }
+        _timers.Remove(session); // its entry would keep the session (and its buffers) alive
+        // It may still be on the dirty list, which FlushDirty is walking: that skips the forgotten.
         Interlocked.Decrement(ref _sessionCount);
         try
         {
@@ -305,5 +321,10 @@ public sealed class MediaLoop : IDisposable
         if (_thread.IsAlive)
             _thread.Join(TimeSpan.FromSeconds(2));
         _socket.Dispose();
+        if (!_thread.IsAlive) // never free the batches under a loop that did not stop
+        {
+            _rx.Dispose();
+            _tx.Dispose();
+        }
     }
 }

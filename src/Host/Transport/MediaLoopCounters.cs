@@ -12,4 +12,7 @@ public sealed class MediaLoopCounters
     public long ReceiveErrors;
     public long SendErrors;
     public long SessionFaults;
+    /// <summary>recvmmsg/sendmmsg calls: with the datagram counts, the syscalls per datagram.</summary>
+    public long ReceiveCalls;
+    public long SendCalls;
 }

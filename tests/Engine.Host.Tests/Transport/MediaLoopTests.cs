@@ -230,4 +230,104 @@ public sealed class MediaLoopTests : IDisposable
         WaitFor(() => _loop.SessionCount == 0);
         Assert.All(sessions, s => Assert.Equal(1, s.Removed));
     }
+
+    /// <summary>Holds its first datagram until released, so the rest queue up in the socket; echoes each, plus an extra to a refused address.</summary>
+    private sealed class GateSession(string ufrag) : IMediaSession
+    {
+        private readonly Queue<(byte[] Data, NetAddress To)> _out = new();
+        public readonly ManualResetEventSlim Entered = new(), Release = new();
+        public int Handled;
+        public bool SendToPortZero;
+        public string LocalUfrag => ufrag;
+        public NetAddress? SelectedRemote { get; private set; }
+        public bool IsClosed => false;
+        public long NextTimeoutMicros { get; set; } = long.MaxValue;
+
+        public void HandleDatagram(Span<byte> datagram, in NetAddress from, long nowMicros)
+        {
+            if (Handled++ == 0)
+            {
+                Entered.Set();
+                Release.Wait(TimeSpan.FromSeconds(5));
+            }
+            if (datagram[0] <= 3)
+                SelectedRemote = from;
+            if (SendToPortZero)
+                _out.Enqueue((datagram.ToArray(), from.WithPort(0))); // Linux refuses UDP to port 0 (EINVAL)
+            _out.Enqueue((datagram.ToArray(), from));
+        }
+
+        public void HandleTimeout(long nowMicros) { }
+
+        public bool TryPollTransmit(Span<byte> destination, out int length, out NetAddress to)
+        {
+            (length, to) = (0, default);
+            if (!_out.TryDequeue(out var d))
+                return false;
+            d.Data.CopyTo(destination);
+            (length, to) = (d.Data.Length, d.To);
+            return true;
+        }
+
+        public void OnRemoved() { }
+    }
+
+    [Fact]
+    public void WaitingDatagramsAreReadAndAnsweredInBatches()
+    {
+        var s = new GateSession("gate");
+        _loop.Add(s);
+        Send(Stun("gate:x"));
+        Assert.True(s.Entered.Wait(3000));
+        for (int i = 0; i < 199; i++) Send(Rtp);
+        long receiveCalls = _loop.Counters.ReceiveCalls, sendCalls = _loop.Counters.SendCalls;
+        s.Release.Set();
+        for (int i = 0; i < 200; i++) Assert.NotNull(Receive());
+        WaitFor(() => _loop.Counters.DatagramsSent == 200);
+        // 199 waiting datagrams are 4 recvmmsg calls of 64 (the echo of the held STUN check is one batch more).
+        Assert.InRange(_loop.Counters.ReceiveCalls - receiveCalls, 1, 6);
+        Assert.InRange(_loop.Counters.SendCalls - sendCalls, 1, 6);
+        Assert.Equal(200, s.Handled);
+    }
+
+    [Fact]
+    public void ASendTheKernelRefusesIsCountedAndTheRestOfTheBatchLeaves()
+    {
+        var s = new GateSession("refused") { SendToPortZero = true };
+        s.Release.Set();
+        int loopExceptions = 0;
+        EventHandler<System.Runtime.ExceptionServices.FirstChanceExceptionEventArgs> onThrow = (_, _) =>
+        {
+            if (Thread.CurrentThread.Name == "media-loop") Interlocked.Increment(ref loopExceptions);
+        };
+        AppDomain.CurrentDomain.FirstChanceException += onThrow;
+        _loop.Add(s);
+        Send(Stun("refused:x"));
+        for (int i = 0; i < 10; i++) Send(Rtp);
+        for (int i = 0; i < 11; i++) Assert.NotNull(Receive());
+        WaitFor(() => _loop.Counters.SendErrors == 11);
+        Assert.Equal(11, _loop.Counters.DatagramsSent);
+        AppDomain.CurrentDomain.FirstChanceException -= onThrow;
+        Assert.Equal(0, _loop.Counters.SessionFaults);
+        Assert.Equal(1, _loop.SessionCount);
+        Assert.Equal(0, loopExceptions); // a refused send is a return code, not a SocketException
+    }
+
+    [Fact]
+    public void AFloodIntoOneSessionKeepsOneTimerEntry()
+    {
+        // The old loop queued a heap entry per routed datagram: a STUN flood with a known ufrag (and a
+        // wrong password) grew memory without bound. Now each session has one entry, moved in place.
+        var s = new GateSession("flood") { NextTimeoutMicros = MediaLoop.NowMicros() + 60_000_000 };
+        s.Release.Set();
+        _loop.Add(s);
+        for (int i = 0; i < 5000; i++)
+        {
+            Send(Stun("flood:x"));
+            if (i % 100 == 99) WaitFor(() => s.Handled > i - 50); // stay under the socket's buffer
+        }
+        WaitFor(() => s.Handled >= 4900);
+        Thread.Sleep(20); // one more wake-up publishes the figure
+        Assert.Equal(1, _loop.TimerEntries);
+    }
 }
