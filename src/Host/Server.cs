@@ -87,6 +87,7 @@ public static class Server
             if (config.PidFile != null)
                 File.Delete(config.PidFile);
         }
+        Log.Flush(TimeSpan.FromSeconds(2));
         return 0;
     }
 

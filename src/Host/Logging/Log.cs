@@ -1,21 +1,35 @@
+using System.Threading.Channels;
+
 namespace Engine.Host.Logging;
 
 /// <summary>
-/// The process log: one line per event, "time level message", to stderr or a file. Callers test
+/// The process log: one line per event, "time level message", to stderr or a file. A write only
+/// queues the line (bounded; a full queue drops and counts it); one background thread does the
+/// file I/O, so a slow disk or a blocked stderr never stalls the media thread. Callers test
 /// <see cref="IsEnabled"/> before building a message on any path that repeats.
 /// </summary>
 public static class Log
 {
+    public const int QueueCapacity = 8192;
+
+    private static readonly Channel<string> Lines = Channel.CreateBounded<string>(
+        new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     private static readonly Lock Gate = new();
     private static TextWriter _writer = Console.Error;
+    private static Thread? _thread;
+    private static long _queued, _written, _dropped;
 
     public static LogLevel Level { get; set; } = LogLevel.Notice;
 
+    /// <summary>Lines dropped because the queue was full.</summary>
+    public static long Dropped => Interlocked.Read(ref _dropped);
+
     public static bool IsEnabled(LogLevel level) => level != LogLevel.Off && level <= Level;
 
-    /// <summary>Sends the log to <paramref name="writer"/> (a file under LOGDIR, or a test's StringWriter).</summary>
+    /// <summary>Sends the log to <paramref name="writer"/> (a file under LOGDIR, or a test's writer), after what is queued.</summary>
     public static void SetWriter(TextWriter writer)
     {
+        Flush(TimeSpan.FromSeconds(2));
         lock (Gate)
             _writer = writer;
     }
@@ -24,19 +38,26 @@ public static class Log
     {
         if (!IsEnabled(level))
             return;
+        EnsureStarted();
         string line = $"{DateTime.UtcNow:yyyy-MM-dd HH:mm:ss.fff} {Name(level)} {message}";
-        lock (Gate)
+        if (Lines.Writer.TryWrite(line))
+            Interlocked.Increment(ref _queued);
+        else
+            Interlocked.Increment(ref _dropped);
+    }
+
+    /// <summary>Waits (bounded) until every queued line is written: at exit, and in tests.</summary>
+    public static bool Flush(TimeSpan timeout)
+    {
+        long target = Interlocked.Read(ref _queued);
+        var deadline = DateTime.UtcNow + timeout;
+        while (Interlocked.Read(ref _written) < target)
         {
-            try
-            {
-                _writer.WriteLine(line);
-                _writer.Flush();
-            }
-            catch (IOException)
-            {
-                // A full disk must not stop the media path.
-            }
+            if (DateTime.UtcNow >= deadline)
+                return false;
+            Thread.Sleep(1);
         }
+        return true;
     }
 
     public static void Error(string message) => Write(LogLevel.Error, message);
@@ -44,6 +65,54 @@ public static class Log
     public static void Notice(string message) => Write(LogLevel.Notice, message);
     public static void Info(string message) => Write(LogLevel.Info, message);
     public static void Debug(string message) => Write(LogLevel.Debug, message);
+
+    private static void EnsureStarted()
+    {
+        if (Volatile.Read(ref _thread) != null)
+            return;
+        lock (Gate)
+        {
+            if (_thread != null)
+                return;
+            var t = new Thread(Drain) { IsBackground = true, Name = "log" };
+            t.Start();
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => Flush(TimeSpan.FromSeconds(2));
+            Volatile.Write(ref _thread, t);
+        }
+    }
+
+    private static void Drain()
+    {
+        var reader = Lines.Reader;
+        while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        {
+            lock (Gate)
+            {
+                // One flush per burst: the queue is drained, then the writer flushed once.
+                long lines = 0;
+                while (reader.TryRead(out var line))
+                {
+                    try
+                    {
+                        _writer.WriteLine(line);
+                    }
+                    catch (IOException)
+                    {
+                        // A full disk must not stop the log thread.
+                    }
+                    lines++;
+                }
+                try
+                {
+                    _writer.Flush();
+                }
+                catch (IOException)
+                {
+                }
+                Interlocked.Add(ref _written, lines);
+            }
+        }
+    }
 
     private static string Name(LogLevel level) => level switch
     {

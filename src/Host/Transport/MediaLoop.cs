@@ -163,6 +163,7 @@ public sealed class MediaLoop : IDisposable
             Forget(session);
             return;
         }
+        UpdateRoute(session);
         MarkDirty(session);
     }
 
@@ -185,6 +186,24 @@ public sealed class MediaLoop : IDisposable
         return _byUfragSpan.TryGetValue(chars, out var s) ? s : null;
     }
 
+    /// <summary>
+    /// Media follows the address ICE selected. Updated at once, not at the batch's end: a check and
+    /// the DTLS or RTP right behind it often arrive in one recvmmsg batch.
+    /// </summary>
+    private void UpdateRoute(IMediaSession session)
+    {
+        if (!_addressOf.TryGetValue(session, out var known))
+            return;
+        var selected = session.SelectedRemote;
+        if (Nullable.Equals(known, selected))
+            return;
+        if (known is { } old && _byAddress.TryGetValue(old, out var holder) && ReferenceEquals(holder, session))
+            _byAddress.Remove(old);
+        if (selected is { } addr)
+            _byAddress[addr] = session;
+        _addressOf[session] = selected;
+    }
+
     private void MarkDirty(IMediaSession session)
     {
         if (_dirtySet.Add(session))
@@ -197,18 +216,10 @@ public sealed class MediaLoop : IDisposable
         for (int d = 0; d < _dirty.Count; d++)
         {
             var session = _dirty[d];
-            if (!_addressOf.TryGetValue(session, out var known))
+            if (!_addressOf.ContainsKey(session))
                 continue; // faulted and forgotten earlier in this batch
             Drain(session);
-            var selected = session.SelectedRemote;
-            if (!Nullable.Equals(known, selected))
-            {
-                if (known is { } old && _byAddress.TryGetValue(old, out var holder) && ReferenceEquals(holder, session))
-                    _byAddress.Remove(old);
-                if (selected is { } addr)
-                    _byAddress[addr] = session;
-                _addressOf[session] = selected;
-            }
+            UpdateRoute(session);
             if (session.IsClosed)
             {
                 SendBatch(); // what it sent last (close_notify) leaves before it is forgotten

@@ -291,6 +291,21 @@ public sealed class MediaLoopTests : IDisposable
     }
 
     [Fact]
+    public void MediaRightBehindTheCheckInOneBatchIsRouted()
+    {
+        // The gate holds the loop inside the check, so the check and the RTP behind it are read together.
+        var s = new GateSession("route");
+        _loop.Add(s);
+        Send(Stun("route:x"));
+        Assert.True(s.Entered.Wait(3000));
+        for (int i = 0; i < 5; i++) Send(Rtp);
+        Thread.Sleep(50); // let the datagrams reach the socket before the loop reads again
+        s.Release.Set();
+        for (int i = 0; i < 6; i++) Assert.NotNull(Receive());
+        Assert.Equal(0, _loop.Counters.DroppedUnknownAddress);
+    }
+
+    [Fact]
     public void ASendTheKernelRefusesIsCountedAndTheRestOfTheBatchLeaves()
     {
         var s = new GateSession("refused") { SendToPortZero = true };
