@@ -15,6 +15,8 @@ public sealed class RtpForwardRewriter
     private SeqNoUnwrapper _inSeq;
     private bool _started;
     private uint _inSsrc;
+    private uint _previousSsrc;
+    private long _switchMicros = long.MinValue;
     private long _seqOffset;
     private uint _timestampOffset;
     private long _firstInSeq; // unwrapped input sequence where the current source began
@@ -45,6 +47,8 @@ public sealed class RtpForwardRewriter
     public long DroppedMalformed { get; private set; }
     /// <summary>Late packets from before the current source began: they would collide with sequence numbers already sent.</summary>
     public long DroppedBeforeSwitch { get; private set; }
+    /// <summary>How long after a switch a packet of the previous source counts as a straggler (dropped), not as a switch back.</summary>
+    public long StragglerWindowMicros { get; init; } = 500_000;
 
     /// <summary>Rewrites SSRC, sequence number and timestamp of <paramref name="packet"/> in place; false (packet untouched) when it must not be sent.</summary>
     public bool Rewrite(Span<byte> packet, long nowMicros)
@@ -58,7 +62,14 @@ public sealed class RtpForwardRewriter
         ushort seq = BinaryPrimitives.ReadUInt16BigEndian(packet[2..]);
         uint timestamp = BinaryPrimitives.ReadUInt32BigEndian(packet[4..]);
         if (!_started || ssrc != _inSsrc)
+        {
+            if (_started && ssrc == _previousSsrc && nowMicros - _switchMicros < StragglerWindowMicros)
+            {
+                DroppedBeforeSwitch++;
+                return false;
+            }
             Rebase(ssrc, seq, timestamp, nowMicros);
+        }
         long inSeq = _inSeq.Unwrap(seq);
         if (inSeq < _firstInSeq)
         {
@@ -95,7 +106,11 @@ public sealed class RtpForwardRewriter
     private void Rebase(uint ssrc, ushort seq, uint timestamp, long nowMicros)
     {
         if (_started)
+        {
             SourceSwitches++;
+            _previousSsrc = _inSsrc;
+            _switchMicros = nowMicros;
+        }
         _inSsrc = ssrc;
         _inSeq = default;
         _firstInSeq = _inSeq.Unwrap(seq);
