@@ -190,7 +190,7 @@ internal static partial class Compare
         else
         {
             var ns = invalid.Select(r => r.Streams).Distinct().Order();
-            sb.AppendLine($"INVALID: {invalid.Count} of {runs.Count} runs did not keep up with real time; the ratios at {string.Join(", ", ns.Select(n => "N=" + n))} are not printed (their CPU per stream is an undercount).");
+            sb.AppendLine($"INVALID: {invalid.Count} of {runs.Count} runs did not keep up with real time (at {string.Join(", ", ns.Select(n => "N=" + n))}); no ratio is printed from them (their CPU per stream is an undercount).");
         }
         foreach (var r in invalid)
             sb.AppendLine($"- INVALID N={r.Streams} {r.Design}, {r.Media}: {r.Invalid}.");
@@ -456,7 +456,9 @@ internal static partial class Compare
             if (Path.GetFileNameWithoutExtension(self) == "dotnet")
                 psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Engine.Codec.Bench.dll"));
             FedInternally = EngineFeed == "inproc";
-            foreach (var a in new[] { "engine-child", streams.ToString(CultureInfo.InvariantCulture), audio ? "1" : "0", url(0), url(1).Replace("-1", "-{i}", StringComparison.Ordinal), sdp, EngineFeed })
+            // Only the last "-1" is the stream number ("engine-av-10-1").
+            string one = url(1), pattern = one[..one.LastIndexOf("-1", StringComparison.Ordinal)] + "-{i}";
+            foreach (var a in new[] { "engine-child", streams.ToString(CultureInfo.InvariantCulture), audio ? "1" : "0", url(0), pattern, sdp, EngineFeed })
                 psi.ArgumentList.Add(a);
             _process = Process.Start(psi)!;
             var ready = _process.StandardOutput.ReadLineAsync();
