@@ -4,11 +4,12 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
+using System.Xml.Linq;
 
 namespace Engine.Codec.Bench;
 
 /// <summary>
-/// compare [N ...] [--window s] [--warmup s] [--audio on|off|both] [--designs legacy,engine] [--child path]:
+/// compare [auto] [N ...] [--window s] [--warmup s] [--audio on|off|both] [--designs legacy,engine] [--child path]:
 /// for each N, the legacy design (N ffmpeg processes reading plain RTP described by an SDP file,
 /// -c:v copy -c:a aac) against the engine (N RtpReceiveStream -> FlvOutput pipelines in one child
 /// process), both fed the same recorded Chromium stream at real time over loopback UDP by this
@@ -17,6 +18,11 @@ namespace Engine.Codec.Bench;
 /// warm-up; stream 0 of every run is recorded by nginx and checked with ffprobe/ffmpeg afterwards.
 /// --child: the engine side from a NativeAOT build of this project (as the engine ships; see the
 /// csproj), else this same JIT-compiled process image.
+/// Every run is validated (<see cref="Validate"/>): a run whose feeder fell behind its schedule, or
+/// whose outputs did not receive the window's media, did not keep up with real time, so its CPU per
+/// stream is an undercount; it is reported INVALID and no ratio is printed from it. auto: N steps down
+/// (50 40 30 20 10 5 2 1, or the Ns given) until every run at one N is valid, skipping the rest of an N
+/// at its first invalid run. Exit code 0 when every ratio printed is valid (auto: a valid N was found), else 3.
 /// </summary>
 internal static partial class Compare
 {
@@ -24,9 +30,34 @@ internal static partial class Compare
     {
         public double CpuSeconds, SystemSeconds, RssMb, PssMb, WindowSeconds;
         public long Sent;
-        public double MaxLateMs;
+        /// <summary>The feeder's lateness in the window (the harness's UDP feeder, or the engine child's in-process one).</summary>
+        public double LateMaxMs, LateP95Ms;
+        /// <summary>Media each output's RTMP session advanced in the window (nginx's last timestamp, end minus start), seconds.</summary>
+        public double MediaMinS = double.NaN, MediaMeanS = double.NaN, MediaWallS;
+        public int MediaLow, NotPublishing;
+        public bool MediaObserved;
+        public long UdpDrops = -1, SentInWindow;
+        /// <summary>null: valid; else why not.</summary>
+        public string? Invalid;
         public string Check = "", Notes = "";
+        public string Media => Audio ? "H.264 copy + Opus->AAC" : "video only";
     }
+
+    /// <summary>
+    /// A feeder more than this late at any point in the window did not get the CPU to keep to real time,
+    /// and neither, on the same cores, did the design it fed: 500 ms is 2.5% of a 20 s window's media, half
+    /// the media tolerance below, and 5-10x what a feeder on an idle machine shows (it wakes every 5 ms).
+    /// </summary>
+    private const double LateBoundMs = 500;
+    /// <summary>Each output must receive at least this share of the window's media (RTMP batching and the pipelines' latency vary by ~0.2-0.5 s).</summary>
+    private const double MediaFraction = 0.95;
+    /// <summary>
+    /// Packets the kernel dropped on full UDP receive buffers, as a share of those sent in the window: the
+    /// receiver did not keep up, and did that much less work (1% is well under the runs' ±10% noise).
+    /// </summary>
+    private const double DropFraction = 0.01;
+
+    private static readonly int[] AutoCounts = [50, 40, 30, 20, 10, 5, 2, 1];
 
     /// <summary>
     /// inproc (default): the engine child plays the recording into its pipelines itself, as the engine
@@ -41,10 +72,12 @@ internal static partial class Compare
         string audioMode = "both";
         string? child = null;
         string[] designs = ["legacy", "engine"];
+        bool auto = false;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
             {
+                case "auto" or "--auto": auto = true; break;
                 case "--window": window = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--warmup": warmup = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--audio": audioMode = args[++i]; break;
@@ -54,7 +87,9 @@ internal static partial class Compare
                 default: counts.Add(int.Parse(args[i], CultureInfo.InvariantCulture)); break;
             }
         }
-        if (counts.Count == 0)
+        if (auto)
+            counts = (counts.Count == 0 ? AutoCounts : counts.ToArray()).Distinct().OrderDescending().ToList();
+        else if (counts.Count == 0)
             counts = [1, 10, 50];
         bool[] audios = audioMode switch { "on" => [true], "off" => [false], _ => [true, false] };
 
@@ -64,17 +99,50 @@ internal static partial class Compare
         string dir = Directory.CreateTempSubdirectory("codec-compare-").FullName;
         using var nginx = Nginx.Start(dir);
         var runs = new List<Measurement>();
+        int? found = null;
         try
         {
             foreach (int n in counts)
+            {
+                Measurement? failed = null;
                 foreach (bool audio in audios)
+                {
                     foreach (string design in designs)
                     {
                         var run = new Measurement(n, design, audio);
-                        Measure(rec, run, nginx, dir, window, warmup, child);
+                        try
+                        {
+                            Measure(rec, run, nginx, dir, window, warmup, child);
+                            Validate(run, design != "engine" || EngineFeed != "inproc");
+                        }
+                        catch (InvalidOperationException e)
+                        {
+                            // On a saturated machine a design may not even start (an ffmpeg gives up before the others bind).
+                            run.Invalid = "it did not start: " + e.Message.Split('\n')[0].Trim();
+                        }
                         runs.Add(run);
                         Console.WriteLine($"  {Row(run)}");
+                        if (run.Invalid != null)
+                        {
+                            Console.WriteLine($"  INVALID: N={n} {design}, {run.Media}: {run.Invalid}");
+                            failed = run;
+                            if (auto)
+                                break;
+                        }
                     }
+                    if (auto && failed != null)
+                        break;
+                }
+                if (auto)
+                {
+                    if (failed == null)
+                    {
+                        found = n;
+                        break;
+                    }
+                    Console.WriteLine($"  auto: N={n} is not carried by this machine now; the rest of N={n} is skipped");
+                }
+            }
         }
         finally
         {
@@ -84,19 +152,84 @@ internal static partial class Compare
         }
         Console.WriteLine();
         Console.WriteLine(Report(runs, window));
-        return 0;
+        string summary = Summary(runs, auto, found, counts);
+        Console.WriteLine(summary);
+        return summary.StartsWith("VALID", StringComparison.Ordinal) ? 0 : 3;
+    }
+
+    /// <summary>Sets <see cref="Measurement.Invalid"/>: the run did not keep up with real time, so its CPU is an undercount.</summary>
+    private static void Validate(Measurement r, bool receivesUdp)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var reasons = new List<string>();
+        if (r.LateMaxMs > LateBoundMs)
+            reasons.Add(string.Create(inv, $"its feeder sent up to {r.LateMaxMs:F0} ms late (p95 {r.LateP95Ms:F0} ms; bound {LateBoundMs:F0} ms)"));
+        if (!r.MediaObserved)
+            reasons.Add("the outputs' media was not observed (nginx's stat page did not answer)");
+        else
+        {
+            if (r.NotPublishing > 0)
+                reasons.Add($"{r.NotPublishing} of {r.Streams} outputs were not publishing through the window");
+            if (r.MediaLow > 0)
+                reasons.Add(string.Create(inv, $"its outputs received as little as {r.MediaMinS:F1} s of media in the {r.MediaWallS:F1} s window (mean {r.MediaMeanS:F1} s; {r.MediaLow} of {r.Streams} under {MediaFraction * 100:F0}%)"));
+        }
+        if (receivesUdp && r.UdpDrops > DropFraction * Math.Max(1, r.SentInWindow))
+            reasons.Add(string.Create(inv, $"the kernel dropped {r.UdpDrops} packets on full UDP receive buffers ({r.UdpDrops / (double)Math.Max(1, r.SentInWindow):P2} of {r.SentInWindow} sent)"));
+        r.Invalid = reasons.Count == 0 ? null : string.Join("; ", reasons);
+    }
+
+    /// <summary>Which runs are invalid and why, and which N this machine carries; starts with VALID or INVALID.</summary>
+    private static string Summary(List<Measurement> runs, bool auto, int? found, List<int> counts)
+    {
+        var sb = new StringBuilder();
+        var invalid = runs.Where(r => r.Invalid != null).ToList();
+        var validNs = runs.Select(r => r.Streams).Distinct().Where(n => runs.Where(r => r.Streams == n).All(r => r.Invalid == null)).ToList();
+        if (invalid.Count == 0)
+        {
+            double late = runs.Count == 0 ? 0 : runs.Max(r => r.LateMaxMs);
+            sb.Append(string.Create(CultureInfo.InvariantCulture,
+                $"VALID: all {runs.Count} runs kept up with real time (feeders at most {late:F0} ms late, bound {LateBoundMs:F0} ms; every output received at least {MediaFraction * 100:F0}% of each window's media)."));
+            if (auto && found is { } n)
+                sb.Append($" compare auto: this machine carries N={n}.");
+            return sb.ToString();
+        }
+        if (auto && found is { } carried)
+        {
+            sb.AppendLine($"VALID at N={carried}: compare auto found the largest N this machine carries now: N={carried} " +
+                $"(tried {string.Join(", ", counts.TakeWhile(c => c != carried).Select(c => "N=" + c))}: INVALID, see below; no ratio printed for them).");
+        }
+        else
+        {
+            var ns = invalid.Select(r => r.Streams).Distinct().Order();
+            sb.AppendLine($"INVALID: {invalid.Count} of {runs.Count} runs did not keep up with real time (at {string.Join(", ", ns.Select(n => "N=" + n))}); no ratio is printed from them (their CPU per stream is an undercount).");
+        }
+        foreach (var r in invalid)
+            sb.AppendLine($"- INVALID N={r.Streams} {r.Design}, {r.Media}: {r.Invalid}.");
+        if (!auto)
+        {
+            if (validNs.Count > 0)
+                sb.Append($"This machine carries at most N={validNs.Max()} (the largest N whose runs were all valid here); `compare auto` steps N down to find the largest.");
+            else
+                sb.Append($"No N measured here was valid: run `compare auto` (steps N down {string.Join(" ", AutoCounts)} until both sides are valid).");
+        }
+        else if (found == null)
+            sb.Append($"compare auto: no N tried ({string.Join(" ", counts)}) was valid; the machine is too loaded or too slow for this comparison now.");
+        return sb.ToString().TrimEnd();
     }
 
     private static string Row(Measurement r) => string.Create(CultureInfo.InvariantCulture,
-        $"| {r.Streams} | {r.Design} | {(r.Audio ? "H.264 copy + Opus->AAC" : "video only")} | {r.CpuSeconds / r.Streams:F3} | {r.SystemSeconds / r.Streams:F3} | {r.RssMb / r.Streams:F1} | {r.PssMb / r.Streams:F1} | {r.RssMb:F0} | {r.Check} | {r.Notes} |");
+        $"| {r.Streams} | {r.Design} | {r.Media} | {r.CpuSeconds / r.Streams:F3} | {r.SystemSeconds / r.Streams:F3} | {r.RssMb / r.Streams:F1} | {r.PssMb / r.Streams:F1} | {r.RssMb:F0} | {r.Check} | {r.Notes} | ") +
+        string.Create(CultureInfo.InvariantCulture, $"{r.LateMaxMs:F0} / {r.LateP95Ms:F0} | ") +
+        (r.MediaObserved ? string.Create(CultureInfo.InvariantCulture, $"{r.MediaMinS:F1} / {r.MediaMeanS:F1} of {r.MediaWallS:F1} | ") : "not observed | ") +
+        (r.Invalid == null ? "valid |" : "**INVALID** |");
 
     private static string Report(List<Measurement> runs, double window)
     {
         var sb = new StringBuilder();
         sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Per stream, over {window:F0} s:"));
         sb.AppendLine();
-        sb.AppendLine("| N | design | media | CPU-s / stream | of which kernel | RSS MB / stream | PSS MB / stream | RSS MB total | stream 0 output | notes |");
-        sb.AppendLine("|--:|---|---|--:|--:|--:|--:|--:|---|---|");
+        sb.AppendLine("| N | design | media | CPU-s / stream | of which kernel | RSS MB / stream | PSS MB / stream | RSS MB total | stream 0 output | notes | feeder late max / p95 ms | media per output in window, s: min / mean of wall | run |");
+        sb.AppendLine("|--:|---|---|--:|--:|--:|--:|--:|---|---|--:|--:|---|");
         foreach (var r in runs)
             sb.AppendLine(Row(r));
         sb.AppendLine();
@@ -107,26 +240,34 @@ internal static partial class Compare
             Measurement? Find(string d, bool a) => runs.FirstOrDefault(r => r.Streams == n && r.Design == d && r.Audio == a);
             var (lf, ef, ln, en) = (Find("legacy", true), Find("engine", true), Find("legacy", false), Find("engine", false));
             static string F(double? v, string f = "F3") => v is { } x && !double.IsNaN(x) ? x.ToString(f, CultureInfo.InvariantCulture) : "–";
+            // An invalid run's figures stay visible, marked; no ratio or difference is computed from them.
+            static bool Bad(params Measurement?[] rs) => rs.Any(r => r?.Invalid != null);
+            static string V(Measurement? r, double? v, string f = "F3") => Bad(r) ? F(v, f) + " (invalid)" : F(v, f);
+            static string X(double? v, params Measurement?[] rs) => Bad(rs) ? "**INVALID**" : F(v, "F1") + "x";
+            static string D(double? v, params Measurement?[] rs) => Bad(rs) ? "**INVALID**" : F(v);
             double? Per(Measurement? r) => r == null ? null : r.CpuSeconds / r.Streams;
             double? Div(double? a, double? b) => a is { } x && b is { } y && y > 0 ? x / y : null;
             double? Sub(double? a, double? b) => a is { } x && b is { } y ? x - y : null;
             double? rssL = lf == null ? null : lf.RssMb / n, rssE = ef == null ? null : ef.RssMb / n;
             double? pssL = lf == null ? null : lf.PssMb / n, pssE = ef == null ? null : ef.PssMb / n;
-            sb.AppendLine($"| {n} | {F(Per(lf))} | {F(Per(ef))} | {F(Div(Per(lf), Per(ef)), "F1")}x | {F(Per(ln))} | {F(Per(en))} | {F(Div(Per(ln), Per(en)), "F1")}x | " +
-                $"{F(Sub(Per(lf), Per(ln)))} | {F(Sub(Per(ef), Per(en)))} | {F(rssL, "F1")} | {F(rssE, "F1")} | {F(Div(rssL, rssE), "F1")}x | {F(Div(pssL, pssE), "F1")}x |");
+            sb.AppendLine($"| {n} | {V(lf, Per(lf))} | {V(ef, Per(ef))} | {X(Div(Per(lf), Per(ef)), lf, ef)} | {V(ln, Per(ln))} | {V(en, Per(en))} | {X(Div(Per(ln), Per(en)), ln, en)} | " +
+                $"{D(Sub(Per(lf), Per(ln)), lf, ln)} | {D(Sub(Per(ef), Per(en)), ef, en)} | {V(lf, rssL, "F1")} | {V(ef, rssE, "F1")} | {X(Div(rssL, rssE), lf, ef)} | {X(Div(pssL, pssE), lf, ef)} |");
         }
-        // What one more stream costs, without the fixed cost of a process.
-        var ns = runs.Select(r => r.Streams).Distinct().Order().ToArray();
-        if (ns.Length > 1)
+        // What one more stream costs, without the fixed cost of a process: from valid runs only.
+        var valid = runs.Where(r => r.Invalid == null).ToList();
+        var first = true;
+        foreach (var (design, audio) in valid.Select(r => (r.Design, r.Audio)).Distinct())
         {
-            sb.AppendLine();
-            foreach (var (design, audio) in runs.Select(r => (r.Design, r.Audio)).Distinct())
-            {
-                var lo = runs.First(r => r.Design == design && r.Audio == audio && r.Streams == ns[0]);
-                var hi = runs.First(r => r.Design == design && r.Audio == audio && r.Streams == ns[^1]);
-                sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                    $"- {design}, {(audio ? "audio+video" : "video only")}: each stream from N={ns[0]} to N={ns[^1]} added {(hi.CpuSeconds - lo.CpuSeconds) / (ns[^1] - ns[0]):F3} CPU-s, {(hi.RssMb - lo.RssMb) / (ns[^1] - ns[0]):F1} MB RSS, {(hi.PssMb - lo.PssMb) / (ns[^1] - ns[0]):F1} MB PSS"));
-            }
+            var own = valid.Where(r => r.Design == design && r.Audio == audio).OrderBy(r => r.Streams).ToList();
+            if (own.Count < 2)
+                continue;
+            if (first)
+                sb.AppendLine();
+            first = false;
+            var (lo, hi) = (own[0], own[^1]);
+            int dn = hi.Streams - lo.Streams;
+            sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"- {design}, {(audio ? "audio+video" : "video only")}: each stream from N={lo.Streams} to N={hi.Streams} added {(hi.CpuSeconds - lo.CpuSeconds) / dn:F3} CPU-s, {(hi.RssMb - lo.RssMb) / dn:F1} MB RSS, {(hi.PssMb - lo.PssMb) / dn:F1} MB PSS"));
         }
         return sb.ToString();
     }
@@ -141,6 +282,12 @@ internal static partial class Compare
         {
             using var feeder = design.FedInternally ? null : new Feeder(rec, run.Streams, design.Targets);
             Thread.Sleep(TimeSpan.FromSeconds(warmup));
+            string[] names = Enumerable.Range(0, run.Streams).Select(i => i == 0 ? tag : $"{tag}-{i}").ToArray();
+            var media0 = nginx.PublishedTimestamps();
+            var mediaClock = Stopwatch.StartNew();
+            long drops0 = Udp.ReceiveBufferErrors(), sent0 = feeder?.SentSoFar ?? 0;
+            feeder?.Lateness.RequestReset();
+            design.Mark();
             long cpu0 = design.Pids.Sum(Proc.CpuTicks), sys0 = design.Pids.Sum(Proc.SystemTicks);
             var sw = Stopwatch.StartNew();
             double rss = 0, pss = 0;
@@ -162,13 +309,47 @@ internal static partial class Compare
             run.SystemSeconds = (sys1 - sys0) / (double)Proc.TicksPerSecond * window / run.WindowSeconds;
             run.RssMb = rss / samples;
             run.PssMb = pss / samples;
+            var media1 = nginx.PublishedTimestamps();
+            run.MediaWallS = mediaClock.Elapsed.TotalSeconds;
+            long drops1 = Udp.ReceiveBufferErrors();
+            run.UdpDrops = drops0 < 0 || drops1 < 0 ? -1 : drops1 - drops0;
+            run.SentInWindow = (feeder?.SentSoFar ?? 0) - sent0;
+            ObserveMedia(run, names, media0, media1);
             feeder?.Stop();
             run.Sent = feeder?.Sent ?? 0;
-            run.MaxLateMs = (feeder?.MaxLateMicros ?? 0) / 1000.0;
-            run.Notes = design.Stop() + string.Create(CultureInfo.InvariantCulture, $" feeder late max {run.MaxLateMs:F1} ms");
+            run.Notes = design.Stop();
+            (run.LateMaxMs, run.LateP95Ms) = feeder != null
+                ? (feeder.Lateness.MaxMicros / 1000.0, feeder.Lateness.PercentileMs(0.95))
+                : design.Lateness;
+            if (!design.FedInternally)
+                run.Notes += string.Create(CultureInfo.InvariantCulture, $" UDP receive drops {run.UdpDrops};");
         }
         Thread.Sleep(1000); // nginx closes the recording
         run.Check = Probe(Path.Combine(nginx.RecordDirectory, tag + ".flv"));
+    }
+
+    /// <summary>
+    /// How far each output's RTMP session advanced between the window's two snapshots of nginx's stat page
+    /// (the publisher's last message timestamp): what the server actually received, against the wall time between them.
+    /// </summary>
+    private static void ObserveMedia(Measurement run, string[] names, Dictionary<string, long>? before, Dictionary<string, long>? after)
+    {
+        run.MediaObserved = before != null && after != null;
+        if (!run.MediaObserved)
+            return;
+        var advanced = new List<double>();
+        foreach (string name in names)
+        {
+            if (!before!.TryGetValue(name, out long t0) || !after!.TryGetValue(name, out long t1) || t1 < t0)
+            {
+                run.NotPublishing++;
+                continue;
+            }
+            advanced.Add((t1 - t0) / 1000.0);
+        }
+        run.MediaMinS = advanced.Count > 0 ? advanced.Min() : 0;
+        run.MediaMeanS = advanced.Count > 0 ? advanced.Average() : 0;
+        run.MediaLow = advanced.Count(a => a < MediaFraction * run.MediaWallS);
     }
 
     /// <summary>"h264 960x540 + aac 48000 Hz, 25.1 s, decode ok" or what is wrong.</summary>
@@ -193,6 +374,10 @@ internal static partial class Compare
         SocketAddress[][] Targets { get; }
         /// <summary>The design reads the recording itself (the engine in-process: no UDP hop to pay).</summary>
         bool FedInternally => false;
+        /// <summary>The measured window starts (the engine child resets its in-process feed's lateness).</summary>
+        void Mark() { }
+        /// <summary>After <see cref="Stop"/>: the in-process feed's lateness in the window (max, p95), ms.</summary>
+        (double MaxMs, double P95Ms) Lateness => (0, 0);
         string Stop();
     }
 
@@ -233,7 +418,11 @@ internal static partial class Compare
             while (!Ports.AllUdpBound(ports) && deadline.Elapsed < TimeSpan.FromSeconds(60))
                 Thread.Sleep(100);
             if (!Ports.AllUdpBound(ports))
-                throw new InvalidOperationException("ffmpeg did not bind its ports: " + File.ReadAllText(_logs[0]));
+            {
+                string log = File.ReadAllText(_logs[0]);
+                Dispose(); // the caller gets no object to dispose
+                throw new InvalidOperationException("ffmpeg did not bind its ports: " + log);
+            }
         }
 
         public int[] Pids { get; }
@@ -282,7 +471,9 @@ internal static partial class Compare
             if (Path.GetFileNameWithoutExtension(self) == "dotnet")
                 psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Engine.Codec.Bench.dll"));
             FedInternally = EngineFeed == "inproc";
-            foreach (var a in new[] { "engine-child", streams.ToString(CultureInfo.InvariantCulture), audio ? "1" : "0", url(0), url(1).Replace("-1", "-{i}", StringComparison.Ordinal), sdp, EngineFeed })
+            // Only the last "-1" is the stream number ("engine-av-10-1").
+            string one = url(1), pattern = one[..one.LastIndexOf("-1", StringComparison.Ordinal)] + "-{i}";
+            foreach (var a in new[] { "engine-child", streams.ToString(CultureInfo.InvariantCulture), audio ? "1" : "0", url(0), pattern, sdp, EngineFeed })
                 psi.ArgumentList.Add(a);
             _process = Process.Start(psi)!;
             var ready = _process.StandardOutput.ReadLineAsync();
@@ -296,6 +487,13 @@ internal static partial class Compare
         public int[] Pids { get; }
         public SocketAddress[][] Targets { get; }
         public bool FedInternally { get; }
+        public (double MaxMs, double P95Ms) Lateness { get; private set; }
+
+        public void Mark()
+        {
+            _process.StandardInput.WriteLine("mark");
+            _process.StandardInput.Flush();
+        }
 
         public string Stop()
         {
@@ -303,9 +501,26 @@ internal static partial class Compare
             _process.StandardInput.Flush();
             var rest = _process.StandardOutput.ReadToEndAsync();
             if (!rest.Wait(TimeSpan.FromSeconds(30)))
+            {
+                // Unknown is not on time: the run is reported invalid.
+                Lateness = (double.PositiveInfinity, double.PositiveInfinity);
                 return "engine child did not stop;";
+            }
             _process.WaitForExit(5000);
-            return rest.Result.Trim().Replace("STATS ", "", StringComparison.Ordinal) + ";";
+            string stats = rest.Result.Trim();
+            Lateness = FedInternally ? (StatsValue(stats, "lateMaxMs"), StatsValue(stats, "lateP95Ms")) : (0, 0);
+            return stats.Replace("STATS ", "", StringComparison.Ordinal) + ";";
+        }
+
+        /// <summary>key=value from the child's STATS line; +inf when missing (an old child: lateness unknown).</summary>
+        private static double StatsValue(string stats, string key)
+        {
+            int at = stats.IndexOf(" " + key + "=", StringComparison.Ordinal);
+            if (at < 0)
+                return double.PositiveInfinity;
+            at += key.Length + 2;
+            int end = stats.IndexOf(' ', at);
+            return double.TryParse(stats.AsSpan(at, (end < 0 ? stats.Length : end) - at), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v : double.PositiveInfinity;
         }
 
         public void Dispose()
@@ -324,7 +539,11 @@ internal static partial class Compare
     {
         private readonly Thread _thread;
         private volatile bool _stop;
-        public long Sent, MaxLateMicros;
+        public long Sent;
+        /// <summary>Written by the feeder's thread; read it after <see cref="Stop"/>.</summary>
+        public readonly FeedLateness Lateness = new();
+
+        public long SentSoFar => Volatile.Read(ref Sent);
 
         public Feeder(Recording rec, int streams, SocketAddress[][] targets)
         {
@@ -353,7 +572,7 @@ internal static partial class Compare
                     Thread.Sleep((int)Math.Clamp((due - now) / 1000, 1, 20));
                     continue;
                 }
-                MaxLateMicros = Math.Max(MaxLateMicros, now - due);
+                Lateness.Record(now - due);
                 queue.Dequeue();
                 var p = rec.Packets[next[s]];
                 int n = rec.Write(p, loop[s], EngineChild.SsrcBase + (uint)(2 * s + p.Track), buffer);
@@ -365,7 +584,7 @@ internal static partial class Compare
                 {
                     // ICMP port unreachable from an earlier send: the receiver is gone.
                 }
-                Sent++;
+                Volatile.Write(ref Sent, Sent + 1);
                 if (++next[s] == rec.Packets.Length)
                 {
                     next[s] = 0;
@@ -386,23 +605,51 @@ internal static partial class Compare
         public void Dispose() => Stop();
     }
 
-    /// <summary>nginx with the RTMP module on a free loopback port; "rec" records each stream to a file.</summary>
+    /// <summary>
+    /// nginx with the RTMP module on a free loopback port; "rec" records each stream to a file; its stat
+    /// page (rtmp_stat, HTTP on another loopback port) tells what each publisher has sent.
+    /// </summary>
     private sealed class Nginx : IDisposable
     {
         private readonly Process _process;
+        private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
         public int Port { get; }
+        public int StatPort { get; }
         public string RecordDirectory { get; }
 
-        private Nginx(Process process, int port, string records)
+        private Nginx(Process process, int port, int statPort, string records)
         {
             _process = process;
             Port = port;
+            StatPort = statPort;
             RecordDirectory = records;
+        }
+
+        /// <summary>Stream name -> the timestamp (ms) of the last message its publisher sent; null if the stat page did not answer.</summary>
+        public Dictionary<string, long>? PublishedTimestamps()
+        {
+            try
+            {
+                var xml = XDocument.Parse(_http.GetStringAsync($"http://127.0.0.1:{StatPort}/stat").Result);
+                var result = new Dictionary<string, long>();
+                foreach (var stream in xml.Descendants("stream"))
+                {
+                    var publisher = stream.Elements("client").FirstOrDefault(c => c.Element("publishing") != null);
+                    if (stream.Element("name")?.Value is { } name && publisher?.Element("timestamp")?.Value is { } ts
+                        && long.TryParse(ts, NumberStyles.Integer, CultureInfo.InvariantCulture, out long ms))
+                        result[name] = ms;
+                }
+                return result;
+            }
+            catch (Exception e) when (e is AggregateException or HttpRequestException or TaskCanceledException or System.Xml.XmlException)
+            {
+                return null;
+            }
         }
 
         public static Nginx Start(string dir)
         {
-            int port = Ports.FreeTcp();
+            int port = Ports.FreeTcp(), statPort = Ports.FreeTcp();
             string records = Path.Combine(dir, "records");
             Directory.CreateDirectory(records);
             string conf = Path.Combine(dir, "nginx.conf");
@@ -421,6 +668,18 @@ internal static partial class Compare
                         application rec { live on; record all; record_path {{records}}; record_unique off; }
                     }
                 }
+                http {
+                    access_log off;
+                    client_body_temp_path {{dir}}/body;
+                    proxy_temp_path {{dir}}/proxy;
+                    fastcgi_temp_path {{dir}}/fastcgi;
+                    uwsgi_temp_path {{dir}}/uwsgi;
+                    scgi_temp_path {{dir}}/scgi;
+                    server {
+                        listen 127.0.0.1:{{statPort}};
+                        location /stat { rtmp_stat all; }
+                    }
+                }
                 """);
             var psi = new ProcessStartInfo("nginx") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
             foreach (var a in new[] { "-p", dir, "-e", Path.Combine(dir, "nginx-error.log"), "-c", conf })
@@ -434,7 +693,7 @@ internal static partial class Compare
                 {
                     using var c = new TcpClient();
                     c.Connect(IPAddress.Loopback, port);
-                    return new Nginx(process, port, records);
+                    return new Nginx(process, port, statPort, records);
                 }
                 catch (SocketException)
                 {
@@ -447,6 +706,7 @@ internal static partial class Compare
 
         public void Dispose()
         {
+            _http.Dispose();
             try
             {
                 if (!_process.HasExited)
@@ -458,6 +718,30 @@ internal static partial class Compare
             }
             catch (InvalidOperationException)
             {
+            }
+        }
+    }
+
+    private static class Udp
+    {
+        /// <summary>
+        /// The kernel's count of UDP datagrams dropped because a socket's receive buffer was full
+        /// (RcvbufErrors in /proc/net/snmp: this network namespace, every socket); -1 if unreadable.
+        /// </summary>
+        public static long ReceiveBufferErrors()
+        {
+            try
+            {
+                var lines = File.ReadLines("/proc/net/snmp").Where(l => l.StartsWith("Udp:", StringComparison.Ordinal)).Take(2).ToArray();
+                if (lines.Length < 2)
+                    return -1;
+                int column = Array.IndexOf(lines[0].Split(' ', StringSplitOptions.RemoveEmptyEntries), "RcvbufErrors");
+                var values = lines[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                return column > 0 && column < values.Length ? long.Parse(values[column], CultureInfo.InvariantCulture) : -1;
+            }
+            catch (IOException)
+            {
+                return -1;
             }
         }
     }

@@ -14,8 +14,10 @@ namespace Engine.Codec.Bench;
 /// N publishers' RTP on ONE UDP socket (as the engine's media port; the harness sends plain RTP,
 /// so no SRTP, ICE or RTCP), demultiplexed by SSRC on one thread into RtpReceiveStream per track,
 /// each stream's frames into an FlvPublishSink with one FlvOutput (its own writer thread).
-/// Protocol: prints "READY port"; on the line "stop" on stdin ends every stream, waits for the
-/// outputs to close and prints "STATS ...".
+/// Protocol: prints "READY port"; the line "mark" on stdin starts the measured window (the in-process
+/// feed's lateness is counted from there); "stop" (or any other line, or end of input) ends every
+/// stream, waits for the outputs to close and prints "STATS ..." (lateMaxMs/lateP95Ms: how far behind
+/// its schedule the in-process feed delivered packets in the window; 0 when fed over UDP).
 /// Args: streams audio(0/1) first-url url-pattern-with-{i} recording.sdp.
 /// </summary>
 internal static partial class EngineChild
@@ -54,14 +56,21 @@ internal static partial class EngineChild
         long packets = 0, unknown = 0;
         bool inproc = args.Length > 5 && args[5] == "inproc";
         var recording = inproc ? Recording.Load(Path.ChangeExtension(args[4], ".rtpdump")) : null;
-        var loop = new Thread(() => packets = inproc ? Play(recording!, streams, receivers, stop) : Receive(socket, receivers, stop, ref unknown))
+        var lateness = new FeedLateness();
+        var loop = new Thread(() => packets = inproc ? Play(recording!, streams, receivers, stop, lateness) : Receive(socket, receivers, stop, ref unknown))
             { IsBackground = true, Name = "media-loop" };
         loop.Start();
         Console.WriteLine($"READY {((IPEndPoint)socket.LocalEndPoint!).Port.ToString(CultureInfo.InvariantCulture)}");
 
         // Bounded: the harness always sends "stop"; an hour is a runaway.
-        var line = Task.Run(Console.In.ReadLine);
-        line.Wait(TimeSpan.FromHours(1));
+        var deadline = DateTime.UtcNow.AddHours(1);
+        while (true)
+        {
+            var line = Task.Run(Console.In.ReadLine);
+            if (!line.Wait(TimeSpan.FromTicks(Math.Max(0, (deadline - DateTime.UtcNow).Ticks))) || line.Result != "mark")
+                break;
+            lateness.RequestReset();
+        }
         stop.Set();
         loop.Join(TimeSpan.FromSeconds(5));
         foreach (var s in sinks)
@@ -72,6 +81,7 @@ internal static partial class EngineChild
             $"STATS packets={packets} unknownSsrc={unknown} videoFrames={outputs.Sum(o => o.VideoFramesWritten)} audioFrames={outputs.Sum(o => o.AudioFramesWritten)} " +
             $"dropped={outputs.Sum(o => o.FramesDropped)} gopsDropped={outputs.Sum(o => o.GopsDropped)} reconnects={outputs.Sum(o => o.Reconnects)} " +
             $"gen0={GC.CollectionCount(0)} allocatedKB={GC.GetTotalAllocatedBytes() / 1024} " +
+            $"lateMaxMs={lateness.MaxMicros / 1000.0:F1} lateP95Ms={lateness.PercentileMs(0.95):F1} " +
             $"closed={closed} mode=\"{outputs[0].Mode}\" errors=\"{string.Join("; ", outputs.Select(o => o.LastError).Where(e => e != null).Distinct())}\""));
         foreach (var s in sinks)
             s.Dispose();
@@ -83,7 +93,7 @@ internal static partial class EngineChild
     /// 5 ms and delivers what is due (the same schedule as the harness's UDP feeder: stream i starts i/N s late).
     /// Timers as the engine's MediaLoop runs them: a receiver's HandleTimeout only when its own deadline is due.
     /// </summary>
-    private static long Play(Recording rec, int streams, RtpReceiveStream?[] receivers, ManualResetEventSlim stop)
+    private static long Play(Recording rec, int streams, RtpReceiveStream?[] receivers, ManualResetEventSlim stop, FeedLateness lateness)
     {
         var next = new int[streams];
         var loops = new int[streams];
@@ -99,6 +109,7 @@ internal static partial class EngineChild
             {
                 for (int k = 0; k < 1000 && due[s] <= now; k++)
                 {
+                    lateness.Record(now - due[s]);
                     var p = rec.Packets[next[s]];
                     int index = s * 2 + p.Track;
                     if (receivers[index] is { } r && RtpPacketView.TryRead(rec.Stamp(p, loops[s], SsrcBase + (uint)index), out var packet))
