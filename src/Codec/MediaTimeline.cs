@@ -2,8 +2,8 @@ namespace Engine.Codec;
 
 /// <summary>
 /// Puts every track of one publisher on one output clock in milliseconds. A track's time is its
-/// own RTP timestamps (unwrapped, at its clock rate) from a base set by its first arrival, so
-/// arrival jitter and sender reports never bunch or stretch its frames. Sender reports only align
+/// own RTP timestamps (unwrapped, at its clock rate) from a base set by its first 2 s of arrivals,
+/// so arrival jitter and sender reports never bunch or stretch its frames. Sender reports only align
 /// tracks (lip sync): a frame's sender NTP time gives the base its track should have, believed
 /// only within <see cref="LipSyncBoundMicros"/> of the arrival estimate, and the base slides
 /// there smoothly, at most 1/32 of media time, so frames keep their spacing within about 1 ms. A timestamp jump
@@ -17,6 +17,7 @@ public sealed class MediaTimeline
     public const long JumpMicros = 1_000_000;
     private const long StrayMicros = 10_000_000; // timestamps that stopped or ran away from arrival
     private const long ReseedMicros = 5_000_000; // no track believed the common offset this long: start it again
+    private const long SettleMicros = 2_000_000; // without a sender clock, a track's first 2 s settle on its average arrival
     private const int SlewDivisor = 32; // the base moves at most 1/32 of the media time between frames
     private const int ArrivalSmoothing = 16, OffsetSmoothing = 64, TargetSmoothing = 8;
 
@@ -55,6 +56,7 @@ public sealed class MediaTimeline
             t.Base = Math.Max(arrival, t.LastMicros);
             t.ArrivalOffset = arrival;
             t.HasTarget = false;
+            t.SettleUntil = SettleMicros;
         }
         else
         {
@@ -72,6 +74,7 @@ public sealed class MediaTimeline
                 t.Base += x - t.ArrivalOffset;
                 t.ArrivalOffset = x;
                 t.HasTarget = false;
+                t.SettleUntil = media + SettleMicros;
                 mediaStep = 0;
                 Discontinuities++;
             }
@@ -82,10 +85,12 @@ public sealed class MediaTimeline
         t.LastArrival = arrival;
         if (senderNtpMicros >= 0)
             OnSenderClock(t, senderNtpMicros - media, arrival);
-        if (t.HasTarget && mediaStep > 0)
+        if (mediaStep > 0 && (t.HasTarget || media < t.SettleUntil))
         {
+            // The first frame's arrival jitter (or a keyframe's pacing) is not the track's delay.
+            long target = t.HasTarget ? t.NtpBase + _ntpToArrival : t.ArrivalOffset;
             long step = mediaStep / SlewDivisor;
-            t.Base += Math.Clamp(t.NtpBase + _ntpToArrival - t.Base, -step, step);
+            t.Base += Math.Clamp(target - t.Base, -step, step);
         }
         long micros = t.Base + media;
         long ms = Math.Max(0, micros / 1000);
@@ -136,6 +141,7 @@ public sealed class MediaTimeline
         public long Base; // output µs of media time 0
         public long ArrivalOffset; // average of arrival minus media time, µs
         public long NtpBase; // the sender NTP time of media time 0 by the last believed frame
+        public long SettleUntil; // media time until which the base follows arrival
         public long LastMicros;
         public long LastMillis = -1;
     }
