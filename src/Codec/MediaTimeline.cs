@@ -4,12 +4,12 @@ namespace Engine.Codec;
 
 /// <summary>
 /// Puts every track of one publisher on one output clock in milliseconds. A track's time is its
-/// own RTP timestamps (unwrapped, at its clock rate) from a base set by its first 2 s of arrivals,
-/// so arrival jitter and sender reports never bunch or stretch its frames. Sender reports only align
-/// tracks (lip sync): a frame's sender NTP time gives the base its track should have, believed
-/// only within <see cref="LipSyncBoundMicros"/> of the arrival estimate, and the base slides
-/// there smoothly, at most 1/32 of media time, so frames keep their spacing within about 1 ms. A timestamp jump
-/// that arrival contradicts re-bases the track on arrival. Sans-IO, one thread, no allocation.
+/// own RTP timestamps (unwrapped, at its clock rate) from a base its first 2 s of arrivals settle,
+/// so arrival jitter and sender reports never bunch or stretch its frames. Sender reports only
+/// align tracks (lip sync): a frame's sender NTP time gives the base its track should have,
+/// believed within <see cref="LipSyncBoundMicros"/> of the arrival estimate, and the base slides
+/// there by at most 1/32 of media time (a 33 ms frame stays 32-35 ms from the last). A timestamp
+/// jump that arrival cannot explain re-bases the track on arrival. Sans-IO, one thread, no allocation.
 /// </summary>
 public sealed class MediaTimeline
 {
@@ -19,7 +19,7 @@ public sealed class MediaTimeline
     public const long JumpMicros = 1_000_000;
     private const long StrayMicros = 10_000_000; // timestamps that stopped or ran away from arrival
     private const long ReseedMicros = 5_000_000; // no track believed the common offset this long: start it again
-    private const long SettleMicros = 2_000_000; // without a sender clock, a track's first 2 s settle on its average arrival
+    private const long SettleMicros = 2_000_000; // without a sender clock, a track's first 2 s settle on its arrival estimate
     private const int SlewDivisor = 32; // the base moves at most 1/32 of the media time between frames
     private const int OffsetSmoothing = 64, TargetSmoothing = 8;
 
