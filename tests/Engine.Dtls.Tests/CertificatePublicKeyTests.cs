@@ -13,7 +13,7 @@ public class CertificatePublicKeyTests
     {
         using var cert = DtlsCertificate.Generate();
         Assert.True(CertificatePublicKey.TryRead(cert.Der, out ECParameters parameters));
-        ECParameters expected = cert.PrivateKey.ExportParameters(false);
+        ECParameters expected = ((ECDsa)cert.PrivateKey).ExportParameters(false);
         Assert.Equal(ECCurve.NamedCurves.nistP256.Oid.Value, parameters.Curve.Oid.Value);
         Assert.Equal(expected.Q.X, parameters.Q.X);
         Assert.Equal(expected.Q.Y, parameters.Q.Y);

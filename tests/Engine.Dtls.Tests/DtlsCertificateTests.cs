@@ -29,7 +29,7 @@ public sealed class DtlsCertificateTests : IDisposable
         using var b = DtlsCertificate.Generate();
         string certPath = Path.Combine(_dir, "c.pem"), keyPath = Path.Combine(_dir, "k.pem");
         File.WriteAllText(certPath, PemEncoding.WriteString("CERTIFICATE", a.Der));
-        File.WriteAllText(keyPath, b.PrivateKey.ExportECPrivateKeyPem());
+        File.WriteAllText(keyPath, ((ECDsa)b.PrivateKey).ExportECPrivateKeyPem());
         Assert.ThrowsAny<CryptographicException>(() => DtlsCertificate.LoadPem(certPath, keyPath));
     }
 }
