@@ -103,7 +103,7 @@ internal sealed partial class OpenSslPeer : IDisposable
         })!;
         p.StandardOutput.ReadToEndAsync();
         p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(20_000))
+        if (!p.WaitForExit(60_000)) // RSA-4096 generation takes seconds on a busy machine
         {
             p.Kill(true);
             throw new TimeoutException("openssl req");
