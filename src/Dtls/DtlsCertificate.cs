@@ -114,7 +114,7 @@ public sealed class DtlsCertificate : IDisposable
             0x0804 => (HashAlgorithmName.SHA256, RSASignaturePadding.Pss),
             _ => (HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1),
         };
-        return rsa.SignData(data.ToArray(), hash, padding);
+        return rsa.SignData(data, hash, padding);
     }
 
     private EcKeyHandle? _native;

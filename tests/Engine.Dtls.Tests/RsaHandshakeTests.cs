@@ -152,6 +152,41 @@ public class RsaHandshakeTests
         });
     }
 
+    /// <summary>As FailureTests' corruption run, with RSA on both sides: the bytes hit may be RSA DER or an RSA signature.</summary>
+    [Fact]
+    public void Corrupted_rsa_handshake_datagrams_never_throw_or_hang()
+    {
+        var random = new Random(4321);
+        int completed = 0, failed = 0;
+        for (int run = 0; run < 120; run++)
+        {
+            using var pair = new DtlsPair(clientCertificate: RsaCertificate(Rsa2048.Value), serverCertificate: RsaCertificate(Rsa2048.Value));
+            int victim = random.Next(10);
+            int index = 0;
+            pair.Transform = (_, data) =>
+            {
+                if (index++ != victim) return data;
+                byte[] copy = (byte[])data.Clone();
+                switch (random.Next(3))
+                {
+                    case 0: copy[random.Next(copy.Length)] ^= (byte)(1 << random.Next(8)); break;
+                    case 1: copy = copy[..random.Next(copy.Length)]; break;
+                    default: random.NextBytes(copy.AsSpan(random.Next(copy.Length))); break;
+                }
+                return copy;
+            };
+            pair.Handshake(2000);
+            bool connected = pair.Client.State == DtlsState.Connected && pair.Server.State == DtlsState.Connected;
+            bool failedCleanly = (pair.Client.State == DtlsState.Failed && pair.Client.FailureReason != DtlsFailureReason.None)
+                || (pair.Server.State == DtlsState.Failed && pair.Server.FailureReason != DtlsFailureReason.None);
+            Assert.True(connected || failedCleanly, $"run {run}: client {pair.Client.State}, server {pair.Server.State}");
+            if (connected) completed++;
+            else failed++;
+        }
+        Assert.True(completed > 40, $"{completed} completed, {failed} failed");
+        Assert.True(failed > 0, $"{completed} completed, {failed} failed");
+    }
+
     [Fact]
     public void Server_with_an_rsa_certificate_and_only_ecdsa_suites_fails_cleanly()
     {
