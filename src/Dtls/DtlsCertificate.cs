@@ -107,26 +107,17 @@ public sealed class DtlsCertificate : IDisposable
     internal byte[] Sign(ushort scheme, ReadOnlySpan<byte> data)
     {
         if (PrivateKey is not RSA rsa) return SignSha256(data);
-        (HashAlgorithmName hash, int nid, bool pss) = scheme switch
+        (HashAlgorithmName hash, RSASignaturePadding padding) = scheme switch
         {
-            0x0501 => (HashAlgorithmName.SHA384, LibCryptoRsa.NidSha384, false),
-            0x0601 => (HashAlgorithmName.SHA512, LibCryptoRsa.NidSha512, false),
-            0x0804 => (HashAlgorithmName.SHA256, LibCryptoRsa.NidSha256, true),
-            _ => (HashAlgorithmName.SHA256, LibCryptoRsa.NidSha256, false),
+            0x0501 => (HashAlgorithmName.SHA384, RSASignaturePadding.Pkcs1),
+            0x0601 => (HashAlgorithmName.SHA512, RSASignaturePadding.Pkcs1),
+            0x0804 => (HashAlgorithmName.SHA256, RSASignaturePadding.Pss),
+            _ => (HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1),
         };
-        if (EcBackend.UseLibCrypto && NativeRsaKey() is { } key)
-        {
-            Span<byte> digest = stackalloc byte[64];
-            int n = EcBackend.Hash(hash, data, digest);
-            Span<byte> signature = stackalloc byte[LibCryptoRsa.MaxModulusLength];
-            int length = LibCryptoRsa.Sign(key, nid, pss, digest[..n], signature);
-            if (length > 0) return signature[..length].ToArray();
-        }
-        return rsa.SignData(data, hash, pss ? RSASignaturePadding.Pss : RSASignaturePadding.Pkcs1);
+        return rsa.SignData(data, hash, padding);
     }
 
     private EcKeyHandle? _native;
-    private RsaKeyHandle? _nativeRsa;
     private bool _nativeTried;
     private readonly object _nativeLock = new();
 
@@ -145,42 +136,14 @@ public sealed class DtlsCertificate : IDisposable
         return ec.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
     }
 
+    // The private key copied into an EC_KEY once: signing through it skips .NET's per-call EVP_PKEY work.
     private EcKeyHandle? NativeKey()
-    {
-        LoadNative();
-        return _native;
-    }
-
-    private RsaKeyHandle? NativeRsaKey()
-    {
-        LoadNative();
-        return _nativeRsa;
-    }
-
-    // The private key copied into an EC_KEY or RSA once: signing through it skips .NET's per-call EVP_PKEY work.
-    private void LoadNative()
     {
         lock (_nativeLock)
         {
-            if (_nativeTried) return;
+            if (_nativeTried) return _native;
             _nativeTried = true;
-            if (PrivateKey is RSA rsa)
-            {
-                if (!LibCryptoRsa.IsAvailable) return;
-                try
-                {
-                    RSAParameters r = rsa.ExportParameters(includePrivateParameters: true);
-                    _nativeRsa = LibCryptoRsa.ImportPrivate(r);
-                    foreach (byte[]? secret in new[] { r.D, r.P, r.Q, r.DP, r.DQ, r.InverseQ })
-                        if (secret != null) CryptographicOperations.ZeroMemory(secret);
-                }
-                catch (CryptographicException)
-                {
-                    // Not exportable: .NET signs.
-                }
-                return;
-            }
-            if (PrivateKey is not ECDsa ec) return;
+            if (PrivateKey is not ECDsa ec) return null;
             try
             {
                 ECParameters p = ec.ExportParameters(includePrivateParameters: true);
@@ -195,6 +158,7 @@ public sealed class DtlsCertificate : IDisposable
             {
                 // Not exportable (a hardware or platform key): .NET signs.
             }
+            return _native;
         }
     }
 
@@ -205,8 +169,6 @@ public sealed class DtlsCertificate : IDisposable
         {
             _native?.Dispose();
             _native = null;
-            _nativeRsa?.Dispose();
-            _nativeRsa = null;
             _nativeTried = true;
         }
     }

@@ -73,40 +73,10 @@ public class RsaBackendTests
         byte[] data = RandomNumberGenerator.GetBytes(700);
         foreach (ushort scheme in new ushort[] { 0x0401, 0x0501, 0x0601, 0x0804 })
         {
-            // Signed on one backend (libcrypto's RSA_sign / PSS padding, or .NET), checked on the named one and by .NET itself.
-            foreach (bool signOnDotNet in new[] { false, true })
-            {
-                byte[] signature = WithBackend(signOnDotNet, () => cert.Sign(scheme, data));
-                Assert.Equal(256, signature.Length);
-                Assert.True(key.VerifyScheme(scheme, data, signature), $"scheme {scheme:X4}, signed on .NET {signOnDotNet}");
-                HashAlgorithmName hash = scheme switch { 0x0501 => HashAlgorithmName.SHA384, 0x0601 => HashAlgorithmName.SHA512, _ => HashAlgorithmName.SHA256 };
-                Assert.True(rsa.VerifyData(data, signature, hash, scheme == 0x0804 ? RSASignaturePadding.Pss : RSASignaturePadding.Pkcs1));
-            }
+            byte[] signature = cert.Sign(scheme, data);
+            Assert.Equal(256, signature.Length);
+            Assert.True(key.VerifyScheme(scheme, data, signature), $"scheme {scheme:X4}");
         }
-    }
-
-    [Theory]
-    [InlineData(LibCryptoRsa.NidSha256, false)]
-    [InlineData(LibCryptoRsa.NidSha384, false)]
-    [InlineData(LibCryptoRsa.NidSha512, false)]
-    [InlineData(LibCryptoRsa.NidSha256, true)]
-    public void Libcrypto_signs_what_dotnet_verifies(int nid, bool pss)
-    {
-        RSA rsa = Signer.Value;
-        using RsaKeyHandle? key = LibCryptoRsa.ImportPrivate(rsa.ExportParameters(true));
-        Assert.NotNull(key);
-        HashAlgorithmName hash = nid switch { LibCryptoRsa.NidSha384 => HashAlgorithmName.SHA384, LibCryptoRsa.NidSha512 => HashAlgorithmName.SHA512, _ => HashAlgorithmName.SHA256 };
-        byte[] data = RandomNumberGenerator.GetBytes(321);
-        byte[] digest = hash == HashAlgorithmName.SHA384 ? SHA384.HashData(data) : hash == HashAlgorithmName.SHA512 ? SHA512.HashData(data) : SHA256.HashData(data);
-        var signature = new byte[LibCryptoRsa.MaxModulusLength];
-        int n = LibCryptoRsa.Sign(key, nid, pss, digest, signature);
-        Assert.Equal(256, n);
-        Assert.True(rsa.VerifyData(data, signature.AsSpan(0, n), hash, pss ? RSASignaturePadding.Pss : RSASignaturePadding.Pkcs1));
-        Assert.Equal(0, LibCryptoRsa.Sign(key, nid, pss, digest, new byte[255]));
-        // A key without its private half cannot sign (and the error does not linger).
-        RSAParameters pub = rsa.ExportParameters(false);
-        Assert.Null(LibCryptoRsa.ImportPrivate(pub));
-        Assert.Equal(256, LibCryptoRsa.Sign(key, nid, pss, digest, signature));
     }
 
     [Fact]

@@ -23,12 +23,6 @@ internal static unsafe class LibCryptoRsa
     private static readonly delegate* unmanaged<int, byte*, uint, byte*, uint, nint, int> s_rsaVerify;
     private static readonly delegate* unmanaged<int, byte*, byte*, nint, int, int> s_publicDecrypt;
     private static readonly delegate* unmanaged<nint, byte*, nint, byte*, int, int> s_verifyPss;
-    private static readonly delegate* unmanaged<nint, nint, nint, int> s_rsaSet0Factors;
-    private static readonly delegate* unmanaged<nint, nint, nint, nint, int> s_rsaSet0CrtParams;
-    private static readonly delegate* unmanaged<int, byte*, uint, byte*, uint*, nint, int> s_rsaSign;
-    private static readonly delegate* unmanaged<nint, byte*, byte*, nint, int, int> s_addPss;
-    private static readonly delegate* unmanaged<int, byte*, byte*, nint, int, int> s_privateEncrypt;
-    private static readonly delegate* unmanaged<nint, void> s_bnClearFree;
     private static readonly delegate* unmanaged<byte*, int, nint, nint> s_bnFromBytes;
     private static readonly delegate* unmanaged<nint, void> s_bnFree;
     private static readonly delegate* unmanaged<void> s_errClear;
@@ -54,12 +48,6 @@ internal static unsafe class LibCryptoRsa
         s_rsaVerify = (delegate* unmanaged<int, byte*, uint, byte*, uint, nint, int>)F("RSA_verify");
         s_publicDecrypt = (delegate* unmanaged<int, byte*, byte*, nint, int, int>)F("RSA_public_decrypt");
         s_verifyPss = (delegate* unmanaged<nint, byte*, nint, byte*, int, int>)F("RSA_verify_PKCS1_PSS");
-        s_rsaSet0Factors = (delegate* unmanaged<nint, nint, nint, int>)F("RSA_set0_factors");
-        s_rsaSet0CrtParams = (delegate* unmanaged<nint, nint, nint, nint, int>)F("RSA_set0_crt_params");
-        s_rsaSign = (delegate* unmanaged<int, byte*, uint, byte*, uint*, nint, int>)F("RSA_sign");
-        s_addPss = (delegate* unmanaged<nint, byte*, byte*, nint, int, int>)F("RSA_padding_add_PKCS1_PSS");
-        s_privateEncrypt = (delegate* unmanaged<int, byte*, byte*, nint, int, int>)F("RSA_private_encrypt");
-        s_bnClearFree = (delegate* unmanaged<nint, void>)F("BN_clear_free");
         s_bnFromBytes = (delegate* unmanaged<byte*, int, nint, nint>)F("BN_bin2bn");
         s_bnFree = (delegate* unmanaged<nint, void>)F("BN_free");
         s_errClear = (delegate* unmanaged<void>)F("ERR_clear_error");
@@ -96,90 +84,6 @@ internal static unsafe class LibCryptoRsa
             return null;
         }
         return key;
-    }
-
-    /// <summary>
-    /// A signing key from all of its CRT parameters (our own certificate's key, copied once). Null when
-    /// any is missing or libcrypto refuses them.
-    /// </summary>
-    public static RsaKeyHandle? ImportPrivate(in System.Security.Cryptography.RSAParameters p)
-    {
-        if (p.D == null || p.P == null || p.Q == null || p.DP == null || p.DQ == null || p.InverseQ == null) return null;
-        RsaKeyHandle? key = ImportPublic(p.Modulus, p.Exponent);
-        if (key == null) return null;
-        nint d = Number(p.D), f1 = Number(p.P), f2 = Number(p.Q), dp = Number(p.DP), dq = Number(p.DQ), qi = Number(p.InverseQ);
-        // Each set0 call takes its numbers on success only; n and e stay as set.
-        bool keyOk = d != 0 && s_rsaSet0Key(key.Raw, 0, 0, d) == 1;
-        if (!keyOk) Clear(d);
-        bool factorsOk = keyOk && f1 != 0 && f2 != 0 && s_rsaSet0Factors(key.Raw, f1, f2) == 1;
-        if (!factorsOk)
-        {
-            Clear(f1);
-            Clear(f2);
-        }
-        bool ok = factorsOk && dp != 0 && dq != 0 && qi != 0 && s_rsaSet0CrtParams(key.Raw, dp, dq, qi) == 1;
-        if (!ok)
-        {
-            Clear(dp);
-            Clear(dq);
-            Clear(qi);
-        }
-        if (!ok)
-        {
-            key.Dispose();
-            s_errClear();
-            return null;
-        }
-        return key;
-
-        static nint Number(ReadOnlySpan<byte> value)
-        {
-            fixed (byte* v = value) return s_bnFromBytes(v, value.Length, 0);
-        }
-
-        static void Clear(nint bn)
-        {
-            if (bn != 0) s_bnClearFree(bn);
-        }
-    }
-
-    /// <summary>
-    /// Signs <paramref name="digest"/> (hash <paramref name="nid"/>) with PKCS#1 v1.5, or PSS with a salt as
-    /// long as the digest; the signature's length (the modulus length), or 0.
-    /// </summary>
-    public static int Sign(RsaKeyHandle key, int nid, bool pss, ReadOnlySpan<byte> digest, Span<byte> signature)
-    {
-        int size = s_rsaSize(key.Raw);
-        if (size <= 0 || size > MaxModulusLength || signature.Length < size) return 0;
-        int result;
-        if (!pss)
-        {
-            uint length = 0;
-            fixed (byte* d = digest)
-            fixed (byte* s = signature)
-                result = s_rsaSign(nid, d, (uint)digest.Length, s, &length, key.Raw) == 1 ? (int)length : 0;
-        }
-        else
-        {
-            nint md = nid switch { NidSha256 => s_sha256, NidSha384 => s_sha384, NidSha512 => s_sha512, _ => 0 };
-            Span<byte> encoded = stackalloc byte[MaxModulusLength];
-            fixed (byte* d = digest)
-            fixed (byte* em = encoded)
-            fixed (byte* s = signature)
-            {
-                result = md != 0 && s_addPss(key.Raw, em, d, md, SaltLengthIsDigestLength) == 1
-                    ? s_privateEncrypt(size, em, s, key.Raw, RsaNoPadding)
-                    : 0;
-            }
-            System.Security.Cryptography.CryptographicOperations.ZeroMemory(encoded);
-        }
-        GC.KeepAlive(key);
-        if (result != size)
-        {
-            s_errClear();
-            return 0;
-        }
-        return result;
     }
 
     /// <summary>RSASSA-PKCS1-v1_5 (RFC 8017 §8.2.2) over a digest made with the hash <paramref name="nid"/>.</summary>
