@@ -12,7 +12,8 @@ if [ ! -x "$out/pionwhip" ]; then
   mkdir -p "$out/gopath/src/pionwhip"
   cp "$src/main.go" "$src/go.mod" "$out/gopath/src/pionwhip/"
   (cd "$out/gopath/src/pionwhip" \
-    && GOPATH="$out/gopath:/usr/share/gocode" GO111MODULE=off GOPROXY=off GOFLAGS= go build -o "$out/pionwhip.tmp" .)
+    && GOPATH="$out/gopath:/usr/share/gocode" GO111MODULE=off GOPROXY=off GOFLAGS= \
+       GOCACHE="${GOCACHE:-${TMPDIR:-/tmp}/engine-e2e-gocache}" go build -o "$out/pionwhip.tmp" .)
   mv "$out/pionwhip.tmp" "$out/pionwhip"
 fi
 echo "$out/pionwhip"
