@@ -81,8 +81,16 @@ class Publisher:
         bus = self.pipe.get_bus()
         bus.add_signal_watch()
         bus.connect("message::error", self.on_bus_error)
+        # webrtcbin holds its inputs until negotiated: the queues would fill with a second of media
+        # that then goes out in a burst with old timestamps. RTP before the connection is dropped
+        # instead (caps still reach webrtcbin, which needs them for the offer).
+        for pay in ("vpay", "apay"):
+            self.pipe.get_by_name(pay).get_static_pad("src").add_probe(Gst.PadProbeType.BUFFER, self.until_connected)
         self.pipe.get_by_name("venc").get_static_pad("src").add_probe(Gst.PadProbeType.BUFFER, self.count_video)
         self.pipe.get_by_name("aenc").get_static_pad("src").add_probe(Gst.PadProbeType.BUFFER, self.count_audio)
+
+    def until_connected(self, pad, info):
+        return Gst.PadProbeReturn.DROP if self.connected_at is None else Gst.PadProbeReturn.OK
 
     def count_video(self, pad, info):
         if self.connected_at is not None and self.stopped_at is None:
