@@ -11,7 +11,8 @@ namespace Engine.Dtls.Bench;
 
 /// <summary>
 /// One full DTLS 1.2 handshake (cookie exchange, ECDHE P-256, ECDSA both ways, AES-128-GCM, use_srtp,
-/// key export) between two in-memory peers: ours vs ours, and BouncyCastle vs BouncyCastle.
+/// key export) between two in-memory peers: ours vs ours, and BouncyCastle vs BouncyCastle; and ours
+/// with RSA-2048 certificates on both sides (ECDHE_RSA, RSA signatures both ways: GStreamer's default).
 /// Certificates are made once; ephemeral keys per handshake, as in production.
 /// </summary>
 [MemoryDiagnoser]
@@ -20,6 +21,8 @@ public class HandshakeBenchmarks
 {
     private DtlsCertificate _serverCert = null!;
     private DtlsCertificate _clientCert = null!;
+    private DtlsCertificate _serverRsaCert = null!;
+    private DtlsCertificate _clientRsaCert = null!;
     private BouncyIdentity _bcServerIdentity = null!;
     private BouncyIdentity _bcClientIdentity = null!;
     private readonly byte[] _buffer = new byte[2048];
@@ -34,15 +37,22 @@ public class HandshakeBenchmarks
     {
         _serverCert = DtlsCertificate.Generate();
         _clientCert = DtlsCertificate.Generate();
+        _serverRsaCert = DtlsCertificate.GenerateRsa(2048);
+        _clientRsaCert = DtlsCertificate.GenerateRsa(2048);
         _bcServerIdentity = new BouncyIdentity(_serverCert);
         _bcClientIdentity = new BouncyIdentity(_clientCert);
     }
 
     [Benchmark(Description = "Engine.Dtls server+client")]
-    public int Ours()
+    public int Ours() => Handshake(_serverCert, _clientCert);
+
+    [Benchmark(Description = "Engine.Dtls server+client, RSA-2048 both sides")]
+    public int OursRsa2048() => Handshake(_serverRsaCert, _clientRsaCert);
+
+    private int Handshake(DtlsCertificate serverCert, DtlsCertificate clientCert)
     {
-        using var server = new DtlsEndpoint(DtlsRole.Server, _serverCert, new DtlsOptions { RemoteFingerprint = _clientCert.Fingerprint });
-        using var client = new DtlsEndpoint(DtlsRole.Client, _clientCert, new DtlsOptions { RemoteFingerprint = _serverCert.Fingerprint });
+        using var server = new DtlsEndpoint(DtlsRole.Server, serverCert, new DtlsOptions { RemoteFingerprint = clientCert.Fingerprint });
+        using var client = new DtlsEndpoint(DtlsRole.Client, clientCert, new DtlsOptions { RemoteFingerprint = serverCert.Fingerprint });
         client.Start(0);
         for (int i = 0; i < 10 && server.State != DtlsState.Connected; i++)
         {

@@ -18,6 +18,7 @@ public static partial class HandshakeCpuTime
         var bench = new HandshakeBenchmarks();
         bench.Setup();
         Measure("Engine.Dtls server+client", 500, () => bench.Ours());
+        Measure("Engine.Dtls server+client, RSA-2048 both sides", 200, () => bench.OursRsa2048());
         Measure("BouncyCastle 1.8.10 server+client", 100, () => bench.BouncyCastle());
     }
 

@@ -1,16 +1,30 @@
 namespace Engine.Codec;
 
 /// <summary>
-/// Puts every track of one publisher on one output clock in milliseconds. Inside a track, time
-/// follows the RTP timestamps (no arrival jitter); across tracks, the senders' RTCP SR wall clock
-/// aligns them once known, and arrival time until then. The output is strictly increasing per
-/// track, so loss, keyframe waits and SSRC changes never step it back. Sans-IO, one thread.
+/// Puts every track of one publisher on one output clock in milliseconds. A track's time is its
+/// own RTP timestamps (unwrapped, at its clock rate) from a base set by its first 2 s of arrivals,
+/// so arrival jitter and sender reports never bunch or stretch its frames. Sender reports only align
+/// tracks (lip sync): a frame's sender NTP time gives the base its track should have, believed
+/// only within <see cref="LipSyncBoundMicros"/> of the arrival estimate, and the base slides
+/// there smoothly, at most 1/32 of media time, so frames keep their spacing within about 1 ms. A timestamp jump
+/// that arrival contradicts re-bases the track on arrival. Sans-IO, one thread, no allocation.
 /// </summary>
 public sealed class MediaTimeline
 {
+    /// <summary>A sender clock farther than this from the arrival estimate is not believed.</summary>
+    public const long LipSyncBoundMicros = 300_000;
+    /// <summary>An RTP step this much bigger than the arrival step (or backward) is a discontinuity.</summary>
+    public const long JumpMicros = 1_000_000;
+    private const long StrayMicros = 10_000_000; // timestamps that stopped or ran away from arrival
+    private const long ReseedMicros = 5_000_000; // no track believed the common offset this long: start it again
+    private const long SettleMicros = 2_000_000; // without a sender clock, a track's first 2 s settle on its average arrival
+    private const int SlewDivisor = 32; // the base moves at most 1/32 of the media time between frames
+    private const int ArrivalSmoothing = 16, OffsetSmoothing = 64, TargetSmoothing = 8;
+
     private readonly Track[] _tracks;
     private long _originArrival = long.MinValue;
-    private long _ntpToOutput = long.MinValue;
+    private long _ntpToArrival = long.MinValue; // arrival minus sender NTP, averaged over believed frames
+    private long _lastBelievedArrival;
 
     public MediaTimeline(int trackCount)
     {
@@ -19,48 +33,66 @@ public sealed class MediaTimeline
             _tracks[i] = new Track();
     }
 
-    /// <summary>The output time in ms (≥ 0) of a frame.</summary>
+    /// <summary>Frames whose sender clock disagreed with arrival.</summary>
+    public long SenderClockRejected { get; private set; }
+    /// <summary>Timestamp discontinuities re-based on arrival.</summary>
+    public long Discontinuities { get; private set; }
+
+    /// <summary>The output time in ms (≥ 0) of a frame; <paramref name="senderNtpMicros"/> is -1 when unknown.</summary>
     public long ToMillis(int track, uint rtpTimestamp, int clockRate, long senderNtpMicros, long arrivalMicros)
     {
         var t = _tracks[track];
         if (_originArrival == long.MinValue)
             _originArrival = arrivalMicros;
-        long rtp;
+        long arrival = arrivalMicros - _originArrival;
+        long media, mediaStep = 0;
         if (!t.Started || clockRate != t.ClockRate)
         {
             t.Started = true;
             t.ClockRate = clockRate;
             t.LastRtp = rtpTimestamp;
-            t.Unwrapped = 0;
-            t.BaseRtp = 0;
-            t.BaseMicros = Math.Max(arrivalMicros - _originArrival, t.LastMicros);
-            rtp = 0;
+            t.Ticks = 0;
+            media = 0;
+            t.Base = Math.Max(arrival, t.LastMicros);
+            t.ArrivalOffset = arrival;
+            t.HasTarget = false;
+            t.SettleUntil = SettleMicros;
         }
         else
         {
             // Forward or backward steps of less than 2^31 ticks are real; bigger ones are a wrap.
-            t.Unwrapped += (int)(rtpTimestamp - t.LastRtp);
+            t.Ticks += (int)(rtpTimestamp - t.LastRtp);
             t.LastRtp = rtpTimestamp;
-            rtp = t.Unwrapped;
-            // A jump of more than 10 s (new SSRC, sender restart) re-bases on arrival.
-            long jump = (rtp - t.BaseRtp) * 1_000_000 / clockRate + t.BaseMicros - (arrivalMicros - _originArrival);
-            if (!t.SenderClocked && Math.Abs(jump) > 10_000_000)
+            media = t.Ticks * 1_000_000 / clockRate;
+            mediaStep = media - t.LastMedia;
+            long arrivalStep = arrival - t.LastArrival;
+            long x = arrival - media;
+            if (mediaStep < -JumpMicros || mediaStep > arrivalStep + JumpMicros || Math.Abs(x - t.ArrivalOffset) > StrayMicros)
             {
-                t.BaseRtp = rtp;
-                t.BaseMicros = Math.Max(arrivalMicros - _originArrival, t.LastMicros);
+                // A sender restart or a timestamp jump: this frame is where arrival says, as far
+                // ahead of its arrival as the track was.
+                t.Base += x - t.ArrivalOffset;
+                t.ArrivalOffset = x;
+                t.HasTarget = false;
+                t.SettleUntil = media + SettleMicros;
+                mediaStep = 0;
+                Discontinuities++;
             }
+            else
+                t.ArrivalOffset += (x - t.ArrivalOffset) / ArrivalSmoothing;
         }
-        long micros = t.BaseMicros + (rtp - t.BaseRtp) * 1_000_000 / clockRate;
+        t.LastMedia = media;
+        t.LastArrival = arrival;
         if (senderNtpMicros >= 0)
+            OnSenderClock(t, senderNtpMicros - media, arrival);
+        if (mediaStep > 0 && (t.HasTarget || media < t.SettleUntil))
         {
-            if (_ntpToOutput == long.MinValue)
-                _ntpToOutput = micros - senderNtpMicros;
-            micros = senderNtpMicros + _ntpToOutput;
-            // Follow the sender clock from here: later frames without SR keep its base.
-            t.SenderClocked = true;
-            t.BaseRtp = rtp;
-            t.BaseMicros = micros;
+            // The first frame's arrival jitter (or a keyframe's pacing) is not the track's delay.
+            long target = t.HasTarget ? t.NtpBase + _ntpToArrival : t.ArrivalOffset;
+            long step = mediaStep / SlewDivisor;
+            t.Base += Math.Clamp(target - t.Base, -step, step);
         }
+        long micros = t.Base + media;
         long ms = Math.Max(0, micros / 1000);
         if (t.LastMillis >= 0 && ms <= t.LastMillis)
             ms = t.LastMillis + 1;
@@ -69,12 +101,48 @@ public sealed class MediaTimeline
         return ms;
     }
 
+    /// <param name="ntpBase">The sender NTP time of the track's media time 0.</param>
+    private void OnSenderClock(Track t, long ntpBase, long arrival)
+    {
+        long sample = t.ArrivalOffset - ntpBase;
+        if (_ntpToArrival == long.MinValue)
+            Reseed(sample, arrival);
+        else if (Math.Abs(ntpBase + _ntpToArrival - t.ArrivalOffset) > LipSyncBoundMicros)
+        {
+            SenderClockRejected++;
+            if (arrival - _lastBelievedArrival <= ReseedMicros)
+                return;
+            Reseed(sample, arrival);
+        }
+        else
+        {
+            _ntpToArrival += (sample - _ntpToArrival) / OffsetSmoothing;
+            _lastBelievedArrival = arrival;
+        }
+        // A sender whose reports disagree by a few ms (Pion) moves the target a little, not in steps.
+        t.NtpBase = t.HasTarget ? t.NtpBase + (ntpBase - t.NtpBase) / TargetSmoothing : ntpBase;
+        t.HasTarget = true;
+    }
+
+    private void Reseed(long sample, long arrival)
+    {
+        _ntpToArrival = sample;
+        _lastBelievedArrival = arrival;
+        foreach (var other in _tracks)
+            other.HasTarget = false;
+    }
+
     private sealed class Track
     {
-        public bool Started, SenderClocked;
+        public bool Started, HasTarget;
         public int ClockRate;
         public uint LastRtp;
-        public long Unwrapped, BaseRtp, BaseMicros, LastMicros;
+        public long Ticks, LastMedia, LastArrival;
+        public long Base; // output µs of media time 0
+        public long ArrivalOffset; // average of arrival minus media time, µs
+        public long NtpBase; // the sender NTP time of media time 0 by the last believed frame
+        public long SettleUntil; // media time until which the base follows arrival
+        public long LastMicros;
         public long LastMillis = -1;
     }
 }

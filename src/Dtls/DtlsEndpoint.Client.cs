@@ -55,11 +55,9 @@ public sealed partial class DtlsEndpoint
         b.U8(1);
         b.U8(0);
         b.U16((ushort)ExtensionType.SignatureAlgorithms);
-        b.U16(8);
-        b.U16(6);
-        b.U16(0x0403);
-        b.U16(0x0503);
-        b.U16(0x0603);
+        b.U16(2 + VerifiedSchemes.Length);
+        b.U16(VerifiedSchemes.Length);
+        b.Bytes(VerifiedSchemes);
         b.U16((ushort)ExtensionType.UseSrtp);
         b.U16(2 + 2 * _options.SrtpProfiles.Length + 1);
         b.U16(2 * _options.SrtpProfiles.Length);
@@ -92,6 +90,12 @@ public sealed partial class DtlsEndpoint
                 OnServerKeyExchange(seq, body);
                 break;
             case ClientState.ExpectCertificateRequestOrDone when type == HandshakeType.CertificateRequest:
+                if (!TryReadCertificateRequest(body, out ReadOnlySpan<byte> schemes))
+                {
+                    Fail(DtlsFailureReason.DecodeError, AlertDescription.DecodeError);
+                    return;
+                }
+                _signatureScheme = ChooseSignatureScheme(schemes);
                 _certificateRequested = true;
                 _transcript.Add(type, seq, body);
                 _clientState = ClientState.ExpectServerHelloDone;
@@ -196,6 +200,20 @@ public sealed partial class DtlsEndpoint
         _clientState = ClientState.ExpectCertificateRequestOrDone;
     }
 
+    /// <summary>
+    /// RFC 5246 §7.4.4: certificate_types&lt;1..2^8-1&gt; supported_signature_algorithms&lt;2..2^16-2&gt;
+    /// certificate_authorities&lt;0..2^16-1&gt;. Only the algorithms matter to us.
+    /// </summary>
+    private static bool TryReadCertificateRequest(ReadOnlySpan<byte> body, out ReadOnlySpan<byte> schemes)
+    {
+        schemes = default;
+        if (!ClientHelloView.TryTakeU8Vector(body, out ReadOnlySpan<byte> types, out ReadOnlySpan<byte> rest) || types.Length == 0
+            || !HelloExtensions.TryReadU16List(rest, out schemes, out int consumed) || schemes.Length == 0)
+            return false;
+        rest = rest[consumed..];
+        return rest.Length >= 2 && BinaryPrimitives.ReadUInt16BigEndian(rest) == rest.Length - 2;
+    }
+
     private void OnServerHelloDone(ushort seq, ReadOnlySpan<byte> body, long nowMicros)
     {
         if (body.Length != 0)
@@ -223,7 +241,7 @@ public sealed partial class DtlsEndpoint
             byte[] signature = Sign(_transcript.Messages);
             MessageBuilder b = _builder;
             b.Clear();
-            b.U16(EcdsaSecp256r1Sha256);
+            b.U16(_signatureScheme);
             b.U16(signature.Length);
             b.Bytes(signature);
             AddToFlight(HandshakeType.CertificateVerify, b.ToArray());

@@ -11,6 +11,18 @@ public sealed partial class DtlsEndpoint
 {
     private const ushort NamedCurveSecp256r1 = 23;
     private const ushort EcdsaSecp256r1Sha256 = 0x0403;
+    private const ushort RsaPkcs1Sha256 = 0x0401;
+    private const ushort RsaPssRsaeSha256 = 0x0804;
+
+    /// <summary>
+    /// The SignatureSchemes we verify (RFC 5246 §7.4.1.4.1 with RFC 8446 §4.2.3 code points), in our
+    /// preference order: ECDSA, then RSA-PSS (what OpenSSL itself prefers), then RSA PKCS#1 v1.5.
+    /// </summary>
+    private static ReadOnlySpan<byte> VerifiedSchemes =>
+        [0x04, 0x03, 0x05, 0x03, 0x06, 0x03, 0x08, 0x04, 0x04, 0x01, 0x05, 0x01, 0x06, 0x01];
+
+    /// <summary>RSA schemes we sign with when the peer lists them: PKCS#1 SHA-256 first (RFC 5246's own), then PSS.</summary>
+    private static ReadOnlySpan<ushort> RsaSigningPreference => [RsaPkcs1Sha256, RsaPssRsaeSha256, 0x0501, 0x0601];
 
     private readonly byte[] _cookieSecret;
     private readonly byte[] _clientRandom = new byte[32];
@@ -24,6 +36,7 @@ public sealed partial class DtlsEndpoint
     private RecordCipher? _pendingWriteCipher;
     private EphemeralEcdhKey? _ecdh;
     private PeerVerifyKey? _peerKey;
+    private ushort _signatureScheme;
 
     /// <summary>
     /// RFC 5705 exporter without context: PRF(master_secret, label, client_random + server_random).
@@ -77,9 +90,27 @@ public sealed partial class DtlsEndpoint
     private void SetCipherSuite(CipherSuite suite)
     {
         CipherSuite = suite;
-        bool aes256 = suite == CipherSuite.EcdheEcdsaAes256GcmSha384;
+        bool aes256 = suite is CipherSuite.EcdheEcdsaAes256GcmSha384 or CipherSuite.EcdheRsaAes256GcmSha384;
         _prfHash = aes256 ? HashAlgorithmName.SHA384 : HashAlgorithmName.SHA256;
         _keyLength = aes256 ? 32 : 16;
+    }
+
+    /// <summary>ECDHE_RSA suites need an RSA certificate, ECDHE_ECDSA ones an EC one (RFC 8422 §5.3, RFC 5289).</summary>
+    private static bool IsRsaSuite(CipherSuite suite) => suite is CipherSuite.EcdheRsaAes128GcmSha256 or CipherSuite.EcdheRsaAes256GcmSha384;
+
+    /// <summary>
+    /// The scheme we sign with, from the peer's signature_algorithms or CertificateRequest list: 0x0403 for
+    /// our EC key; for RSA the first of <see cref="RsaSigningPreference"/> the peer lists. With no list, or
+    /// none that fits, PKCS#1 SHA-256 (RFC 5246 §7.4.1.4.1 allows only SHA-1 there; nobody wants that).
+    /// </summary>
+    private ushort ChooseSignatureScheme(ReadOnlySpan<byte> peerSchemes)
+    {
+        if (!_certificate.IsRsa) return EcdsaSecp256r1Sha256;
+        foreach (ushort scheme in RsaSigningPreference)
+        {
+            if (HelloExtensions.ContainsU16(peerSchemes, scheme)) return scheme;
+        }
+        return RsaPkcs1Sha256;
     }
 
     /// <summary>RFC 8422 §5.4: an uncompressed P-256 point, 0x04 | X | Y.</summary>
@@ -186,37 +217,47 @@ public sealed partial class DtlsEndpoint
             Fail(DtlsFailureReason.BadCertificate, AlertDescription.BadCertificate);
             return false;
         }
-        if (!CertificatePublicKey.TryRead(der, out ECParameters peerKey))
+        _peerKey?.Dispose();
+        _peerKey = null;
+        if (CertificatePublicKey.TryRead(der, out ECParameters ecKey))
         {
-            Fail(DtlsFailureReason.BadCertificate, AlertDescription.UnsupportedCertificate);
+            _peerKey = PeerVerifyKey.TryCreate(ecKey);
+        }
+        else if (CertificatePublicKey.TryReadRsa(der, out ReadOnlySpan<byte> modulus, out ReadOnlySpan<byte> exponent))
+        {
+            if (!PeerVerifyKey.IsAcceptableRsa(modulus, exponent))
+            {
+                // Under 2048 bits is breakable; over 4096 costs the server a verify per handshake that nobody needs.
+                Fail(DtlsFailureReason.UnsupportedKey, AlertDescription.UnsupportedCertificate);
+                return false;
+            }
+            _peerKey = PeerVerifyKey.TryCreateRsa(modulus, exponent);
+        }
+        else
+        {
+            Fail(DtlsFailureReason.UnsupportedKey, AlertDescription.UnsupportedCertificate);
             return false;
         }
-        _peerKey?.Dispose();
-        _peerKey = PeerVerifyKey.TryCreate(peerKey);
         if (_peerKey == null)
         {
             Fail(DtlsFailureReason.BadCertificate, AlertDescription.BadCertificate);
+            return false;
+        }
+        // The server's key must be the kind its suite signs with; a client may use either (we offered both).
+        if (Role == DtlsRole.Client && _peerKey.IsRsa != IsRsaSuite(CipherSuite))
+        {
+            Fail(DtlsFailureReason.UnsupportedKey, AlertDescription.UnsupportedCertificate);
             return false;
         }
         RemoteCertificate = der.ToArray();
         return true;
     }
 
-    /// <summary>Verifies a digitally-signed struct (RFC 5246 §4.7) made with the peer's ECDSA key.</summary>
-    private bool VerifyPeerSignature(ushort scheme, ReadOnlySpan<byte> signed, ReadOnlySpan<byte> signature)
-    {
-        HashAlgorithmName hash = scheme switch
-        {
-            0x0403 => HashAlgorithmName.SHA256,
-            0x0503 => HashAlgorithmName.SHA384,
-            0x0603 => HashAlgorithmName.SHA512,
-            _ => default,
-        };
-        if (hash.Name == null || _peerKey == null) return false;
-        return _peerKey.Verify(signed, signature, hash);
-    }
+    /// <summary>Verifies a digitally-signed struct (RFC 5246 §4.7) made with the peer's certificate key.</summary>
+    private bool VerifyPeerSignature(ushort scheme, ReadOnlySpan<byte> signed, ReadOnlySpan<byte> signature) =>
+        _peerKey != null && _peerKey.VerifyScheme(scheme, signed, signature);
 
-    private byte[] Sign(ReadOnlySpan<byte> data) => _certificate.SignSha256(data);
+    private byte[] Sign(ReadOnlySpan<byte> data) => _certificate.Sign(_signatureScheme, data);
 
     /// <summary>Reads scheme(2) signature&lt;0..2^16-1&gt; filling the rest of <paramref name="data"/>.</summary>
     private static bool TryReadSignature(ReadOnlySpan<byte> data, out ushort scheme, out ReadOnlySpan<byte> signature)

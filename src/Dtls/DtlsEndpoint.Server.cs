@@ -85,7 +85,7 @@ public sealed partial class DtlsEndpoint
         CipherSuite suite = CipherSuite.None;
         foreach (CipherSuite candidate in _options.CipherSuites)
         {
-            if (hello.OffersCipherSuite((ushort)candidate))
+            if (IsRsaSuite(candidate) == _certificate.IsRsa && hello.OffersCipherSuite((ushort)candidate))
             {
                 suite = candidate;
                 break;
@@ -117,6 +117,9 @@ public sealed partial class DtlsEndpoint
         _echoRenegotiationInfo = hello.OffersCipherSuite(0x00FF) || hello.TryGetExtension(ExtensionType.RenegotiationInfo, out _);
         SetCipherSuite(suite);
         SrtpProfile = profile;
+        _signatureScheme = ChooseSignatureScheme(
+            hello.TryGetExtension(ExtensionType.SignatureAlgorithms, out ReadOnlySpan<byte> algorithms)
+            && HelloExtensions.TryReadU16List(algorithms, out ReadOnlySpan<byte> schemes, out _) ? schemes : default);
         hello.Random.CopyTo(_clientRandom);
         RandomNumberGenerator.Fill(_serverRandom);
         // RFC 6347 §4.2.2: after a HelloVerifyRequest both sides continue at the ClientHello's message_seq.
@@ -213,19 +216,18 @@ public sealed partial class DtlsEndpoint
         b.U8(point.Length);
         b.Bytes(point);
         byte[] signature = Sign(b.Written);
-        b.U16(EcdsaSecp256r1Sha256);
+        b.U16(_signatureScheme);
         b.U16(signature.Length);
         b.Bytes(signature);
         AddToFlight(HandshakeType.ServerKeyExchange, b.Written[64..].ToArray());
 
-        // RFC 5246 §7.4.4: ecdsa_sign, the signature schemes we verify, no CA names.
+        // RFC 5246 §7.4.4: rsa_sign and ecdsa_sign, the signature schemes we verify, no CA names.
         b.Clear();
+        b.U8(2);
         b.U8(1);
         b.U8(64);
-        b.U16(6);
-        b.U16(0x0403);
-        b.U16(0x0503);
-        b.U16(0x0603);
+        b.U16(VerifiedSchemes.Length);
+        b.Bytes(VerifiedSchemes);
         b.U16(0);
         AddToFlight(HandshakeType.CertificateRequest, b.ToArray());
         AddToFlight(HandshakeType.ServerHelloDone, []);

@@ -52,6 +52,7 @@ public sealed partial class DtlsEndpoint : IDisposable
         _mtu = Math.Max(MinMtu, _options.Mtu);
         _fragment = new byte[_mtu];
         _plaintext = new byte[_mtu];
+        _signatureScheme = certificate.IsRsa ? RsaPkcs1Sha256 : EcdsaSecp256r1Sha256;
         // Only a server sends cookies (RFC 6347 §4.2.1).
         _cookieSecret = role == DtlsRole.Server ? _options.CookieSecret ?? RandomNumberGenerator.GetBytes(32) : [];
     }

@@ -19,4 +19,6 @@ public enum DtlsFailureReason
     /// <summary>The peer sent a fatal alert; see <see cref="DtlsEndpoint.PeerAlert"/>.</summary>
     PeerAlert,
     InternalError,
+    /// <summary>The peer's certificate key is neither ECDSA on P-256/P-384/P-521 nor RSA of 2048 to 4096 bits.</summary>
+    UnsupportedKey,
 }

@@ -15,8 +15,17 @@ public sealed class DtlsOptions
         SrtpProtectionProfile.Aes128CmHmacSha1_32,
     ];
 
+    /// <summary>
+    /// In preference order. A server picks the first one the client offers that fits its own certificate
+    /// (ECDSA suites for an EC key, ECDHE_RSA suites for an RSA key; RFC 8422 §5.3).
+    /// </summary>
     public CipherSuite[] CipherSuites { get; init; } =
-        [CipherSuite.EcdheEcdsaAes128GcmSha256, CipherSuite.EcdheEcdsaAes256GcmSha384];
+    [
+        CipherSuite.EcdheEcdsaAes128GcmSha256,
+        CipherSuite.EcdheEcdsaAes256GcmSha384,
+        CipherSuite.EcdheRsaAes128GcmSha256,
+        CipherSuite.EcdheRsaAes256GcmSha384,
+    ];
 
     /// <summary>The peer's SDP fingerprint. Required: a handshake without it fails with bad_certificate.</summary>
     public DtlsFingerprint? RemoteFingerprint { get; init; }

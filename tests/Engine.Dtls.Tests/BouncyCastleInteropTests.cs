@@ -60,6 +60,58 @@ public class BouncyCastleInteropTests
         AssertApplicationData(client, transport, theirTransport);
     }
 
+    // server's key RSA, client's key RSA, suite (it follows the server's key)
+    public static TheoryData<bool, bool, int> RsaCases => new()
+    {
+        { true, true, BcSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 },
+        { true, false, BcSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 },
+        { false, true, BcSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 },
+    };
+
+    [Theory]
+    [MemberData(nameof(RsaCases))]
+    public void Our_rsa_or_ec_server_with_bouncycastle_client(bool serverRsa, bool clientRsa, int suite)
+    {
+        using var ours = serverRsa ? DtlsCertificate.GenerateRsa() : DtlsCertificate.Generate();
+        using var theirs = clientRsa ? DtlsCertificate.GenerateRsa() : DtlsCertificate.Generate();
+        var client = new BouncyDtlsClient(new BouncyIdentity(theirs), [suite], [BcProfile.SRTP_AEAD_AES_128_GCM]);
+        using var server = new DtlsEndpoint(DtlsRole.Server, ours, new DtlsOptions { RemoteFingerprint = theirs.Fingerprint });
+        var transport = new QueueTransport();
+        var bouncy = Task.Run(() => new DtlsClientProtocol(new SecureRandom()).Connect(client, transport));
+        server.Start(0);
+
+        DtlsTransport theirTransport = Run(server, transport, bouncy);
+
+        Assert.Equal(DtlsState.Connected, server.State);
+        Assert.Equal((CipherSuite)suite, server.CipherSuite);
+        Assert.Equal(ours.Der, client.ServerCertificateDer);
+        Assert.Equal(theirs.Der, server.RemoteCertificate);
+        AssertSameKeys(server, client.SrtpKeyingMaterial, BcProfile.SRTP_AEAD_AES_128_GCM);
+        AssertApplicationData(server, transport, theirTransport);
+    }
+
+    [Theory]
+    [MemberData(nameof(RsaCases))]
+    public void Our_rsa_or_ec_client_with_bouncycastle_server(bool serverRsa, bool clientRsa, int suite)
+    {
+        using var ours = clientRsa ? DtlsCertificate.GenerateRsa() : DtlsCertificate.Generate();
+        using var theirs = serverRsa ? DtlsCertificate.GenerateRsa() : DtlsCertificate.Generate();
+        var bcServer = new BouncyDtlsServer(new BouncyIdentity(theirs), [suite], [BcProfile.SRTP_AEAD_AES_128_GCM]);
+        using var client = new DtlsEndpoint(DtlsRole.Client, ours, new DtlsOptions { RemoteFingerprint = theirs.Fingerprint });
+        var transport = new QueueTransport();
+        var bouncy = Task.Run(() => new DtlsServerProtocol(new SecureRandom()).Accept(bcServer, transport));
+        client.Start(0);
+
+        DtlsTransport theirTransport = Run(client, transport, bouncy);
+
+        Assert.Equal(DtlsState.Connected, client.State);
+        Assert.Equal((CipherSuite)suite, client.CipherSuite);
+        Assert.Equal(ours.Der, bcServer.ClientCertificateDer);
+        Assert.Equal(theirs.Der, client.RemoteCertificate);
+        AssertSameKeys(client, bcServer.SrtpKeyingMaterial, BcProfile.SRTP_AEAD_AES_128_GCM);
+        AssertApplicationData(client, transport, theirTransport);
+    }
+
     private static DtlsTransport Run(DtlsEndpoint ours, QueueTransport transport, Task<DtlsTransport> bouncy)
     {
         var clock = Stopwatch.StartNew();

@@ -4,7 +4,7 @@ using BcCertificate = Org.BouncyCastle.Crypto.Tls.Certificate;
 
 namespace Engine.Dtls.Tests;
 
-/// <summary>A BouncyCastle DTLS 1.2 client with an ECDSA certificate, use_srtp and extended master secret.</summary>
+/// <summary>A BouncyCastle DTLS 1.2 client with an ECDSA or RSA certificate, use_srtp and extended master secret.</summary>
 public sealed class BouncyDtlsClient : DefaultTlsClient
 {
     private readonly BouncyIdentity _identity;
@@ -57,6 +57,6 @@ public sealed class BouncyDtlsClient : DefaultTlsClient
             owner.ServerCertificateDer = serverCertificate.GetCertificateAt(0).GetEncoded();
 
         public TlsCredentials GetClientCredentials(CertificateRequest certificateRequest) =>
-            new DefaultTlsSignerCredentials(owner.mContext, owner._identity.Certificate, owner._identity.PrivateKey, BouncyIdentity.EcdsaSha256);
+            new DefaultTlsSignerCredentials(owner.mContext, owner._identity.Certificate, owner._identity.PrivateKey, owner._identity.SignatureAndHash);
     }
 }

@@ -4,7 +4,7 @@ using BcCertificate = Org.BouncyCastle.Crypto.Tls.Certificate;
 
 namespace Engine.Dtls.Tests;
 
-/// <summary>A BouncyCastle DTLS 1.2 server that requests an ECDSA client certificate and answers use_srtp.</summary>
+/// <summary>A BouncyCastle DTLS 1.2 server (ECDSA or RSA identity) that requests an ECDSA or RSA client certificate and answers use_srtp.</summary>
 public sealed class BouncyDtlsServer : DefaultTlsServer
 {
     private readonly BouncyIdentity _identity;
@@ -29,10 +29,14 @@ public sealed class BouncyDtlsServer : DefaultTlsServer
     protected override int[] GetCipherSuites() => _suites;
 
     protected override TlsSignerCredentials GetECDsaSignerCredentials() =>
-        new DefaultTlsSignerCredentials(mContext, _identity.Certificate, _identity.PrivateKey, BouncyIdentity.EcdsaSha256);
+        new DefaultTlsSignerCredentials(mContext, _identity.Certificate, _identity.PrivateKey, _identity.SignatureAndHash);
+
+    protected override TlsSignerCredentials GetRsaSignerCredentials() =>
+        new DefaultTlsSignerCredentials(mContext, _identity.Certificate, _identity.PrivateKey, _identity.SignatureAndHash);
 
     public override CertificateRequest GetCertificateRequest() =>
-        new([ClientCertificateType.ecdsa_sign], new ArrayList { BouncyIdentity.EcdsaSha256 }, null);
+        new([ClientCertificateType.ecdsa_sign, ClientCertificateType.rsa_sign],
+            new ArrayList { BouncyIdentity.EcdsaSha256, BouncyIdentity.RsaSha256 }, null);
 
     public override void NotifyClientCertificate(BcCertificate clientCertificate) =>
         ClientCertificateDer = clientCertificate.GetCertificateAt(0).GetEncoded();

@@ -13,7 +13,7 @@ public class CertificatePublicKeyTests
     {
         using var cert = DtlsCertificate.Generate();
         Assert.True(CertificatePublicKey.TryRead(cert.Der, out ECParameters parameters));
-        ECParameters expected = cert.PrivateKey.ExportParameters(false);
+        ECParameters expected = ((ECDsa)cert.PrivateKey).ExportParameters(false);
         Assert.Equal(ECCurve.NamedCurves.nistP256.Oid.Value, parameters.Curve.Oid.Value);
         Assert.Equal(expected.Q.X, parameters.Q.X);
         Assert.Equal(expected.Q.Y, parameters.Q.Y);
@@ -39,6 +39,37 @@ public class CertificatePublicKeyTests
         using var rsa = RSA.Create(2048);
         byte[] der = SelfSigned(new CertificateRequest("CN=x", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
         Assert.False(CertificatePublicKey.TryRead(der, out _));
+    }
+
+    [Theory]
+    [InlineData(2048)]
+    [InlineData(4096)]
+    public void Reads_the_same_rsa_modulus_and_exponent_as_the_platform(int bits)
+    {
+        using var rsa = RSA.Create(bits);
+        byte[] der = SelfSigned(new CertificateRequest("CN=x", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
+        Assert.True(CertificatePublicKey.TryReadRsa(der, out ReadOnlySpan<byte> modulus, out ReadOnlySpan<byte> exponent));
+        RSAParameters expected = rsa.ExportParameters(false);
+        Assert.Equal(expected.Modulus, modulus.ToArray());
+        Assert.Equal(expected.Exponent, exponent.ToArray());
+        Assert.Equal(bits, CertificatePublicKey.BitLength(modulus));
+        using var cert = DtlsCertificate.Generate();
+        Assert.False(CertificatePublicKey.TryReadRsa(cert.Der, out _, out _));
+    }
+
+    [Fact]
+    public void Rejects_every_rsa_truncation_and_garbage_without_throwing()
+    {
+        using var rsa = RSA.Create(2048);
+        byte[] der = SelfSigned(new CertificateRequest("CN=x", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
+        for (int n = 0; n < der.Length; n++) Assert.False(CertificatePublicKey.TryReadRsa(der.AsSpan(0, n), out _, out _));
+        var random = new Random(11);
+        for (int i = 0; i < 2000; i++)
+        {
+            byte[] mutated = (byte[])der.Clone();
+            mutated[random.Next(mutated.Length)] ^= (byte)(1 << random.Next(8));
+            CertificatePublicKey.TryReadRsa(mutated, out _, out _); // any answer, never an exception
+        }
     }
 
     [Fact]

@@ -112,11 +112,11 @@ public class EcBackendTests
         using var certificate = DtlsCertificate.Generate();
         byte[] data = RandomNumberGenerator.GetBytes(1000);
         byte[] signature = WithBackend(forceDotNet, () => certificate.SignSha256(data));
-        Assert.True(certificate.PrivateKey.VerifyData(data, signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
+        Assert.True(((ECDsa)certificate.PrivateKey).VerifyData(data, signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
         // ECDSA is randomised: two signatures differ, both verify.
         byte[] second = WithBackend(forceDotNet, () => certificate.SignSha256(data));
         Assert.NotEqual(signature, second);
-        Assert.True(certificate.PrivateKey.VerifyData(data, second, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
+        Assert.True(((ECDsa)certificate.PrivateKey).VerifyData(data, second, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
     }
 
     [Fact]

@@ -150,7 +150,7 @@ public sealed class OpenSslInteropTests : IDisposable
         Assert.Contains("ping-from-engine", peer.Output);
     }
 
-    private static DtlsFingerprint FingerprintOf(string certPath)
+    internal static DtlsFingerprint FingerprintOf(string certPath)
     {
         using X509Certificate2 cert = X509Certificate2.CreateFromPem(File.ReadAllText(certPath));
         return DtlsFingerprint.Compute("sha-256", cert.RawData);

@@ -85,12 +85,17 @@ internal sealed partial class OpenSslPeer : IDisposable
         _process.Dispose();
     }
 
-    /// <summary>A self-signed P-256 certificate and key made by openssl itself; returns (certPath, keyPath).</summary>
-    public static (string Cert, string Key) CreateCertificate(string dir)
+    /// <summary>
+    /// A self-signed certificate and key made by openssl itself; returns (certPath, keyPath). <paramref name="key"/>
+    /// is "ec" (P-256) or "rsa:BITS", as in <c>openssl req -newkey</c>.
+    /// </summary>
+    public static (string Cert, string Key) CreateCertificate(string dir, string key = "ec")
     {
-        string cert = Path.Combine(dir, "cert.pem"), key = Path.Combine(dir, "key.pem");
+        string newKey = key == "ec" ? "ec -pkeyopt ec_paramgen_curve:prime256v1" : key;
+        string name = key.Replace(':', '-');
+        string certPath = Path.Combine(dir, $"cert-{name}.pem"), keyPath = Path.Combine(dir, $"key-{name}.pem");
         using var p = Process.Start(new ProcessStartInfo("openssl",
-            $"req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout {key} -out {cert} -subj /CN=openssl-peer -days 2")
+            $"req -x509 -newkey {newKey} -nodes -keyout {keyPath} -out {certPath} -subj /CN=openssl-peer -days 2")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -98,13 +103,13 @@ internal sealed partial class OpenSslPeer : IDisposable
         })!;
         p.StandardOutput.ReadToEndAsync();
         p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(20_000))
+        if (!p.WaitForExit(60_000)) // RSA-4096 generation takes seconds on a busy machine
         {
             p.Kill(true);
             throw new TimeoutException("openssl req");
         }
         Assert.Equal(0, p.ExitCode);
-        return (cert, key);
+        return (certPath, keyPath);
     }
 
     public static int FreeUdpPort()

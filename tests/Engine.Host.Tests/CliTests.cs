@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Engine.Host;
 
 namespace Engine.Host.Tests;
@@ -44,5 +46,29 @@ public class CliTests
         var (code, _, stderr) = Run("--config", "/nonexistent/engine.ini");
         Assert.Equal(2, code);
         Assert.Contains("/nonexistent/engine.ini", stderr);
+    }
+
+    [Fact]
+    public void AnRsa1024DtlsCertificateIsRefusedAtStartUpWithTheReason()
+    {
+        // RSA DTLSCER/DTLSKEY pairs load (2048 to 4096 bits); a smaller key stops the server before it binds anything.
+        string dir = Directory.CreateTempSubdirectory("host-dtls-rsa-").FullName;
+        try
+        {
+            using var rsa = RSA.Create(1024);
+            using var cert = new CertificateRequest("CN=legacy", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
+                .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+            string certPath = Path.Combine(dir, "cert.pem"), keyPath = Path.Combine(dir, "key.pem"), configPath = Path.Combine(dir, "engine.ini");
+            File.WriteAllText(certPath, cert.ExportCertificatePem());
+            File.WriteAllText(keyPath, rsa.ExportRSAPrivateKeyPem());
+            File.WriteAllText(configPath, $"[WEBRTC]\nDTLSCER={certPath}\nDTLSKEY={keyPath}\n");
+            var (code, _, stderr) = Run("--config", configPath);
+            Assert.Equal(2, code);
+            Assert.Contains("DTLSCER/DTLSKEY: DTLS RSA key has 1024 bits; 2048 to 4096 are accepted", stderr);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 }

@@ -1,4 +1,5 @@
 using Engine.Rtp;
+using Engine.Rtp.Receive;
 using Engine.Rtp.Rtcp;
 
 namespace Engine.Rtp.Tests;
@@ -65,6 +66,31 @@ public class AllocationTests
         while (builder.PendingCount > 0)
             n += builder.Write(buffer, 1, 2);
         return n;
+    }
+
+    [Fact]
+    public void SenderClock_AllocatesNothing()
+    {
+        var clock = new SenderClock(90000);
+        long sum = 0;
+        void Run(int from, int count)
+        {
+            for (int i = from; i < from + count; i++)
+            {
+                long now = i * 33_333L;
+                clock.OnPacket((uint)(i * 3000), now + 30_000);
+                if (i % 30 == 0)
+                    clock.OnSenderReport(SenderClock.MicrosToNtp(3_900_000_000_000_000 + now), (uint)(i * 3000), now + 30_000);
+                if (clock.TryMapToNtpMicros((uint)(i * 3000), out long ntp))
+                    sum += ntp;
+            }
+        }
+        Run(0, 100);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Run(100, 100_000);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.NotEqual(0, sum);
+        Assert.True(clock.ReportsAccepted > 3000);
     }
 
     [Fact]

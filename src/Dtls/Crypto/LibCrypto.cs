@@ -39,6 +39,9 @@ internal static unsafe class LibCrypto
     /// <summary>libcrypto (OpenSSL 3 or 1.1) was found with every function used here.</summary>
     public static bool IsAvailable { get; }
 
+    /// <summary>The loaded library, for <see cref="LibCryptoRsa"/>; 0 when not loaded or disabled.</summary>
+    internal static nint Library { get; }
+
     static LibCrypto()
     {
         if (Environment.GetEnvironmentVariable("ENGINE_DTLS_CRYPTO") == "bcl") return;
@@ -48,6 +51,7 @@ internal static unsafe class LibCrypto
             if (NativeLibrary.TryLoad(name, out lib)) break;
         }
         if (lib == 0) return;
+        Library = lib;
         bool ok = true;
         nint F(string name)
         {

@@ -532,6 +532,7 @@ public sealed class PublishSession : IMediaSession, IEncodedFrameSink
             }
             w.WriteNumber("packetsLost", st.CumulativeLost);
             w.WriteNumber("jitterMs", Math.Round(st.JitterMillis, 2));
+            w.WriteNumber("senderReportsRejected", s.SenderReportsRejected);
             if (RttMicros >= 0) w.WriteNumber("rttMs", Math.Round(RttMicros / 1000.0, 2)); else w.WriteNull("rttMs");
             w.WriteEndObject();
         }

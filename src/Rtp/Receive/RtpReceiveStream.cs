@@ -6,8 +6,8 @@ namespace Engine.Rtp.Receive;
 
 /// <summary>
 /// The receive pipeline of one incoming stream (one SSRC), after SRTP: statistics, NACK
-/// bookkeeping, a reorder buffer bounded in time, the depacketizer, and the sender's clock, ending
-/// in <see cref="IEncodedFrameSink"/>. It decides what feedback is due (NACKs, keyframe requests)
+/// bookkeeping, a reorder buffer bounded in time, the depacketizer, and the sender's clock (its
+/// reports checked against arrival), ending in <see cref="IEncodedFrameSink"/>. It decides what feedback is due (NACKs, keyframe requests)
 /// and the session sends it. Sans-IO; steady state allocates nothing.
 /// </summary>
 public sealed class RtpReceiveStream
@@ -53,6 +53,8 @@ public sealed class RtpReceiveStream
     public long Keyframes { get; private set; }
     public long NacksSent { get; private set; }
     public long PlisSent { get; private set; }
+    /// <summary>Sender reports not used for lip sync: before media, or disagreeing with arrival (see <see cref="SenderClock"/>).</summary>
+    public long SenderReportsRejected => _clock.ReportsRejected;
     /// <summary>Frames the depacketizer dropped (incomplete, too large, or while waiting for a keyframe).</summary>
     public long FramesDropped => Drops(VideoDropReason.IncompleteFrame) + Drops(VideoDropReason.WaitingForKeyframe) + Drops(VideoDropReason.FrameTooLarge);
 
@@ -88,6 +90,7 @@ public sealed class RtpReceiveStream
         }
         long seq = _unwrapper.Unwrap(packet.SequenceNumber);
         Statistics.OnPacket(seq, packet.Timestamp, nowMicros, packet.Payload.Length);
+        _clock.OnPacket(packet.Timestamp, nowMicros);
         _nack?.OnPacket(seq, nowMicros);
         if (_reorder == null)
         {
@@ -109,7 +112,7 @@ public sealed class RtpReceiveStream
 
     public void OnSenderReport(ulong ntpTimestamp, uint rtpTimestamp, long nowMicros)
     {
-        _clock.OnSenderReport(ntpTimestamp, rtpTimestamp);
+        _clock.OnSenderReport(ntpTimestamp, rtpTimestamp, nowMicros);
         Statistics.OnSenderReport(ntpTimestamp, nowMicros);
     }
 

@@ -1,15 +1,29 @@
 namespace Engine.Rtp.Receive;
 
 /// <summary>
-/// Maps one SSRC's RTP timestamps to the sender's wall clock (NTP) through its latest sender report
-/// (RFC 3550 §6.4.1: an SR pairs an NTP time with the RTP timestamp of the same instant). Every
-/// stream from one browser shares that wall clock, which is what puts audio and video in sync.
+/// Maps one SSRC's RTP timestamps to the sender's wall clock (NTP) through a sender report (RFC
+/// 3550 §6.4.1: an SR pairs an NTP time with the RTP timestamp of the same instant), for lip sync
+/// only. A report is believed only when arrival agrees with it: the media of its RTP timestamp
+/// must be due about when the report itself arrived (GStreamer webrtcbin 1.22 under max-bundle
+/// reports RTP timestamps running ahead by about 1 s per s), and its NTP-to-arrival offset must
+/// match the recent reports' (a garbage NTP). A rejected report leaves the previous mapping.
 /// </summary>
 public sealed class SenderClock
 {
+    /// <summary>How far a report may disagree with arrival: encoder latency, pacing and jitter stay well inside.</summary>
+    public const long BoundMicros = 300_000;
+    /// <summary>An arrival offset this far from its average is a timestamp discontinuity (a sender restart).</summary>
+    public const long JumpMicros = 1_000_000;
+
     private readonly int _clockRate;
     private long _srNtpMicros;
     private uint _srRtpTimestamp;
+    private bool _started;
+    private uint _lastRtp;
+    private long _unwrapped;
+    private long _arrivalOffset; // average of arrival minus media time (µs) over packets
+    private long _offset0, _offset1, _offset2; // NTP-to-arrival offsets of the last reports that passed the RTP check
+    private int _offsets;
 
     public SenderClock(int clockRate)
     {
@@ -19,6 +33,11 @@ public sealed class SenderClock
     }
 
     public bool HasMapping { get; private set; }
+    public long ReportsAccepted { get; private set; }
+    /// <summary>Reports that arrived before media or disagreed with arrival.</summary>
+    public long ReportsRejected { get; private set; }
+    /// <summary>Timestamp discontinuities seen (each drops the mapping until the next good report).</summary>
+    public long Discontinuities { get; private set; }
 
     /// <summary>NTP time (RFC 5905 64-bit: seconds since 1900 and a binary fraction) in microseconds.</summary>
     public static long NtpToMicros(ulong ntp) => (long)(ntp >> 32) * 1_000_000 + (long)(((ntp & 0xFFFFFFFF) * 1_000_000) >> 32);
@@ -26,11 +45,69 @@ public sealed class SenderClock
     public static ulong MicrosToNtp(long micros) =>
         ((ulong)(micros / 1_000_000) << 32) | (((ulong)(micros % 1_000_000) << 32) / 1_000_000);
 
-    public void OnSenderReport(ulong ntpTimestamp, uint rtpTimestamp)
+    /// <summary>Every received packet (before reordering): the arrival estimate reports are checked against.</summary>
+    public void OnPacket(uint rtpTimestamp, long arrivalMicros)
     {
-        _srNtpMicros = NtpToMicros(ntpTimestamp);
+        if (!_started)
+        {
+            _started = true;
+            _lastRtp = rtpTimestamp;
+            _arrivalOffset = arrivalMicros;
+            return;
+        }
+        _unwrapped += (int)(rtpTimestamp - _lastRtp);
+        _lastRtp = rtpTimestamp;
+        long x = arrivalMicros - TicksToMicros(_unwrapped);
+        long d = x - _arrivalOffset;
+        if (Math.Abs(d) > JumpMicros)
+        {
+            _arrivalOffset = x;
+            Discontinuities++;
+            HasMapping = false; // the old report describes other timestamps now
+            return;
+        }
+        _arrivalOffset += d / 16;
+    }
+
+    /// <summary>Returns whether the report was believed.</summary>
+    public bool OnSenderReport(ulong ntpTimestamp, uint rtpTimestamp, long arrivalMicros)
+    {
+        if (!_started)
+        {
+            ReportsRejected++;
+            return false;
+        }
+        long ntp = NtpToMicros(ntpTimestamp);
+        // The RTP check: when is the media of this timestamp due, against when the report came.
+        long mediaDue = _arrivalOffset + TicksToMicros(_unwrapped + (int)(rtpTimestamp - _lastRtp));
+        if (Math.Abs(mediaDue - arrivalMicros) > BoundMicros)
+        {
+            ReportsRejected++;
+            return false;
+        }
+        // The NTP check: the median of the last three offsets (this one included) outvotes one
+        // garbage NTP, and follows a sender whose clock stepped after two reports.
+        long offset = arrivalMicros - ntp;
+        _offset2 = _offset1;
+        _offset1 = _offset0;
+        _offset0 = offset;
+        _offsets = Math.Min(_offsets + 1, 3);
+        long reference = _offsets switch
+        {
+            1 => offset,
+            2 => _offset1,
+            _ => Math.Max(Math.Min(_offset0, _offset1), Math.Min(Math.Max(_offset0, _offset1), _offset2)),
+        };
+        if (Math.Abs(offset - reference) > BoundMicros)
+        {
+            ReportsRejected++;
+            return false;
+        }
+        _srNtpMicros = ntp;
         _srRtpTimestamp = rtpTimestamp;
         HasMapping = true;
+        ReportsAccepted++;
+        return true;
     }
 
     /// <summary>
@@ -44,8 +121,9 @@ public sealed class SenderClock
             ntpMicros = 0;
             return false;
         }
-        long ticks = (int)(rtpTimestamp - _srRtpTimestamp);
-        ntpMicros = _srNtpMicros + ticks * 1_000_000 / _clockRate;
+        ntpMicros = _srNtpMicros + TicksToMicros((int)(rtpTimestamp - _srRtpTimestamp));
         return true;
     }
+
+    private long TicksToMicros(long ticks) => ticks * 1_000_000 / _clockRate;
 }

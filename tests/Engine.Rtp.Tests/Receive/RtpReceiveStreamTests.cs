@@ -110,12 +110,18 @@ public class RtpReceiveStreamTests
     {
         var sink = new Collector();
         var s = new RtpReceiveStream(MediaCodec.Opus, 48000, 0, sink, useNack: false);
-        s.OnSenderReport(SenderClock.MicrosToNtp(5_000_000), 96_000, 0);
+        s.OnSenderReport(SenderClock.MicrosToNtp(4_000_000), 48_000, 0); // before media: nothing to check it against
         var rtp = new byte[] { 0x80, 111, 0, 1, 0, 1, 0x77, 0x00, 0, 0, 0, 7, 0xFC, 0xFF, 0xFE }; // ts 96000
         Feed(s, rtp, 10);
-        var f = Assert.Single(sink.Frames);
-        Assert.InRange(f.Ntp, 4_999_999, 5_000_001);
-        Assert.Equal(new byte[] { 0xFC, 0xFF, 0xFE }, f.Data);
+        s.OnSenderReport(SenderClock.MicrosToNtp(5_000_000), 96_000, 20);
+        rtp[3] = 2;
+        rtp[6] = 0x7A; // ts 96000 + 768: 16 ms later
+        Feed(s, rtp, 16_010);
+        Assert.Equal(2, sink.Frames.Count);
+        Assert.Equal(-1, sink.Frames[0].Ntp);
+        Assert.InRange(sink.Frames[1].Ntp, 5_015_999, 5_016_001);
+        Assert.Equal(new byte[] { 0xFC, 0xFF, 0xFE }, sink.Frames[1].Data);
+        Assert.Equal(1, s.SenderReportsRejected);
         Assert.False(s.NeedsKeyframe);
     }
 
