@@ -1,13 +1,15 @@
+using Engine.Rtp.Receive;
+
 namespace Engine.Codec;
 
 /// <summary>
 /// Puts every track of one publisher on one output clock in milliseconds. A track's time is its
-/// own RTP timestamps (unwrapped, at its clock rate) from a base set by its first 2 s of arrivals,
-/// so arrival jitter and sender reports never bunch or stretch its frames. Sender reports only align
-/// tracks (lip sync): a frame's sender NTP time gives the base its track should have, believed
-/// only within <see cref="LipSyncBoundMicros"/> of the arrival estimate, and the base slides
-/// there smoothly, at most 1/32 of media time, so frames keep their spacing within about 1 ms. A timestamp jump
-/// that arrival contradicts re-bases the track on arrival. Sans-IO, one thread, no allocation.
+/// own RTP timestamps (unwrapped, at its clock rate) from a base its first 2 s of arrivals settle,
+/// so arrival jitter and sender reports never bunch or stretch its frames. Sender reports only
+/// align tracks (lip sync): a frame's sender NTP time gives the base its track should have,
+/// believed within <see cref="LipSyncBoundMicros"/> of the arrival estimate, and the base slides
+/// there by at most 1/32 of media time (a 33 ms frame stays 32-35 ms from the last). A timestamp
+/// jump that arrival cannot explain re-bases the track on arrival. Sans-IO, one thread, no allocation.
 /// </summary>
 public sealed class MediaTimeline
 {
@@ -17,9 +19,9 @@ public sealed class MediaTimeline
     public const long JumpMicros = 1_000_000;
     private const long StrayMicros = 10_000_000; // timestamps that stopped or ran away from arrival
     private const long ReseedMicros = 5_000_000; // no track believed the common offset this long: start it again
-    private const long SettleMicros = 2_000_000; // without a sender clock, a track's first 2 s settle on its average arrival
+    private const long SettleMicros = 2_000_000; // without a sender clock, a track's first 2 s settle on its arrival estimate
     private const int SlewDivisor = 32; // the base moves at most 1/32 of the media time between frames
-    private const int ArrivalSmoothing = 16, OffsetSmoothing = 64, TargetSmoothing = 8;
+    private const int OffsetSmoothing = 64, TargetSmoothing = 8;
 
     private readonly Track[] _tracks;
     private long _originArrival = long.MinValue;
@@ -54,7 +56,7 @@ public sealed class MediaTimeline
             t.Ticks = 0;
             media = 0;
             t.Base = Math.Max(arrival, t.LastMicros);
-            t.ArrivalOffset = arrival;
+            t.Arrival.Reset(arrival);
             t.HasTarget = false;
             t.SettleUntil = SettleMicros;
         }
@@ -67,19 +69,19 @@ public sealed class MediaTimeline
             mediaStep = media - t.LastMedia;
             long arrivalStep = arrival - t.LastArrival;
             long x = arrival - media;
-            if (mediaStep < -JumpMicros || mediaStep > arrivalStep + JumpMicros || Math.Abs(x - t.ArrivalOffset) > StrayMicros)
+            if (mediaStep < -JumpMicros || mediaStep > arrivalStep + JumpMicros || Math.Abs(x - t.Arrival.Value) > StrayMicros)
             {
                 // A sender restart or a timestamp jump: this frame is where arrival says, as far
                 // ahead of its arrival as the track was.
-                t.Base += x - t.ArrivalOffset;
-                t.ArrivalOffset = x;
+                t.Base += x - t.Arrival.Value;
+                t.Arrival.Reset(x);
                 t.HasTarget = false;
                 t.SettleUntil = media + SettleMicros;
                 mediaStep = 0;
                 Discontinuities++;
             }
             else
-                t.ArrivalOffset += (x - t.ArrivalOffset) / ArrivalSmoothing;
+                t.Arrival.Add(x, media);
         }
         t.LastMedia = media;
         t.LastArrival = arrival;
@@ -88,7 +90,7 @@ public sealed class MediaTimeline
         if (mediaStep > 0 && (t.HasTarget || media < t.SettleUntil))
         {
             // The first frame's arrival jitter (or a keyframe's pacing) is not the track's delay.
-            long target = t.HasTarget ? t.NtpBase + _ntpToArrival : t.ArrivalOffset;
+            long target = t.HasTarget ? t.NtpBase + _ntpToArrival : t.Arrival.Value;
             long step = mediaStep / SlewDivisor;
             t.Base += Math.Clamp(target - t.Base, -step, step);
         }
@@ -104,10 +106,10 @@ public sealed class MediaTimeline
     /// <param name="ntpBase">The sender NTP time of the track's media time 0.</param>
     private void OnSenderClock(Track t, long ntpBase, long arrival)
     {
-        long sample = t.ArrivalOffset - ntpBase;
+        long sample = t.Arrival.Value - ntpBase;
         if (_ntpToArrival == long.MinValue)
             Reseed(sample, arrival);
-        else if (Math.Abs(ntpBase + _ntpToArrival - t.ArrivalOffset) > LipSyncBoundMicros)
+        else if (Math.Abs(ntpBase + _ntpToArrival - t.Arrival.Value) > LipSyncBoundMicros)
         {
             SenderClockRejected++;
             if (arrival - _lastBelievedArrival <= ReseedMicros)
@@ -139,7 +141,7 @@ public sealed class MediaTimeline
         public uint LastRtp;
         public long Ticks, LastMedia, LastArrival;
         public long Base; // output µs of media time 0
-        public long ArrivalOffset; // average of arrival minus media time, µs
+        public ArrivalOffset Arrival; // arrival minus media time
         public long NtpBase; // the sender NTP time of media time 0 by the last believed frame
         public long SettleUntil; // media time until which the base follows arrival
         public long LastMicros;

@@ -165,6 +165,16 @@ public sealed class MediaTimelineTests
     }
 
     [Fact]
+    public void ANetworkStall_KeepsTheTimestamps()
+    {
+        // 1.5 s of both tracks held up in the network, then delivered in a burst: no re-base, no bunching.
+        var r = new Sim { StallFromMicros = 4_000_000, StallMicros = 1_500_000, VideoLatencyMicros = 50_000, JitterMicros = 10_000, Seed = 8 }.Run();
+        r.AssertTracksClean();
+        r.AssertLipSync(40);
+        Assert.Equal(0, r.Timeline.Discontinuities);
+    }
+
+    [Fact]
     public void TheTimeline_AllocatesNothingPerFrame()
     {
         var t = new MediaTimeline(2);
@@ -197,6 +207,7 @@ public sealed class MediaTimelineTests
         public long AudioStartMicros, VideoStartMicros;
         public long NetworkDelayMicros = 30_000, VideoLatencyMicros, AudioLatencyMicros = 5_000;
         public long JitterMicros;
+        public long StallFromMicros = long.MaxValue, StallMicros; // what is sent in this span arrives at its end
         public int RtpPpm, NtpPpm;
         public double LieRatio;
         public long SrRtpErrorMicros;
@@ -211,6 +222,9 @@ public sealed class MediaTimelineTests
             var rng = new Random(Seed);
             var events = new List<Event>();
             long Jitter() => JitterMicros == 0 ? 0 : rng.NextInt64(-JitterMicros, JitterMicros + 1);
+            // A queue: what was held leaves in order within 1.5 ms, and nothing sent later overtakes it.
+            long Stall(long sent, long arrival) =>
+                sent >= StallFromMicros ? Math.Max(arrival, ArrivalEpoch + StallFromMicros + StallMicros + NetworkDelayMicros + (Math.Min(sent, StallFromMicros + StallMicros) - StallFromMicros) / 1000) : arrival;
             uint Rtp(int track, long capture)
             {
                 long start = track == Video ? VideoStartMicros : AudioStartMicros;
@@ -226,7 +240,7 @@ public sealed class MediaTimelineTests
                 long capture = VideoStartMicros + k * 100_000 / 3;
                 if (capture >= DurationMicros)
                     break;
-                long arrival = Math.Max(lastVideoArrival, ArrivalEpoch + capture + VideoLatencyMicros + NetworkDelayMicros + Jitter());
+                long arrival = Math.Max(lastVideoArrival, Stall(capture + VideoLatencyMicros, ArrivalEpoch + capture + VideoLatencyMicros + NetworkDelayMicros + Jitter()));
                 lastVideoArrival = arrival;
                 events.Add(new Event(arrival, Video, false, k, capture, Rtp(Video, capture), 0));
             }
@@ -235,7 +249,7 @@ public sealed class MediaTimelineTests
                 long capture = AudioStartMicros + k * 20_000;
                 if (capture >= DurationMicros)
                     break;
-                events.Add(new Event(ArrivalEpoch + capture + AudioLatencyMicros + NetworkDelayMicros + Jitter(), Audio, false, k, capture, Rtp(Audio, capture), 0));
+                events.Add(new Event(Stall(capture + AudioLatencyMicros, ArrivalEpoch + capture + AudioLatencyMicros + NetworkDelayMicros + Jitter()), Audio, false, k, capture, Rtp(Audio, capture), 0));
             }
             if (SendReports)
             {
@@ -250,7 +264,7 @@ public sealed class MediaTimelineTests
                             ntp += 7 * 3_600_000_000L + 123_456_789;
                         long error = SrRtpErrorMicros == 0 ? 0 : rng.NextInt64(-SrRtpErrorMicros, SrRtpErrorMicros + 1);
                         uint rtp = unchecked(Rtp(track, at) + (uint)(long)((at * LieRatio + error) * rate / 1e6));
-                        events.Add(new Event(ArrivalEpoch + at + NetworkDelayMicros + Jitter(), track, true, index, at, rtp, ntp));
+                        events.Add(new Event(Stall(at, ArrivalEpoch + at + NetworkDelayMicros + Jitter()), track, true, index, at, rtp, ntp));
                     }
                 }
             }

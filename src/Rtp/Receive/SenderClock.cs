@@ -12,16 +12,17 @@ public sealed class SenderClock
 {
     /// <summary>How far a report may disagree with arrival: encoder latency, pacing and jitter stay well inside.</summary>
     public const long BoundMicros = 300_000;
-    /// <summary>An arrival offset this far from its average is a timestamp discontinuity (a sender restart).</summary>
+    /// <summary>An RTP step this much bigger than the arrival step (or backward) is a discontinuity (a sender restart).</summary>
     public const long JumpMicros = 1_000_000;
+    private const long StrayMicros = 10_000_000; // timestamps that stopped or ran away from arrival
 
     private readonly int _clockRate;
     private long _srNtpMicros;
     private uint _srRtpTimestamp;
     private bool _started;
     private uint _lastRtp;
-    private long _unwrapped;
-    private long _arrivalOffset; // average of arrival minus media time (µs) over packets
+    private long _unwrapped, _lastArrival;
+    private ArrivalOffset _arrival; // over packets
     private long _offset0, _offset1, _offset2; // NTP-to-arrival offsets of the last reports that passed the RTP check
     private int _offsets;
 
@@ -52,21 +53,26 @@ public sealed class SenderClock
         {
             _started = true;
             _lastRtp = rtpTimestamp;
-            _arrivalOffset = arrivalMicros;
+            _lastArrival = arrivalMicros;
+            _arrival.Reset(arrivalMicros);
             return;
         }
-        _unwrapped += (int)(rtpTimestamp - _lastRtp);
+        int step = (int)(rtpTimestamp - _lastRtp);
+        _unwrapped += step;
         _lastRtp = rtpTimestamp;
-        long x = arrivalMicros - TicksToMicros(_unwrapped);
-        long d = x - _arrivalOffset;
-        if (Math.Abs(d) > JumpMicros)
+        long mediaStep = TicksToMicros(step), arrivalStep = arrivalMicros - _lastArrival;
+        _lastArrival = arrivalMicros;
+        long media = TicksToMicros(_unwrapped);
+        long x = arrivalMicros - media;
+        // A network stall moves arrival, not timestamps: only a step arrival cannot explain is a jump.
+        if (mediaStep < -JumpMicros || mediaStep > arrivalStep + JumpMicros || Math.Abs(x - _arrival.Value) > StrayMicros)
         {
-            _arrivalOffset = x;
+            _arrival.Reset(x);
             Discontinuities++;
             HasMapping = false; // the old report describes other timestamps now
             return;
         }
-        _arrivalOffset += d / 16;
+        _arrival.Add(x, media);
     }
 
     /// <summary>Returns whether the report was believed.</summary>
@@ -79,7 +85,7 @@ public sealed class SenderClock
         }
         long ntp = NtpToMicros(ntpTimestamp);
         // The RTP check: when is the media of this timestamp due, against when the report came.
-        long mediaDue = _arrivalOffset + TicksToMicros(_unwrapped + (int)(rtpTimestamp - _lastRtp));
+        long mediaDue = _arrival.Value + TicksToMicros(_unwrapped + (int)(rtpTimestamp - _lastRtp));
         if (Math.Abs(mediaDue - arrivalMicros) > BoundMicros)
         {
             ReportsRejected++;

@@ -123,6 +123,21 @@ public class SenderClockTests
     }
 
     [Fact]
+    public void ANetworkStall_IsNoJump()
+    {
+        var c = new SenderClock(90000);
+        Packets(c, 1000, 90000, 33_333, 0, 1_000_000);
+        Assert.True(c.OnSenderReport(SenderClock.MicrosToNtp(NtpEpoch + 1_000_000), 1000 + 90_000, 1_030_000));
+        // 1.5 s of packets held up, then delivered at once.
+        for (long t = 1_000_000; t < 2_500_000; t += 33_333)
+            c.OnPacket((uint)(1000 + t * 9 / 100), 2_530_000 + t / 1000);
+        Packets(c, 1000, 90000, 33_333, 2_500_000, 4_000_000);
+        Assert.True(c.HasMapping);
+        Assert.Equal(0, c.Discontinuities);
+        Assert.True(c.OnSenderReport(SenderClock.MicrosToNtp(NtpEpoch + 4_000_000), 1000 + 360_000, 4_030_000));
+    }
+
+    [Fact]
     public void ArrivalJitter_DoesNotRejectHonestReports()
     {
         var c = new SenderClock(90000);
