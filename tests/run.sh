@@ -8,8 +8,14 @@ cd "$(dirname "$0")/.."
 # openssl (DTLS peer), tshark (dissects our RTP/RTCP), chromium and firefox-esr (publish to the engine;
 # Firefox from a network namespace made with iproute2's ip), ffmpeg
 # (ffprobe/ffmpeg decode what arrived; makes the H.264/VP8/VP9 test data; its libavcodec59 family is
-# what the engine binds to), nginx + libnginx-mod-rtmp (the RTMP server the engine pushes to).
-PKGS=(libsrtp2-1 openssl tshark chromium firefox-esr iproute2 ffmpeg nginx libnginx-mod-rtmp)
+# what the engine binds to), nginx + libnginx-mod-rtmp (the RTMP server the engine pushes to),
+# GStreamer 1.22's webrtcbin driven from python3 (plugins-bad: webrtcbin, dtls, srtp, h264parse; nice:
+# ICE; ugly: x264enc; good: rtpbin and the RTP payloaders; base: opusenc and the test sources; the gir
+# typelibs and python3-gi) and Pion (golang-go builds it offline from Debian's Go sources).
+PKGS=(libsrtp2-1 openssl tshark chromium firefox-esr iproute2 ffmpeg nginx libnginx-mod-rtmp
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
+  gstreamer1.0-nice gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 gir1.2-gst-plugins-bad-1.0 python3-gi
+  golang-go golang-github-pion-webrtc.v3-dev)
 # The native-AOT publish links with clang or gcc.
 command -v clang >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || PKGS+=(clang)
 PKGS+=(zlib1g-dev)
@@ -25,6 +31,8 @@ dotnet restore Engine.sln || exit 1
 dotnet build Engine.sln -c Release --no-restore || exit 1
 # The end-to-end tests drive the native-AOT binary, as users run it.
 dotnet publish src/Host -c Release -r linux-x64 -o artifacts || exit 1
+# The Pion publisher the end-to-end tests run (cached by its source's hash; the test builds it too).
+bash tests/Engine.EndToEnd.Tests/peers/build-pionwhip.sh >/dev/null || exit 1
 
 rm -rf TestResults
 status=0
