@@ -36,19 +36,6 @@ public class RtpForwardRewriterTests
         return list;
     }
 
-    private static List<byte[]> IvfFrames(string file)
-    {
-        var b = File.ReadAllBytes(H264TestData.PathOf(file));
-        var frames = new List<byte[]>();
-        for (int o = BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan(6)); o + 12 <= b.Length;)
-        {
-            int size = (int)BinaryPrimitives.ReadUInt32LittleEndian(b.AsSpan(o));
-            frames.Add(b.AsSpan(o + 12, size).ToArray());
-            o += 12 + size;
-        }
-        return frames;
-    }
-
     [Theory]
     [InlineData("vp8-320x240.rtp", "vp8-320x240.ivf", false)]
     [InlineData("vp9-320x240.rtp", "vp9-320x240.ivf", true)]
@@ -93,7 +80,7 @@ public class RtpForwardRewriterTests
             while (d.TryPollFrame(out var f))
                 frames.Add(f.Data.ToArray());
         }
-        var expectedFrames = IvfFrames(ivf);
+        var expectedFrames = VpxDepacketizerTests.IvfFrames(ivf);
         Assert.Equal(expectedFrames.Count, frames.Count);
         for (int i = 0; i < frames.Count; i++)
             Assert.True(expectedFrames[i].AsSpan().SequenceEqual(frames[i]), $"frame {i}");

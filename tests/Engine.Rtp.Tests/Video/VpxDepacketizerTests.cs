@@ -6,7 +6,8 @@ namespace Engine.Rtp.Tests.Video;
 public class VpxDepacketizerTests
 {
     /// <summary>IVF: 32-byte file header, then per frame a 12-byte header (4-byte LE size, 8-byte pts) and the frame.</summary>
-    private static List<byte[]> IvfFrames(string file)
+    /// <summary>The frames of an IVF test file (32-byte header, then 12-byte frame headers).</summary>
+    internal static List<byte[]> IvfFrames(string file)
     {
         var b = File.ReadAllBytes(H264TestData.PathOf(file));
         var frames = new List<byte[]>();
