@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using Engine.Dtls.Crypto;
 
 namespace Engine.Dtls.Record;
 
@@ -13,14 +14,21 @@ internal sealed class RecordCipher : IDisposable
     public const int TagLength = 16;
     public const int Overhead = ExplicitNonceLength + TagLength;
 
-    private readonly AesGcm _aead;
+    // libcrypto's EVP when it is there (a bad tag is a return value); .NET's AesGcm otherwise (it throws).
+    private readonly LibCryptoGcm? _native;
+    private readonly AesGcm? _aead;
     private readonly byte[] _implicitIv;
 
     public RecordCipher(ReadOnlySpan<byte> key, ReadOnlySpan<byte> implicitIv)
     {
-        _aead = new AesGcm(key, TagLength);
+        _native = LibCryptoGcm.TryCreate(key);
+        if (_native == null)
+            _aead = new AesGcm(key, TagLength);
         _implicitIv = implicitIv.ToArray();
     }
+
+    /// <summary>True when records go through libcrypto (no exception for a bad tag).</summary>
+    public bool IsNative => _native != null;
 
     /// <summary>Writes explicit nonce, ciphertext and tag into <paramref name="dst"/>; returns the fragment length.</summary>
     public int Seal(ulong epochAndSequence, ContentType type, ReadOnlySpan<byte> plaintext, Span<byte> dst)
@@ -31,7 +39,17 @@ internal sealed class RecordCipher : IDisposable
         nonce[4..].CopyTo(dst);
         Span<byte> aad = stackalloc byte[13];
         WriteAad(aad, epochAndSequence, type, plaintext.Length);
-        _aead.Encrypt(nonce, plaintext, dst.Slice(ExplicitNonceLength, plaintext.Length), dst.Slice(ExplicitNonceLength + plaintext.Length, TagLength), aad);
+        var ciphertext = dst.Slice(ExplicitNonceLength, plaintext.Length);
+        var tag = dst.Slice(ExplicitNonceLength + plaintext.Length, TagLength);
+        if (_native != null)
+        {
+            if (!_native.Seal(nonce, plaintext, ciphertext, tag, aad))
+                throw new CryptographicException("libcrypto AES-GCM seal failed"); // our own bug, not wire input
+        }
+        else
+        {
+            _aead!.Encrypt(nonce, plaintext, ciphertext, tag, aad);
+        }
         return plaintext.Length + Overhead;
     }
 
@@ -48,9 +66,16 @@ internal sealed class RecordCipher : IDisposable
         fragment[..ExplicitNonceLength].CopyTo(nonce[4..]);
         Span<byte> aad = stackalloc byte[13];
         WriteAad(aad, epochAndSequence, type, length);
+        if (_native != null)
+        {
+            if (_native.Open(nonce, fragment.Slice(ExplicitNonceLength, length), fragment[^TagLength..], dst[..length], aad))
+                return true;
+            length = 0;
+            return false;
+        }
         try
         {
-            _aead.Decrypt(nonce, fragment.Slice(ExplicitNonceLength, length), fragment[^TagLength..], dst[..length], aad);
+            _aead!.Decrypt(nonce, fragment.Slice(ExplicitNonceLength, length), fragment[^TagLength..], dst[..length], aad);
             return true;
         }
         catch (CryptographicException)
@@ -69,5 +94,9 @@ internal sealed class RecordCipher : IDisposable
         BinaryPrimitives.WriteUInt16BigEndian(aad[11..], (ushort)length);
     }
 
-    public void Dispose() => _aead.Dispose();
+    public void Dispose()
+    {
+        _native?.Dispose();
+        _aead?.Dispose();
+    }
 }
