@@ -1,0 +1,83 @@
+namespace Engine.Gcc;
+
+/// <summary>
+/// The received bitrate R_hat over a sliding window (draft-ietf-rmcat-gcc-02 §5.5: "measured over
+/// the last 500 ms to 1 s"), kept in fixed time buckets so adding a packet is O(1) and allocation-free.
+/// </summary>
+public sealed class IncomingRateMeter
+{
+    /// <summary>§5.5 suggests 0.5 to 1 s; libwebrtc's receive side uses 1 s.</summary>
+    public const long DefaultWindowMicros = 1_000_000;
+
+    /// <summary>Bucket width: coarse enough to keep the ring small, fine enough for ~1% error over the window.</summary>
+    public const long BucketMicros = 10_000;
+
+    private readonly long[] _bytes;
+    private readonly long _windowMicros;
+    private long _headBucket = long.MinValue; // absolute bucket index of the newest slot
+    private long _firstMicros = -1;
+    private long _sum;
+
+    public IncomingRateMeter(long windowMicros = DefaultWindowMicros)
+    {
+        _windowMicros = Math.Max(BucketMicros, windowMicros);
+        _bytes = new long[_windowMicros / BucketMicros];
+    }
+
+    public void Add(long nowMicros, int sizeBytes)
+    {
+        if (_firstMicros < 0)
+            _firstMicros = nowMicros;
+        Advance(nowMicros);
+        long bucket = nowMicros / BucketMicros;
+        if (bucket < _headBucket - _bytes.Length + 1)
+            return; // older than the window
+        _bytes[Slot(bucket)] += sizeBytes;
+        _sum += sizeBytes;
+    }
+
+    /// <summary>Bits per second over the window, or false until half a window of data has been seen.</summary>
+    public bool TryGetRate(long nowMicros, out long bps)
+    {
+        bps = 0;
+        if (_firstMicros < 0)
+            return false;
+        long elapsed = nowMicros - _firstMicros;
+        if (elapsed < _windowMicros / 2)
+            return false;
+        Advance(nowMicros);
+        long span = Math.Min(elapsed + BucketMicros, _windowMicros);
+        bps = _sum * 8 * 1_000_000 / span;
+        return true;
+    }
+
+    public void Reset()
+    {
+        Array.Clear(_bytes);
+        _sum = 0;
+        _firstMicros = -1;
+        _headBucket = long.MinValue;
+    }
+
+    private int Slot(long bucket) => (int)(bucket % _bytes.Length);
+
+    private void Advance(long nowMicros)
+    {
+        long bucket = nowMicros / BucketMicros;
+        if (_headBucket == long.MinValue)
+        {
+            _headBucket = bucket;
+            return;
+        }
+        if (bucket <= _headBucket)
+            return;
+        long steps = Math.Min(bucket - _headBucket, _bytes.Length);
+        for (long i = 1; i <= steps; i++)
+        {
+            int slot = Slot(_headBucket + i);
+            _sum -= _bytes[slot];
+            _bytes[slot] = 0;
+        }
+        _headBucket = bucket;
+    }
+}
