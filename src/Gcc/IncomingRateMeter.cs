@@ -6,8 +6,8 @@ namespace Engine.Gcc;
 /// </summary>
 public sealed class IncomingRateMeter
 {
-    /// <summary>§5.5 suggests 0.5 to 1 s; libwebrtc's receive side uses 1 s.</summary>
-    public const long DefaultWindowMicros = 1_000_000;
+    /// <summary>§5.5 suggests 0.5 to 1 s; the short end, so a cut after a capacity drop lands near the new capacity.</summary>
+    public const long DefaultWindowMicros = 500_000;
 
     /// <summary>Bucket width: coarse enough to keep the ring small, fine enough for ~1% error over the window.</summary>
     public const long BucketMicros = 10_000;

@@ -84,7 +84,7 @@ public sealed class InterArrivalGrouper
             return true;
         long arrivalDelta = arrivalMicros - _current.LastArrivalMicros;
         long propagationDelta = arrivalDelta - (sendMicros - _current.LastSendMicros);
-        return propagationDelta < 0 && arrivalDelta <= BurstDeltaMicros
+        return propagationDelta < 0 && arrivalDelta >= 0 && arrivalDelta <= BurstDeltaMicros
             && arrivalMicros - _current.FirstArrivalMicros < MaxBurstDurationMicros;
     }
 
