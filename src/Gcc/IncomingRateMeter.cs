@@ -15,7 +15,8 @@ public sealed class IncomingRateMeter
     private readonly long[] _bytes;
     private readonly long _windowMicros;
     private long _headBucket = long.MinValue; // absolute bucket index of the newest slot
-    private long _firstMicros = -1;
+    private long _firstMicros;
+    private bool _started;
     private long _sum;
 
     public IncomingRateMeter(long windowMicros = DefaultWindowMicros)
@@ -26,10 +27,13 @@ public sealed class IncomingRateMeter
 
     public void Add(long nowMicros, int sizeBytes)
     {
-        if (_firstMicros < 0)
+        if (!_started)
+        {
+            _started = true;
             _firstMicros = nowMicros;
+        }
         Advance(nowMicros);
-        long bucket = nowMicros / BucketMicros;
+        long bucket = BucketOf(nowMicros);
         if (bucket < _headBucket - _bytes.Length + 1)
             return; // older than the window
         _bytes[Slot(bucket)] += sizeBytes;
@@ -40,7 +44,7 @@ public sealed class IncomingRateMeter
     public bool TryGetRate(long nowMicros, out long bps)
     {
         bps = 0;
-        if (_firstMicros < 0)
+        if (!_started)
             return false;
         long elapsed = nowMicros - _firstMicros;
         if (elapsed < _windowMicros / 2)
@@ -55,15 +59,18 @@ public sealed class IncomingRateMeter
     {
         Array.Clear(_bytes);
         _sum = 0;
-        _firstMicros = -1;
+        _started = false;
         _headBucket = long.MinValue;
     }
 
-    private int Slot(long bucket) => (int)(bucket % _bytes.Length);
+    // Floor division: times before the origin (negative) still map to distinct buckets.
+    private static long BucketOf(long micros) => micros >= 0 ? micros / BucketMicros : (micros - BucketMicros + 1) / BucketMicros;
+
+    private int Slot(long bucket) => (int)(((bucket % _bytes.Length) + _bytes.Length) % _bytes.Length); // times may be negative
 
     private void Advance(long nowMicros)
     {
-        long bucket = nowMicros / BucketMicros;
+        long bucket = BucketOf(nowMicros);
         if (_headBucket == long.MinValue)
         {
             _headBucket = bucket;

@@ -24,7 +24,8 @@ public sealed class TrendlineEstimator
     private readonly double[] _y = new double[WindowSize];
     private int _count;
     private int _head;
-    private long _firstArrivalMicros = -1;
+    private long _firstArrivalMicros;
+    private bool _started;
     private double _accumulatedMs;
     private double _smoothedMs;
     private int _deltas;
@@ -39,8 +40,11 @@ public sealed class TrendlineEstimator
 
     public void Update(in InterArrivalDelta delta)
     {
-        if (_firstArrivalMicros < 0)
+        if (!_started)
+        {
+            _started = true;
             _firstArrivalMicros = delta.ArrivalMicros;
+        }
         if (_deltas < 1000)
             _deltas++;
         double delayMs = (delta.ArrivalDeltaMicros - delta.SendDeltaMicros) / 1000.0;
@@ -60,7 +64,7 @@ public sealed class TrendlineEstimator
     {
         _count = 0;
         _head = 0;
-        _firstArrivalMicros = -1;
+        _started = false;
         _accumulatedMs = 0;
         _smoothedMs = 0;
         _deltas = 0;
