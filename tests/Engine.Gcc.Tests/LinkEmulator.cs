@@ -50,6 +50,13 @@ public sealed class LinkEmulator
     public long QueueDrops { get; private set; }
     public long RandomDrops { get; private set; }
 
+    /// <summary>A whole capacity schedule: (time, bps) pairs in time order; the first applies from time 0.</summary>
+    public LinkEmulator(int seed, IReadOnlyList<(long AtMicros, long Bps)> schedule) : this(seed, schedule[0].Bps)
+    {
+        for (int i = 1; i < schedule.Count; i++)
+            At(schedule[i].AtMicros, schedule[i].Bps);
+    }
+
     /// <summary>Capacity changes to <paramref name="bps"/> at <paramref name="atMicros"/> (added in time order).</summary>
     public LinkEmulator At(long atMicros, long bps)
     {
