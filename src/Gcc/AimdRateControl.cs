@@ -42,8 +42,8 @@ public sealed class AimdRateControl
     public const double MinCapacityVariance = 0.4, MaxCapacityVariance = 2.5;
 
     private readonly long _minBps, _maxBps;
-    private long _lastChangeMicros = -1;
-    private long _lastDecreaseMicros = -1;
+    private long _lastChangeMicros = long.MinValue; // never (times may be negative)
+    private long _lastDecreaseMicros = long.MinValue;
     private double _capacityBps = -1; // -1: unknown, increase multiplicatively
     private double _capacityVariance = MinCapacityVariance;
 
@@ -69,7 +69,7 @@ public sealed class AimdRateControl
     /// </summary>
     public bool TimeToReduceFurther(long nowMicros, long incomingBps)
     {
-        if (_lastDecreaseMicros < 0 || nowMicros - _lastDecreaseMicros >= Math.Clamp(RttMicros, 10_000, 200_000))
+        if (_lastDecreaseMicros == long.MinValue || nowMicros - _lastDecreaseMicros >= Math.Clamp(RttMicros, 10_000, 200_000))
             return true;
         return incomingBps > 0 && incomingBps < EstimateBps / 2;
     }
@@ -93,7 +93,7 @@ public sealed class AimdRateControl
                     State = RateControlState.Hold;
                 break;
         }
-        if (_lastChangeMicros < 0)
+        if (_lastChangeMicros == long.MinValue)
             _lastChangeMicros = nowMicros;
 
         double estimate = EstimateBps;

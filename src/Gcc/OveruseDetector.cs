@@ -31,7 +31,7 @@ public sealed class OveruseDetector
     private double _timeOverUsingMs = -1;
     private int _overuseCounter;
     private double _previousTrend;
-    private long _lastUpdateMicros = -1;
+    private long _lastUpdateMicros = long.MinValue; // never (times may be negative)
 
     public double ThresholdMs { get; private set; } = InitialThresholdMs;
 
@@ -71,7 +71,7 @@ public sealed class OveruseDetector
 
     private void AdaptThreshold(double modifiedTrend, long nowMicros)
     {
-        if (_lastUpdateMicros < 0)
+        if (_lastUpdateMicros == long.MinValue)
             _lastUpdateMicros = nowMicros;
         double magnitude = Math.Abs(modifiedTrend);
         if (magnitude > ThresholdMs + MaxAdaptOffsetMs)

@@ -15,7 +15,7 @@ public sealed class ReceiveSideEstimator
     private readonly ReceiveSideEstimatorOptions _options;
     private AbsSendTime _sendClock;
     private RembScheduler _remb;
-    private long _lastPacketMicros = -1;
+    private long _lastPacketMicros = long.MinValue; // none yet (times may be negative)
 
     /// <summary>No packet for this long: the stream paused; start the delay filters over.</summary>
     public const long StreamTimeoutMicros = 2_000_000;
@@ -55,7 +55,7 @@ public sealed class ReceiveSideEstimator
             InvalidPackets++;
             return;
         }
-        if (_lastPacketMicros >= 0 && arrivalMicros - _lastPacketMicros > StreamTimeoutMicros)
+        if (_lastPacketMicros != long.MinValue && arrivalMicros - _lastPacketMicros > StreamTimeoutMicros)
         {
             _grouper.Reset();
             _trendline.Reset();
