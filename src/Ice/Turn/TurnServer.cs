@@ -15,6 +15,9 @@ namespace Engine.Ice.Turn;
 public sealed class TurnServer
 {
     private const long Micros = 1_000_000;
+    // Sweeps run at most this often: expiry is checked exactly on every packet, so a sweep only
+    // frees memory and ports, and per-second batching keeps many allocations from costing O(n²).
+    private const long SweepIntervalMicros = Micros;
     private const byte UdpProtocol = 17; // RFC 8656 §18.8
     private const int NonceLength = 40;  // 16 hex digits of expiry, 24 of MAC
     private const int NonceMacInputLength = 8 + 16 + 2 + 1;
@@ -71,7 +74,10 @@ public sealed class TurnServer
 
     public int AllocationCount => _byFiveTuple.Count;
 
-    /// <summary>When <see cref="HandleTimeout"/> wants to run (may be early, never late); long.MaxValue when idle.</summary>
+    /// <summary>
+    /// When <see cref="HandleTimeout"/> wants to run (at most once a second after a sweep); long.MaxValue
+    /// when idle. Lifetimes are enforced on every message regardless.
+    /// </summary>
     public long NextTimeoutMicros => _nextTimeoutMicros;
 
     /// <summary>Whether the peer may be relayed to, after unmapping IPv4-mapped IPv6.</summary>
@@ -210,7 +216,7 @@ public sealed class TurnServer
                 }
             }
         }
-        _nextTimeoutMicros = next;
+        _nextTimeoutMicros = next == long.MaxValue ? long.MaxValue : Math.Max(next, nowMicros + SweepIntervalMicros);
     }
 
     // ---- client paths ----
