@@ -48,4 +48,6 @@ internal struct TurnChannel
 {
     public NetAddress Peer;
     public long ExpiresMicros;
+    /// <summary>Active and counted in <see cref="TurnCounters.Channels"/>; false while cooling down after expiry.</summary>
+    public bool Counted;
 }

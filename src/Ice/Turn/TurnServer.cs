@@ -18,6 +18,8 @@ public sealed class TurnServer
     // Sweeps run at most this often: expiry is checked exactly on every packet, so a sweep only
     // frees memory and ports, and per-second batching keeps many allocations from costing O(n²).
     private const long SweepIntervalMicros = Micros;
+    // RFC 8656 §12: after a binding expires, neither its number nor its peer may be bound to another for 5 minutes.
+    private const long ChannelCooldownMicros = 300 * Micros;
     private const byte UdpProtocol = 17; // RFC 8656 §18.8
     private const int NonceLength = 40;  // 16 hex digits of expiry, 24 of MAC
     private const int NonceMacInputLength = 8 + 16 + 2 + 1;
@@ -204,11 +206,21 @@ public sealed class TurnServer
             }
             foreach (var (number, binding) in a.Channels)
             {
-                if (binding.ExpiresMicros <= nowMicros)
+                if (binding.ExpiresMicros + ChannelCooldownMicros <= nowMicros)
                 {
                     a.Channels.Remove(number);
                     a.ChannelByPeer.Remove(binding.Peer);
-                    Counters.Channels--;
+                    if (binding.Counted)
+                        Counters.Channels--;
+                }
+                else if (binding.ExpiresMicros <= nowMicros)
+                {
+                    if (binding.Counted)
+                    {
+                        Counters.Channels--;
+                        a.Channels[number] = binding with { Counted = false };
+                    }
+                    next = Math.Min(next, binding.ExpiresMicros + ChannelCooldownMicros);
                 }
                 else
                 {
@@ -519,7 +531,7 @@ public sealed class TurnServer
         if (error != 0)
             return SignedError(m, error, key, output, out outputLength);
         bool known = a.Channels.TryGetValue(channel, out var binding);
-        // A channel is bound to one peer and a peer to one channel, until the binding ends.
+        // A channel is bound to one peer and a peer to one channel, until 5 minutes after the binding ends.
         if (known && binding.Peer != peer
             || a.ChannelByPeer.TryGetValue(peer, out ushort other) && other != channel)
             return SignedError(m, StunErrorCode.BadRequest, key, output, out outputLength);
@@ -528,9 +540,9 @@ public sealed class TurnServer
         if (!a.Permissions.ContainsKey(peer.WithPort(0)) && a.Permissions.Count >= _options.MaxPermissionsPerAllocation)
             return SignedError(m, StunErrorCode.InsufficientCapacity, key, output, out outputLength);
         long expires = nowMicros + _options.ChannelLifetimeSeconds * Micros;
-        a.Channels[channel] = new TurnChannel { Peer = peer, ExpiresMicros = expires };
+        a.Channels[channel] = new TurnChannel { Peer = peer, ExpiresMicros = expires, Counted = true };
         a.ChannelByPeer[peer] = channel;
-        if (!known)
+        if (!known || !binding.Counted)
             Counters.Channels++;
         Schedule(expires);
         // RFC 8656 §11.2: binding a channel installs or refreshes the peer's permission too.
@@ -634,7 +646,9 @@ public sealed class TurnServer
         }
         Counters.Allocations--;
         Counters.Permissions -= a.Permissions.Count;
-        Counters.Channels -= a.Channels.Count;
+        foreach (var binding in a.Channels.Values)
+            if (binding.Counted)
+                Counters.Channels--;
         if (_allocationsPerUser.TryGetValue(a.Username, out int n))
         {
             if (n <= 1)
@@ -668,7 +682,8 @@ public sealed class TurnServer
             {
                 a.Channels.Remove(number);
                 a.ChannelByPeer.Remove(binding.Peer);
-                Counters.Channels--;
+                if (binding.Counted)
+                    Counters.Channels--;
             }
         }
     }

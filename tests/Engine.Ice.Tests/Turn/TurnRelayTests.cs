@@ -154,6 +154,33 @@ public class TurnRelayTests
         Assert.Equal(TurnAction.ToClient, server.HandlePeerDatagram(relay, Peer, new byte[4], _clock.Now, back, out int length, out _));
         Assert.True(StunMessageView.TryRead(back.AsSpan(0, length), out var m));
         Assert.Equal(StunMethod.Data, m.Method);
+
+        // For 5 minutes after expiry the number and the peer stay paired (RFC 8656 §12).
+        var otherPeer = T.A("203.0.113.51:1");
+        Assert.Equal(400, T.ErrorCode(client.ChannelBind(0x4000, otherPeer)));
+        Assert.Equal(400, T.ErrorCode(client.ChannelBind(0x4001, Peer)));
+        _clock.Advance(300);
+        server.HandleTimeout(_clock.Now);
+        Assert.Equal(0, T.ErrorCode(client.ChannelBind(0x4000, otherPeer)));
+        Assert.Equal(0, T.ErrorCode(client.ChannelBind(0x4001, Peer)));
+        Assert.Equal(2, server.Counters.Channels);
+    }
+
+    [Fact]
+    public void ExpiredChannel_CanBeReboundToItsOwnPeerDuringCooldown()
+    {
+        var (server, client, _) = Allocated();
+        client.Refresh(3600);
+        Assert.Equal(0, T.ErrorCode(client.ChannelBind(0x4000, Peer)));
+        _clock.Advance(601);
+        server.HandleTimeout(_clock.Now);
+        Assert.Equal(0, server.Counters.Channels);
+        Assert.Equal(0, T.ErrorCode(client.ChannelBind(0x4000, Peer)));
+        Assert.Equal(1, server.Counters.Channels);
+        Assert.Equal(TurnAction.ToPeer, client.Send(TurnTestClient.ChannelData(0x4000, new byte[4])).Action);
+        Assert.Equal(0, T.ErrorCode(client.Refresh(0)));
+        Assert.Equal(0, server.Counters.Channels);
+        Assert.Equal(0, server.Counters.Permissions);
     }
 
     [Fact]
