@@ -10,10 +10,15 @@ internal sealed class TurnAllocation
         UsernameUtf8 = usernameUtf8;
         Key = key;
         RestExpiryUnixSeconds = restExpiryUnixSeconds;
+        // A REST username is "expiry:user": the quota is the user's, whatever the expiry.
+        int colon = username.IndexOf(':');
+        QuotaKey = restExpiryUnixSeconds != long.MaxValue && colon >= 0 ? username[(colon + 1)..] : username;
     }
 
     public readonly TurnFiveTuple FiveTuple;
     public readonly string Username;
+    /// <summary>Whose allocation quota this counts against.</summary>
+    public readonly string QuotaKey;
     public readonly byte[] UsernameUtf8;
     public readonly StunMessageIntegrityKey Key;
     /// <summary>For a REST username, when it stops being accepted; long.MaxValue otherwise.</summary>

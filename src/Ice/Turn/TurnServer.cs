@@ -301,6 +301,17 @@ public sealed class TurnServer
         outputLength = 0;
         if (!TrySpendUnauthenticated(nowMicros))
             return Drop(TurnDropReason.RateLimited);
+        Span<StunAttributeType> unknown = stackalloc StunAttributeType[8];
+        int unknownCount = Math.Min(m.GetUnknownComprehensionRequired(unknown), unknown.Length);
+        if (unknownCount > 0)
+        {
+            // RFC 8489 §6.3.1.1
+            var e = new StunMessageWriter(output, StunMethod.Binding, StunClass.ErrorResponse, m.TransactionId);
+            e.AddErrorCode(StunErrorCode.UnknownAttribute, Reason(StunErrorCode.UnknownAttribute));
+            e.AddUnknownAttributes(unknown[..unknownCount]);
+            Counters.ErrorResponses++;
+            return Finish(ref e, m, sign: false, default, out outputLength);
+        }
         var w = new StunMessageWriter(output, StunMethod.Binding, StunClass.SuccessResponse, m.TransactionId);
         w.AddXorMappedAddress(client.Client);
         return Finish(ref w, m, sign: false, default, out outputLength);
@@ -398,13 +409,13 @@ public sealed class TurnServer
             dual = true;
         }
 
-        _allocationsPerUser.TryGetValue(username, out int userCount);
+        var a = new TurnAllocation(client, username, usernameUtf8, key, restExpiry);
+        _allocationsPerUser.TryGetValue(a.QuotaKey, out int userCount);
         if (_byFiveTuple.Count >= _options.MaxAllocations || userCount >= _options.MaxAllocationsPerUser)
             return SignedError(m, StunErrorCode.AllocationQuotaReached, key, output, out outputLength);
 
         if (!_ports.TryAllocate(primaryIPv6, hasEvenPort, out var relay))
             return SignedError(m, primaryIPv6 ? StunErrorCode.AddressFamilyNotSupported : StunErrorCode.InsufficientCapacity, key, output, out outputLength);
-        var a = new TurnAllocation(client, username, usernameUtf8, key, restExpiry);
         if (primaryIPv6)
             a.Relay6 = relay;
         else
@@ -427,7 +438,7 @@ public sealed class TurnServer
             _byRelay[r4] = a;
         if (a.Relay6 is { } r6)
             _byRelay[r6] = a;
-        _allocationsPerUser[username] = userCount + 1;
+        _allocationsPerUser[a.QuotaKey] = userCount + 1;
         Counters.Allocations++;
         Counters.AllocationsCreated++;
         Schedule(a.ExpiresMicros);
@@ -649,12 +660,12 @@ public sealed class TurnServer
         foreach (var binding in a.Channels.Values)
             if (binding.Counted)
                 Counters.Channels--;
-        if (_allocationsPerUser.TryGetValue(a.Username, out int n))
+        if (_allocationsPerUser.TryGetValue(a.QuotaKey, out int n))
         {
             if (n <= 1)
-                _allocationsPerUser.Remove(a.Username);
+                _allocationsPerUser.Remove(a.QuotaKey);
             else
-                _allocationsPerUser[a.Username] = n - 1;
+                _allocationsPerUser[a.QuotaKey] = n - 1;
         }
     }
 

@@ -257,6 +257,25 @@ public class TurnAllocateTests
     }
 
     [Fact]
+    public void RestQuota_CountsTheUserNotTheCredential()
+    {
+        var server = NewServer(o =>
+        {
+            o.SharedSecret = "s3cret";
+            o.MaxAllocationsPerUser = 2;
+        });
+        long unix = _clock.Now / 1_000_000;
+        for (int i = 0; i < 3; i++)
+        {
+            string user = $"{unix + 3600 + i}:carol";
+            var client = new TurnTestClient(server, _clock, T.Tuple($"203.0.113.7:{50000 + i}"), user, T.RestPassword("s3cret", user));
+            Assert.Equal(i < 2 ? 0 : 486, T.ErrorCode(client.Allocate()));
+        }
+        string dan = $"{unix + 3600}:dan";
+        new TurnTestClient(server, _clock, T.Tuple("203.0.113.7:50010"), dan, T.RestPassword("s3cret", dan)).AllocateOk();
+    }
+
+    [Fact]
     public void StaticUserGivenAsKey_IsAccepted()
     {
         var key = new byte[16];
@@ -363,6 +382,15 @@ public class TurnAllocateTests
         Assert.True(m.TryGetXorMappedAddress(out var mapped));
         Assert.Equal(T.A("[2001:db8::7]:61000"), mapped);
         Assert.True(m.VerifyFingerprint());
+    }
+
+    [Fact]
+    public void Binding_WithUnknownComprehensionRequiredAttribute_Is420()
+    {
+        var server = NewServer();
+        var client = new TurnTestClient(server, _clock, T.Tuple("203.0.113.7:1"));
+        var request = client.Build(StunMethod.Binding, StunClass.Request, (ref StunMessageWriter w) => w.AddAttribute((StunAttributeType)0x7F01, new byte[4]), authenticate: false);
+        Assert.Equal(420, T.ErrorCode(client.Send(request).Output));
     }
 
     [Fact]
