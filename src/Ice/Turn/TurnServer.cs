@@ -133,7 +133,7 @@ public sealed class TurnServer
     /// <summary>
     /// A datagram that arrived on a relayed address from a peer (RFC 8656 §10.3, §12.6): with a
     /// permission it goes to the client as ChannelData when a channel is bound, else as a Data
-    /// indication.
+    /// indication. <paramref name="relayAddress"/> is the address the allocator handed out, exactly.
     /// </summary>
     public TurnAction HandlePeerDatagram(in NetAddress relayAddress, in NetAddress peerAddress, ReadOnlySpan<byte> data, long nowMicros,
         Span<byte> output, out int outputLength, out TurnFiveTuple client)

@@ -276,6 +276,18 @@ public class TurnAllocateTests
     }
 
     [Fact]
+    public void NoRelayPortLeft_Is508AndNothingIsHeld()
+    {
+        var server = NewServer();
+        _ports.Capacity = 0;
+        Assert.Equal(508, T.ErrorCode(new TurnTestClient(server, _clock, T.Tuple("203.0.113.7:1")).Allocate()));
+        Assert.Equal(0, server.AllocationCount);
+        Assert.Equal(0, server.Counters.Allocations);
+        _ports.Capacity = 1;
+        new TurnTestClient(server, _clock, T.Tuple("203.0.113.7:1")).AllocateOk();
+    }
+
+    [Fact]
     public void StaticUserGivenAsKey_IsAccepted()
     {
         var key = new byte[16];
