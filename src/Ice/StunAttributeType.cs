@@ -52,10 +52,16 @@ public enum StunAttributeType : ushort
     Priority = 0x0024,
     // RFC 8445 §7.1.2
     UseCandidate = 0x0025,
+    // RFC 8656 §18.11
+    AdditionalAddressFamily = 0x8000,
+    // RFC 8656 §18.12
+    AddressErrorCode = 0x8001,
     // RFC 8489 §14.11
     PasswordAlgorithms = 0x8002,
     // RFC 8489 §14.16
     AlternateDomain = 0x8003,
+    // RFC 8656 §18.13
+    Icmp = 0x8004,
     // RFC 8489 §14.14
     Software = 0x8022,
     // RFC 8489 §14.15

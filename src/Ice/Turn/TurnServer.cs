@@ -1,0 +1,996 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Engine.Ice.Turn;
+
+/// <summary>
+/// A sans-IO TURN server (RFC 8656, IPv6 per RFC 6156 as folded into RFC 8656) with a STUN
+/// Binding responder (RFC 8489). The host hands it client messages (one datagram, or one frame of
+/// a TCP/TLS stream) and datagrams that arrived on relayed addresses; it answers with bytes to send
+/// and where. Relayed ports come from an <see cref="IRelayPortAllocator"/>, which is how the host
+/// learns to open and close sockets. Single-threaded; the relay paths allocate nothing, and bad
+/// input is counted in <see cref="Counters"/>, never thrown.
+/// </summary>
+public sealed class TurnServer
+{
+    private const long Micros = 1_000_000;
+    // Sweeps run at most this often: expiry is checked exactly on every packet, so a sweep only
+    // frees memory and ports, and per-second batching keeps many allocations from costing O(n²).
+    private const long SweepIntervalMicros = Micros;
+    // RFC 8656 §12: after a binding expires, neither its number nor its peer may be bound to another for 5 minutes.
+    private const long ChannelCooldownMicros = 300 * Micros;
+    private const byte UdpProtocol = 17; // RFC 8656 §18.8
+    private const int NonceLength = 40;  // 16 hex digits of expiry, 24 of MAC
+    private const int NonceMacInputLength = 8 + 16 + 2 + 1;
+    private static readonly UTF8Encoding StrictUtf8 = new(false, true);
+
+    private readonly TurnServerOptions _options;
+    private readonly IRelayPortAllocator _ports;
+    private readonly byte[] _realmUtf8;
+    private readonly byte[]? _softwareUtf8;
+    private readonly Dictionary<string, byte[]> _staticKeys = new(StringComparer.Ordinal);
+    private readonly byte[]? _sharedSecret;
+    private readonly StunMessageIntegrityKey _nonceKey;
+    private readonly TurnIpRange[] _allowed;
+    private readonly TurnIpRange[] _denied;
+    private readonly Dictionary<TurnFiveTuple, TurnAllocation> _byFiveTuple = new();
+    private readonly Dictionary<NetAddress, TurnAllocation> _byRelay = new();
+    private readonly Dictionary<string, int> _allocationsPerUser = new(StringComparer.Ordinal);
+    private long _nextTimeoutMicros = long.MaxValue;
+    private long _unauthenticatedTokens = -1;
+    private long _unauthenticatedAtMicros;
+    private ulong _transactionIdState;
+
+    public TurnServer(TurnServerOptions options, IRelayPortAllocator relayPorts)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(relayPorts);
+        _options = options;
+        _ports = relayPorts;
+        _realmUtf8 = Encoding.UTF8.GetBytes(options.Realm);
+        _softwareUtf8 = options.Software is null ? null : Encoding.UTF8.GetBytes(options.Software);
+        foreach (var (user, secret) in options.Users)
+        {
+            byte[] key = new byte[StunLongTermCredential.KeyLength];
+            if (secret.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && secret.Length == 2 + 2 * StunLongTermCredential.KeyLength)
+                key = Convert.FromHexString(secret.AsSpan(2));
+            else
+                StunLongTermCredential.TryComputeKey(user, options.Realm, secret, key);
+            _staticKeys[user] = key;
+        }
+        _sharedSecret = options.SharedSecret is null ? null : Encoding.UTF8.GetBytes(options.SharedSecret);
+        _nonceKey = StunMessageIntegrityKey.Create(options.NonceSecret ?? RandomNumberGenerator.GetBytes(20));
+        _allowed = options.AllowedPeerRanges.ToArray();
+        _denied = options.DeniedPeerRanges.ToArray();
+        UnixEpochOffsetMicros = options.UnixEpochOffsetMicros;
+        Span<byte> seed = stackalloc byte[8];
+        RandomNumberGenerator.Fill(seed);
+        _transactionIdState = BinaryPrimitives.ReadUInt64LittleEndian(seed) | 1;
+    }
+
+    public TurnCounters Counters { get; } = new();
+
+    /// <summary>Added to nowMicros to get Unix microseconds (REST usernames carry a Unix expiry).</summary>
+    public long UnixEpochOffsetMicros { get; set; }
+
+    public int AllocationCount => _byFiveTuple.Count;
+
+    /// <summary>
+    /// When <see cref="HandleTimeout"/> wants to run (at most once a second after a sweep); long.MaxValue
+    /// when idle. Lifetimes are enforced on every message regardless.
+    /// </summary>
+    public long NextTimeoutMicros => _nextTimeoutMicros;
+
+    /// <summary>Whether the peer may be relayed to, after unmapping IPv4-mapped IPv6.</summary>
+    public bool IsPeerAllowed(in NetAddress peer) => TurnPeerPolicy.IsAllowed(peer, _allowed, _denied);
+
+    /// <summary>
+    /// One message from a client: a STUN request or indication, or ChannelData (RFC 8656 §12.4).
+    /// ToClient: the output is the answer for the same 5-tuple. ToPeer: the output is a payload to
+    /// send from <paramref name="relayAddress"/> to <paramref name="peerAddress"/>.
+    /// </summary>
+    public TurnAction HandleClientMessage(ReadOnlySpan<byte> datagram, in TurnFiveTuple client, long nowMicros, Span<byte> output,
+        out int outputLength, out NetAddress relayAddress, out NetAddress peerAddress)
+    {
+        outputLength = 0;
+        relayAddress = default;
+        peerAddress = default;
+        // RFC 8656 §12: ChannelData starts 0b01 (channel 0x4000-0x7FFF); STUN starts 0b00.
+        if (datagram.Length >= 4 && (datagram[0] & 0xC0) == 0x40)
+            return HandleChannelData(datagram, client, nowMicros, output, out outputLength, out relayAddress, out peerAddress);
+        if (!StunMessageView.TryRead(datagram, out var m))
+            return Drop(TurnDropReason.Malformed);
+        if (m.HasFingerprint && !m.VerifyFingerprint())
+            return Drop(TurnDropReason.BadFingerprint);
+
+        if (m.Class == StunClass.Indication)
+        {
+            if (m.Method == StunMethod.Send)
+                return HandleSend(m, client, nowMicros, output, out outputLength, out relayAddress, out peerAddress);
+            if (m.Method == StunMethod.Binding)
+                return TurnAction.None; // a keepalive (RFC 8489 §6.3.2)
+            return Drop(TurnDropReason.NotARequest);
+        }
+        if (m.Class != StunClass.Request)
+            return Drop(TurnDropReason.NotARequest);
+
+        switch (m.Method)
+        {
+            case StunMethod.Binding:
+                return AnswerBinding(m, client, nowMicros, output, out outputLength);
+            case StunMethod.Allocate:
+            case StunMethod.Refresh:
+            case StunMethod.CreatePermission:
+            case StunMethod.ChannelBind:
+                return HandleTurnRequest(m, client, nowMicros, output, out outputLength);
+            default:
+                // RFC 8489 §6.3.1: a request for an unknown method gets 400.
+                return UnauthenticatedError(m, client, nowMicros, StunErrorCode.BadRequest, challenge: false, output, out outputLength);
+        }
+    }
+
+    /// <summary>
+    /// A datagram that arrived on a relayed address from a peer (RFC 8656 §10.3, §12.6): with a
+    /// permission it goes to the client as ChannelData when a channel is bound, else as a Data
+    /// indication. <paramref name="relayAddress"/> is the address the allocator handed out, exactly.
+    /// </summary>
+    public TurnAction HandlePeerDatagram(in NetAddress relayAddress, in NetAddress peerAddress, ReadOnlySpan<byte> data, long nowMicros,
+        Span<byte> output, out int outputLength, out TurnFiveTuple client)
+    {
+        outputLength = 0;
+        client = default;
+        if (!_byRelay.TryGetValue(relayAddress, out var a) || a.ExpiresMicros <= nowMicros)
+            return Drop(TurnDropReason.NoAllocation);
+        var peer = peerAddress.UnmapIPv4();
+        if (!HasPermission(a, peer, nowMicros))
+            return Drop(TurnDropReason.NoPermission);
+        if (!TrySpend(a, data.Length, nowMicros))
+            return Drop(TurnDropReason.BandwidthExceeded);
+        client = a.FiveTuple;
+
+        if (a.ChannelByPeer.TryGetValue(peer, out ushort channel) && a.Channels.TryGetValue(channel, out var binding)
+            && binding.ExpiresMicros > nowMicros && data.Length <= 0xFFFF)
+        {
+            // RFC 8656 §12.5: over TCP/TLS the message is padded to a multiple of 4.
+            int length = 4 + data.Length;
+            int framed = client.IsStream ? (length + 3) & ~3 : length;
+            if (output.Length < framed)
+                return Drop(TurnDropReason.OutputTooSmall);
+            BinaryPrimitives.WriteUInt16BigEndian(output, channel);
+            BinaryPrimitives.WriteUInt16BigEndian(output[2..], (ushort)data.Length);
+            data.CopyTo(output[4..]);
+            output[length..framed].Clear();
+            outputLength = framed;
+        }
+        else
+        {
+            Span<byte> transactionId = stackalloc byte[12];
+            NextTransactionId(transactionId);
+            var w = new StunMessageWriter(output, StunMethod.Data, StunClass.Indication, transactionId);
+            w.AddXorPeerAddress(peer);
+            w.AddAttribute(StunAttributeType.Data, data);
+            if (w.Failed)
+                return Drop(TurnDropReason.OutputTooSmall);
+            outputLength = w.Length;
+        }
+        Counters.PacketsToClient++;
+        Counters.BytesToClient += data.Length;
+        return TurnAction.ToClient;
+    }
+
+    /// <summary>Expires allocations (their relayed ports go back to the allocator), permissions and channels.</summary>
+    public void HandleTimeout(long nowMicros)
+    {
+        long next = long.MaxValue;
+        // Dictionary.Remove during enumeration is allowed (.NET Core 3.0+).
+        foreach (var a in _byFiveTuple.Values)
+        {
+            if (a.ExpiresMicros <= nowMicros)
+            {
+                Delete(a);
+                continue;
+            }
+            next = Math.Min(next, a.ExpiresMicros);
+            foreach (var (ip, expires) in a.Permissions)
+            {
+                if (expires <= nowMicros)
+                {
+                    a.Permissions.Remove(ip);
+                    Counters.Permissions--;
+                }
+                else
+                {
+                    next = Math.Min(next, expires);
+                }
+            }
+            foreach (var (number, binding) in a.Channels)
+            {
+                if (binding.ExpiresMicros + ChannelCooldownMicros <= nowMicros)
+                {
+                    a.Channels.Remove(number);
+                    a.ChannelByPeer.Remove(binding.Peer);
+                    if (binding.Counted)
+                        Counters.Channels--;
+                }
+                else if (binding.ExpiresMicros <= nowMicros)
+                {
+                    if (binding.Counted)
+                    {
+                        Counters.Channels--;
+                        a.Channels[number] = binding with { Counted = false };
+                    }
+                    next = Math.Min(next, binding.ExpiresMicros + ChannelCooldownMicros);
+                }
+                else
+                {
+                    next = Math.Min(next, binding.ExpiresMicros);
+                }
+            }
+        }
+        _nextTimeoutMicros = next == long.MaxValue ? long.MaxValue : Math.Max(next, nowMicros + SweepIntervalMicros);
+    }
+
+    // ---- client paths ----
+
+    private TurnAction HandleChannelData(ReadOnlySpan<byte> datagram, in TurnFiveTuple client, long nowMicros, Span<byte> output,
+        out int outputLength, out NetAddress relayAddress, out NetAddress peerAddress)
+    {
+        outputLength = 0;
+        relayAddress = default;
+        peerAddress = default;
+        ushort channel = BinaryPrimitives.ReadUInt16BigEndian(datagram);
+        int length = BinaryPrimitives.ReadUInt16BigEndian(datagram[2..]);
+        // RFC 8656 §12.4: too short for its length is discarded; 0x5000-0x7FFF are reserved.
+        if (channel > 0x4FFF || datagram.Length - 4 < length)
+            return Drop(TurnDropReason.Malformed);
+        if (!_byFiveTuple.TryGetValue(client, out var a) || a.ExpiresMicros <= nowMicros)
+            return Drop(TurnDropReason.NoAllocation);
+        if (!a.Channels.TryGetValue(channel, out var binding) || binding.ExpiresMicros <= nowMicros)
+            return Drop(TurnDropReason.NoChannel);
+        if (!HasPermission(a, binding.Peer, nowMicros))
+            return Drop(TurnDropReason.NoPermission);
+        if (!a.TryGetRelay(binding.Peer.IsIPv6, out relayAddress))
+            return Drop(TurnDropReason.PeerFamilyMismatch);
+        if (!TrySpend(a, length, nowMicros))
+            return Drop(TurnDropReason.BandwidthExceeded);
+        if (output.Length < length)
+            return Drop(TurnDropReason.OutputTooSmall);
+        datagram.Slice(4, length).CopyTo(output);
+        outputLength = length;
+        peerAddress = binding.Peer;
+        Counters.PacketsToPeer++;
+        Counters.BytesToPeer += length;
+        return TurnAction.ToPeer;
+    }
+
+    // RFC 8656 §10.2
+    private TurnAction HandleSend(in StunMessageView m, in TurnFiveTuple client, long nowMicros, Span<byte> output,
+        out int outputLength, out NetAddress relayAddress, out NetAddress peerAddress)
+    {
+        outputLength = 0;
+        relayAddress = default;
+        peerAddress = default;
+        if (!_byFiveTuple.TryGetValue(client, out var a) || a.ExpiresMicros <= nowMicros)
+            return Drop(TurnDropReason.NoAllocation);
+        if (!m.TryGetXorPeerAddress(out var peer) || !m.TryGetData(out var data))
+            return Drop(TurnDropReason.Malformed);
+        peer = peer.UnmapIPv4();
+        if (peer.Port == 0)
+            return Drop(TurnDropReason.Malformed);
+        if (!a.TryGetRelay(peer.IsIPv6, out relayAddress))
+            return Drop(TurnDropReason.PeerFamilyMismatch);
+        if (!IsPeerAllowed(peer))
+            return Drop(TurnDropReason.ForbiddenPeer);
+        if (!HasPermission(a, peer, nowMicros))
+            return Drop(TurnDropReason.NoPermission);
+        if (!TrySpend(a, data.Length, nowMicros))
+            return Drop(TurnDropReason.BandwidthExceeded);
+        if (output.Length < data.Length)
+            return Drop(TurnDropReason.OutputTooSmall);
+        data.CopyTo(output);
+        outputLength = data.Length;
+        peerAddress = peer;
+        Counters.PacketsToPeer++;
+        Counters.BytesToPeer += data.Length;
+        return TurnAction.ToPeer;
+    }
+
+    private TurnAction AnswerBinding(in StunMessageView m, in TurnFiveTuple client, long nowMicros, Span<byte> output, out int outputLength)
+    {
+        outputLength = 0;
+        if (!TrySpendUnauthenticated(nowMicros))
+            return Drop(TurnDropReason.RateLimited);
+        Span<StunAttributeType> unknown = stackalloc StunAttributeType[8];
+        int unknownCount = Math.Min(m.GetUnknownComprehensionRequired(unknown), unknown.Length);
+        if (unknownCount > 0)
+        {
+            // RFC 8489 §6.3.1.1
+            var e = new StunMessageWriter(output, StunMethod.Binding, StunClass.ErrorResponse, m.TransactionId);
+            e.AddErrorCode(StunErrorCode.UnknownAttribute, Reason(StunErrorCode.UnknownAttribute));
+            e.AddUnknownAttributes(unknown[..unknownCount]);
+            Counters.ErrorResponses++;
+            return Finish(ref e, m, sign: false, default, out outputLength);
+        }
+        var w = new StunMessageWriter(output, StunMethod.Binding, StunClass.SuccessResponse, m.TransactionId);
+        w.AddXorMappedAddress(client.Client);
+        return Finish(ref w, m, sign: false, default, out outputLength);
+    }
+
+    private TurnAction HandleTurnRequest(in StunMessageView m, in TurnFiveTuple client, long nowMicros, Span<byte> output, out int outputLength)
+    {
+        outputLength = 0;
+        if (_byFiveTuple.TryGetValue(client, out var existing) && existing.ExpiresMicros <= nowMicros)
+        {
+            Delete(existing); // expired before the timer ran
+            existing = null;
+        }
+
+        var auth = Authenticate(m, client, nowMicros, existing, out var key, out var username, out var usernameUtf8, out long restExpiry);
+        switch (auth)
+        {
+            case AuthResult.Challenge:
+                return UnauthenticatedError(m, client, nowMicros, StunErrorCode.Unauthorized, challenge: true, output, out outputLength);
+            case AuthResult.Stale:
+                return UnauthenticatedError(m, client, nowMicros, StunErrorCode.StaleNonce, challenge: true, output, out outputLength);
+            case AuthResult.BadRequest:
+                return UnauthenticatedError(m, client, nowMicros, StunErrorCode.BadRequest, challenge: false, output, out outputLength);
+            case AuthResult.WrongCredentials:
+                // RFC 8656 §5: an allocation belongs to the username that made it.
+                return SignedError(m, StunErrorCode.WrongCredentials, key, output, out outputLength);
+        }
+
+        // RFC 8489 §6.3.1.1: unknown comprehension-required attributes → 420.
+        Span<StunAttributeType> unknown = stackalloc StunAttributeType[8];
+        int unknownCount = Math.Min(m.GetUnknownComprehensionRequired(unknown), unknown.Length);
+        if (unknownCount > 0)
+            return UnknownAttributes(m, unknown[..unknownCount], key, output, out outputLength);
+
+        return m.Method switch
+        {
+            StunMethod.Allocate => HandleAllocate(m, client, nowMicros, existing, key, username!, usernameUtf8!, restExpiry, output, out outputLength),
+            StunMethod.Refresh => HandleRefresh(m, nowMicros, existing, key, output, out outputLength),
+            StunMethod.CreatePermission => HandleCreatePermission(m, nowMicros, existing, key, output, out outputLength),
+            _ => HandleChannelBind(m, nowMicros, existing, key, output, out outputLength),
+        };
+    }
+
+    // RFC 8656 §7.2
+    private TurnAction HandleAllocate(in StunMessageView m, in TurnFiveTuple client, long nowMicros, TurnAllocation? existing,
+        in StunMessageIntegrityKey key, string username, byte[] usernameUtf8, long restExpiry, Span<byte> output, out int outputLength)
+    {
+        if (existing is not null)
+        {
+            // A retransmitted Allocate gets the same success again; anything else is a mismatch.
+            if (m.TransactionId.SequenceEqual(existing.AllocateTransactionId))
+                return AllocateSuccess(m, existing, existing.GrantedLifetimeSeconds, key, output, out outputLength);
+            return SignedError(m, StunErrorCode.AllocationMismatch, key, output, out outputLength);
+        }
+        if (!m.TryGetRequestedTransport(out byte protocol))
+            return SignedError(m, StunErrorCode.BadRequest, key, output, out outputLength);
+        if (protocol != UdpProtocol)
+            return SignedError(m, StunErrorCode.UnsupportedTransportProtocol, key, output, out outputLength);
+        if (m.Has(StunAttributeType.DontFragment) && !_options.SupportsDontFragment)
+        {
+            // RFC 8656 §7.2: without DF support the attribute is treated as unknown.
+            Span<StunAttributeType> df = stackalloc StunAttributeType[] { StunAttributeType.DontFragment };
+            return UnknownAttributes(m, df, key, output, out outputLength);
+        }
+        bool hasToken = m.Has(StunAttributeType.ReservationToken);
+        bool hasEvenPort = m.TryGetAttribute(StunAttributeType.EvenPort, out var evenPort);
+        bool hasFamily = m.TryGetAttribute(StunAttributeType.RequestedAddressFamily, out var family);
+        bool hasAdditional = m.TryGetAttribute(StunAttributeType.AdditionalAddressFamily, out var additional);
+        if (hasToken && (hasEvenPort || hasFamily || hasAdditional) || hasFamily && hasAdditional)
+            return SignedError(m, StunErrorCode.BadRequest, key, output, out outputLength);
+        // No port is ever reserved here, so no token can be valid (RFC 8656 §7.2: 508).
+        if (hasToken)
+            return SignedError(m, StunErrorCode.InsufficientCapacity, key, output, out outputLength);
+        if (hasEvenPort && evenPort.Length != 1)
+            return SignedError(m, StunErrorCode.BadRequest, key, output, out outputLength);
+        // R bit: reserving the next port is not offered (RFC 8656 §7.2 lets the server answer 508).
+        if (hasEvenPort && (evenPort[0] & 0x80) != 0)
+            return SignedError(m, StunErrorCode.InsufficientCapacity, key, output, out outputLength);
+
+        bool primaryIPv6 = false, dual = false;
+        if (hasFamily)
+        {
+            if (family.Length != 4)
+                return SignedError(m, StunErrorCode.BadRequest, key, output, out outputLength);
+            if (family[0] == 0x02)
+                primaryIPv6 = true;
+            else if (family[0] != 0x01)
+                return SignedError(m, StunErrorCode.AddressFamilyNotSupported, key, output, out outputLength);
+        }
+        if (hasAdditional)
+        {
+            // RFC 8656 §7.2: ADDITIONAL-ADDRESS-FAMILY may only ask for IPv6.
+            if (additional.Length != 4 || additional[0] != 0x02)
+                return SignedError(m, StunErrorCode.BadRequest, key, output, out outputLength);
+            dual = true;
+        }
+
+        var a = new TurnAllocation(client, username, usernameUtf8, key, restExpiry);
+        _allocationsPerUser.TryGetValue(a.QuotaKey, out int userCount);
+        if (_byFiveTuple.Count >= _options.MaxAllocations || userCount >= _options.MaxAllocationsPerUser)
+            return SignedError(m, StunErrorCode.AllocationQuotaReached, key, output, out outputLength);
+
+        if (!_ports.TryAllocate(primaryIPv6, hasEvenPort, out var relay))
+            return SignedError(m, primaryIPv6 ? StunErrorCode.AddressFamilyNotSupported : StunErrorCode.InsufficientCapacity, key, output, out outputLength);
+        if (primaryIPv6)
+            a.Relay6 = relay;
+        else
+            a.Relay4 = relay;
+        if (dual)
+        {
+            if (_ports.TryAllocate(true, hasEvenPort, out var relay6))
+                a.Relay6 = relay6;
+            else
+                a.IPv6Refused = true; // reported in ADDRESS-ERROR-CODE, the IPv4 allocation stands
+        }
+        m.TransactionId.CopyTo(a.AllocateTransactionId);
+        uint lifetime = DesiredLifetime(m, allowZero: false);
+        a.GrantedLifetimeSeconds = lifetime;
+        a.ExpiresMicros = nowMicros + lifetime * Micros;
+        a.TokensAtMicros = nowMicros;
+        a.Tokens = BucketCapacity;
+        _byFiveTuple[client] = a;
+        if (a.Relay4 is { } r4)
+            _byRelay[r4] = a;
+        if (a.Relay6 is { } r6)
+            _byRelay[r6] = a;
+        _allocationsPerUser[a.QuotaKey] = userCount + 1;
+        Counters.Allocations++;
+        Counters.AllocationsCreated++;
+        Schedule(a.ExpiresMicros);
+        return AllocateSuccess(m, a, lifetime, key, output, out outputLength);
+    }
+
+    private TurnAction AllocateSuccess(in StunMessageView m, TurnAllocation a, uint lifetime, in StunMessageIntegrityKey key, Span<byte> output, out int outputLength)
+    {
+        var w = new StunMessageWriter(output, StunMethod.Allocate, StunClass.SuccessResponse, m.TransactionId);
+        if (a.Relay4 is { } r4)
+            w.AddXorRelayedAddress(r4);
+        if (a.Relay6 is { } r6)
+            w.AddXorRelayedAddress(r6);
+        if (a.IPv6Refused)
+        {
+            // RFC 8656 §18.12: family, reserved, then class and number as in ERROR-CODE.
+            Span<byte> v = stackalloc byte[4 + 28];
+            v[0] = 0x02;
+            v[1] = 0;
+            v[2] = 4;
+            v[3] = 40;
+            "Address Family not Supported"u8.CopyTo(v[4..]);
+            w.AddAttribute(StunAttributeType.AddressErrorCode, v);
+        }
+        w.AddLifetime(lifetime);
+        w.AddXorMappedAddress(a.FiveTuple.Client);
+        return Finish(ref w, m, sign: true, key, out outputLength);
+    }
+
+    // RFC 8656 §8.2
+    private TurnAction HandleRefresh(in StunMessageView m, long nowMicros, TurnAllocation? a, in StunMessageIntegrityKey key, Span<byte> output, out int outputLength)
+    {
+        if (a is null)
+            return SignedError(m, StunErrorCode.AllocationMismatch, key, output, out outputLength);
+        int familyOnly = 0; // 4 or 6 when REQUESTED-ADDRESS-FAMILY names one relay of a dual allocation
+        if (m.TryGetAttribute(StunAttributeType.RequestedAddressFamily, out var family))
+        {
+            if (family.Length != 4 || family[0] is not (0x01 or 0x02))
+                return SignedError(m, StunErrorCode.BadRequest, key, output, out outputLength);
+            bool v6 = family[0] == 0x02;
+            if (!a.TryGetRelay(v6, out _))
+                return SignedError(m, StunErrorCode.PeerAddressFamilyMismatch, key, output, out outputLength);
+            familyOnly = v6 ? 6 : 4;
+        }
+        uint lifetime = DesiredLifetime(m, allowZero: true);
+        if (lifetime == 0)
+        {
+            if (familyOnly != 0 && a.Relay4.HasValue && a.Relay6.HasValue)
+                DropRelay(a, familyOnly == 6);
+            else
+                Delete(a);
+        }
+        else
+        {
+            a.ExpiresMicros = nowMicros + lifetime * Micros;
+            Schedule(a.ExpiresMicros);
+        }
+        var w = new StunMessageWriter(output, StunMethod.Refresh, StunClass.SuccessResponse, m.TransactionId);
+        w.AddLifetime(lifetime);
+        return Finish(ref w, m, sign: true, key, out outputLength);
+    }
+
+    // RFC 8656 §9.2: all peers are checked before any permission is installed.
+    private TurnAction HandleCreatePermission(in StunMessageView m, long nowMicros, TurnAllocation? a, in StunMessageIntegrityKey key, Span<byte> output, out int outputLength)
+    {
+        if (a is null)
+            return SignedError(m, StunErrorCode.AllocationMismatch, key, output, out outputLength);
+        int count = 0, added = 0;
+        ReadOnlySpan<byte> message = m.Bytes;
+        for (int offset = StunMessageView.HeaderLength; NextPeerAddress(message, ref offset, out bool valid, out var peer);)
+        {
+            if (!valid)
+                return SignedError(m, StunErrorCode.BadRequest, key, output, out outputLength);
+            count++;
+            var error = CheckPeer(a, peer, requirePort: false);
+            if (error != 0)
+                return SignedError(m, error, key, output, out outputLength);
+            if (!a.Permissions.ContainsKey(peer.WithPort(0)))
+                added++;
+        }
+        if (count == 0)
+            return SignedError(m, StunErrorCode.BadRequest, key, output, out outputLength);
+        if (a.Permissions.Count + added > _options.MaxPermissionsPerAllocation)
+            return SignedError(m, StunErrorCode.InsufficientCapacity, key, output, out outputLength);
+        long expires = nowMicros + _options.PermissionLifetimeSeconds * Micros;
+        for (int offset = StunMessageView.HeaderLength; NextPeerAddress(message, ref offset, out _, out var peer);)
+            SetPermission(a, peer, expires);
+        var w = new StunMessageWriter(output, StunMethod.CreatePermission, StunClass.SuccessResponse, m.TransactionId);
+        return Finish(ref w, m, sign: true, key, out outputLength);
+    }
+
+    // RFC 8656 §11.2
+    private TurnAction HandleChannelBind(in StunMessageView m, long nowMicros, TurnAllocation? a, in StunMessageIntegrityKey key, Span<byte> output, out int outputLength)
+    {
+        if (a is null)
+            return SignedError(m, StunErrorCode.AllocationMismatch, key, output, out outputLength);
+        if (!m.TryGetChannelNumber(out ushort channel) || channel < 0x4000 || channel > 0x4FFF || !m.TryGetXorPeerAddress(out var peer))
+            return SignedError(m, StunErrorCode.BadRequest, key, output, out outputLength);
+        peer = peer.UnmapIPv4();
+        var error = CheckPeer(a, peer, requirePort: true);
+        if (error != 0)
+            return SignedError(m, error, key, output, out outputLength);
+        bool known = a.Channels.TryGetValue(channel, out var binding);
+        // A channel is bound to one peer and a peer to one channel, until 5 minutes after the binding ends.
+        if (known && binding.Peer != peer
+            || a.ChannelByPeer.TryGetValue(peer, out ushort other) && other != channel)
+            return SignedError(m, StunErrorCode.BadRequest, key, output, out outputLength);
+        if (!known && a.Channels.Count >= _options.MaxChannelsPerAllocation)
+            return SignedError(m, StunErrorCode.InsufficientCapacity, key, output, out outputLength);
+        if (!a.Permissions.ContainsKey(peer.WithPort(0)) && a.Permissions.Count >= _options.MaxPermissionsPerAllocation)
+            return SignedError(m, StunErrorCode.InsufficientCapacity, key, output, out outputLength);
+        long expires = nowMicros + _options.ChannelLifetimeSeconds * Micros;
+        a.Channels[channel] = new TurnChannel { Peer = peer, ExpiresMicros = expires, Counted = true };
+        a.ChannelByPeer[peer] = channel;
+        if (!known || !binding.Counted)
+            Counters.Channels++;
+        Schedule(expires);
+        // RFC 8656 §11.2: binding a channel installs or refreshes the peer's permission too.
+        SetPermission(a, peer, nowMicros + _options.PermissionLifetimeSeconds * Micros);
+        var w = new StunMessageWriter(output, StunMethod.ChannelBind, StunClass.SuccessResponse, m.TransactionId);
+        return Finish(ref w, m, sign: true, key, out outputLength);
+    }
+
+    private StunErrorCode CheckPeer(TurnAllocation a, in NetAddress peer, bool requirePort)
+    {
+        if (requirePort && peer.Port == 0)
+            return StunErrorCode.BadRequest;
+        if (!a.TryGetRelay(peer.IsIPv6, out _))
+            return StunErrorCode.PeerAddressFamilyMismatch; // RFC 8656 §9.2, §11.2
+        if (!IsPeerAllowed(peer))
+        {
+            Counters.Drop(TurnDropReason.ForbiddenPeer);
+            return StunErrorCode.Forbidden;
+        }
+        return 0;
+    }
+
+    private void SetPermission(TurnAllocation a, in NetAddress peer, long expires)
+    {
+        var ip = peer.UnmapIPv4().WithPort(0);
+        if (!a.Permissions.ContainsKey(ip))
+            Counters.Permissions++;
+        a.Permissions[ip] = expires;
+        Schedule(expires);
+    }
+
+    private static bool HasPermission(TurnAllocation a, in NetAddress peer, long nowMicros) =>
+        a.Permissions.TryGetValue(peer.WithPort(0), out long expires) && expires > nowMicros;
+
+    /// <summary>Walks the XOR-PEER-ADDRESS attributes before the integrity attributes; valid is false for a malformed one.</summary>
+    private static bool NextPeerAddress(ReadOnlySpan<byte> message, ref int offset, out bool valid, out NetAddress peer)
+    {
+        valid = false;
+        peer = default;
+        // TryRead checked that every attribute fits.
+        while (message.Length - offset >= 4)
+        {
+            var type = (StunAttributeType)BinaryPrimitives.ReadUInt16BigEndian(message[offset..]);
+            int length = BinaryPrimitives.ReadUInt16BigEndian(message[(offset + 2)..]);
+            var value = message.Slice(offset + 4, length);
+            offset += 4 + ((length + 3) & ~3);
+            if (type is StunAttributeType.MessageIntegrity or StunAttributeType.MessageIntegritySha256 or StunAttributeType.Fingerprint)
+                return false;
+            if (type != StunAttributeType.XorPeerAddress)
+                continue;
+            valid = TryDecodeXorAddress(value, message, out peer);
+            peer = peer.UnmapIPv4();
+            return true;
+        }
+        return false;
+    }
+
+    // RFC 8489 §14.2
+    private static bool TryDecodeXorAddress(ReadOnlySpan<byte> v, ReadOnlySpan<byte> message, out NetAddress address)
+    {
+        address = default;
+        if (v.Length < 4)
+            return false;
+        ushort port = (ushort)(BinaryPrimitives.ReadUInt16BigEndian(v[2..]) ^ (StunMessageView.MagicCookie >> 16));
+        if (v[1] == 0x01 && v.Length == 8)
+        {
+            address = NetAddress.FromIPv4(BinaryPrimitives.ReadUInt32BigEndian(v[4..]) ^ StunMessageView.MagicCookie, port);
+            return true;
+        }
+        if (v[1] != 0x02 || v.Length != 20)
+            return false;
+        Span<byte> bytes = stackalloc byte[16];
+        for (int i = 0; i < 16; i++)
+            bytes[i] = (byte)(v[4 + i] ^ message[4 + i]);
+        return NetAddress.TryCreate(bytes, port, out address);
+    }
+
+    private uint DesiredLifetime(in StunMessageView m, bool allowZero)
+    {
+        if (!m.TryGetLifetime(out uint requested))
+            return _options.DefaultLifetimeSeconds;
+        if (requested == 0 && allowZero)
+            return 0;
+        // RFC 8656 §7.2, §8.2: min(requested, max), but never below the default.
+        return Math.Max(Math.Min(requested, _options.MaxLifetimeSeconds), _options.DefaultLifetimeSeconds);
+    }
+
+    private void Delete(TurnAllocation a)
+    {
+        if (!_byFiveTuple.Remove(a.FiveTuple))
+            return;
+        if (a.Relay4 is { } r4)
+        {
+            _byRelay.Remove(r4);
+            _ports.Release(r4);
+        }
+        if (a.Relay6 is { } r6)
+        {
+            _byRelay.Remove(r6);
+            _ports.Release(r6);
+        }
+        Counters.Allocations--;
+        Counters.Permissions -= a.Permissions.Count;
+        foreach (var binding in a.Channels.Values)
+            if (binding.Counted)
+                Counters.Channels--;
+        if (_allocationsPerUser.TryGetValue(a.QuotaKey, out int n))
+        {
+            if (n <= 1)
+                _allocationsPerUser.Remove(a.QuotaKey);
+            else
+                _allocationsPerUser[a.QuotaKey] = n - 1;
+        }
+    }
+
+    // A dual allocation's Refresh with REQUESTED-ADDRESS-FAMILY and LIFETIME 0 ends one relay (RFC 8656 §8.2).
+    private void DropRelay(TurnAllocation a, bool ipv6)
+    {
+        var relay = (ipv6 ? a.Relay6 : a.Relay4)!.Value;
+        if (ipv6)
+            a.Relay6 = null;
+        else
+            a.Relay4 = null;
+        _byRelay.Remove(relay);
+        _ports.Release(relay);
+        foreach (var (ip, _) in a.Permissions)
+        {
+            if (ip.IsIPv6 == ipv6)
+            {
+                a.Permissions.Remove(ip);
+                Counters.Permissions--;
+            }
+        }
+        foreach (var (number, binding) in a.Channels)
+        {
+            if (binding.Peer.IsIPv6 == ipv6)
+            {
+                a.Channels.Remove(number);
+                a.ChannelByPeer.Remove(binding.Peer);
+                if (binding.Counted)
+                    Counters.Channels--;
+            }
+        }
+    }
+
+    private void Schedule(long atMicros)
+    {
+        if (atMicros < _nextTimeoutMicros)
+            _nextTimeoutMicros = atMicros;
+    }
+
+    // ---- bandwidth and flood limits ----
+
+    private long BucketCapacity
+    {
+        get
+        {
+            long rate = _options.MaxBytesPerSecondPerAllocation;
+            long burst = _options.BurstBytesPerAllocation > 0 ? _options.BurstBytesPerAllocation : rate;
+            return burst * Micros; // tokens are micro-bytes, so no fraction is lost between packets
+        }
+    }
+
+    private bool TrySpend(TurnAllocation a, int bytes, long nowMicros)
+    {
+        long rate = _options.MaxBytesPerSecondPerAllocation;
+        if (rate <= 0)
+            return true;
+        long capacity = BucketCapacity;
+        long elapsed = nowMicros - a.TokensAtMicros;
+        if (elapsed > 0)
+        {
+            elapsed = Math.Min(elapsed, capacity / rate + 1);
+            a.Tokens = Math.Min(capacity, a.Tokens + elapsed * rate);
+            a.TokensAtMicros = nowMicros;
+        }
+        long cost = bytes * Micros;
+        if (a.Tokens < cost)
+            return false;
+        a.Tokens -= cost;
+        return true;
+    }
+
+    private bool TrySpendUnauthenticated(long nowMicros)
+    {
+        long rate = _options.UnauthenticatedResponsesPerSecond;
+        if (rate <= 0)
+            return true;
+        long capacity = rate * Micros; // one second's worth
+        if (_unauthenticatedTokens < 0)
+        {
+            _unauthenticatedTokens = capacity;
+            _unauthenticatedAtMicros = nowMicros;
+        }
+        long elapsed = nowMicros - _unauthenticatedAtMicros;
+        if (elapsed > 0)
+        {
+            elapsed = Math.Min(elapsed, Micros + 1);
+            _unauthenticatedTokens = Math.Min(capacity, _unauthenticatedTokens + elapsed * rate);
+            _unauthenticatedAtMicros = nowMicros;
+        }
+        if (_unauthenticatedTokens < Micros)
+            return false;
+        _unauthenticatedTokens -= Micros;
+        return true;
+    }
+
+    // ---- authentication: RFC 8489 §9.2.4 ----
+
+    private enum AuthResult { Ok, Challenge, Stale, BadRequest, WrongCredentials }
+
+    private AuthResult Authenticate(in StunMessageView m, in TurnFiveTuple client, long nowMicros, TurnAllocation? existing,
+        out StunMessageIntegrityKey key, out string? username, out byte[]? usernameUtf8, out long restExpiry)
+    {
+        key = default;
+        username = null;
+        usernameUtf8 = null;
+        restExpiry = long.MaxValue;
+        if (!m.HasMessageIntegrity)
+            return AuthResult.Challenge;
+        if (!m.TryGetUsername(out var user) || !m.TryGetRealm(out var realm) || !m.TryGetNonce(out var nonce))
+            return AuthResult.BadRequest;
+        if (!IsNonceValid(nonce, client, nowMicros))
+            return AuthResult.Stale;
+        if (!realm.SequenceEqual(_realmUtf8))
+            return AuthResult.Challenge;
+        long unixSeconds = (nowMicros + UnixEpochOffsetMicros) / Micros;
+
+        if (existing is not null && user.SequenceEqual(existing.UsernameUtf8))
+        {
+            // The allocation's own user: its key is kept, no lookup.
+            if (existing.RestExpiryUnixSeconds <= unixSeconds || !m.VerifyMessageIntegrity(existing.Key))
+                return AuthResult.Challenge;
+            key = existing.Key;
+            username = existing.Username;
+            usernameUtf8 = existing.UsernameUtf8;
+            restExpiry = existing.RestExpiryUnixSeconds;
+            return AuthResult.Ok;
+        }
+
+        if (user.Length == 0 || user.Length > 513)
+            return AuthResult.Challenge; // RFC 8489 §14.3: at most 513 bytes
+        string name;
+        try
+        {
+            name = StrictUtf8.GetString(user);
+        }
+        catch (ArgumentException)
+        {
+            return AuthResult.Challenge;
+        }
+        Span<byte> rawKey = stackalloc byte[StunLongTermCredential.KeyLength];
+        if (_staticKeys.TryGetValue(name, out var staticKey))
+        {
+            staticKey.CopyTo(rawKey);
+        }
+        else if (_sharedSecret is not null && TryParseRestExpiry(name, out long expiry))
+        {
+            if (expiry <= unixSeconds)
+                return AuthResult.Challenge; // expired REST credentials are refused like unknown ones
+            Span<byte> mac = stackalloc byte[20];
+            HMACSHA1.HashData(_sharedSecret, user, mac);
+            string password = Convert.ToBase64String(mac);
+            StunLongTermCredential.TryComputeKey(name, _options.Realm, password, rawKey);
+            restExpiry = expiry;
+        }
+        else
+        {
+            return AuthResult.Challenge;
+        }
+        key = StunMessageIntegrityKey.Create(rawKey);
+        CryptographicOperations.ZeroMemory(rawKey);
+        if (!m.VerifyMessageIntegrity(key))
+            return AuthResult.Challenge;
+        username = name;
+        usernameUtf8 = user.ToArray();
+        return existing is null ? AuthResult.Ok : AuthResult.WrongCredentials;
+    }
+
+    // coturn's REST form: "expiry" or "expiry:user", expiry in Unix seconds.
+    private static bool TryParseRestExpiry(string username, out long expiry)
+    {
+        int colon = username.IndexOf(':');
+        var digits = colon < 0 ? username.AsSpan() : username.AsSpan(0, colon);
+        expiry = 0;
+        if (digits.Length == 0 || digits.Length > 18)
+            return false;
+        foreach (char c in digits)
+        {
+            if (c is < '0' or > '9')
+                return false;
+            expiry = expiry * 10 + (c - '0');
+        }
+        return true;
+    }
+
+    // A nonce is its expiry and a MAC binding it to the client's address, so the server keeps no state for it.
+    private void WriteNonce(Span<byte> nonce, in TurnFiveTuple client, long nowMicros)
+    {
+        long expiry = nowMicros + _options.NonceLifetimeSeconds * Micros;
+        Span<byte> mac = stackalloc byte[20];
+        ComputeNonceMac(expiry, client, mac);
+        Span<byte> raw = stackalloc byte[20];
+        BinaryPrimitives.WriteInt64BigEndian(raw, expiry);
+        mac[..12].CopyTo(raw[8..]);
+        for (int i = 0; i < 20; i++)
+        {
+            nonce[2 * i] = Hex(raw[i] >> 4);
+            nonce[2 * i + 1] = Hex(raw[i] & 0xF);
+        }
+    }
+
+    private bool IsNonceValid(ReadOnlySpan<byte> nonce, in TurnFiveTuple client, long nowMicros)
+    {
+        if (nonce.Length != NonceLength)
+            return false;
+        Span<byte> raw = stackalloc byte[20];
+        for (int i = 0; i < 20; i++)
+        {
+            int hi = Unhex(nonce[2 * i]), lo = Unhex(nonce[2 * i + 1]);
+            if ((hi | lo) < 0)
+                return false;
+            raw[i] = (byte)(hi << 4 | lo);
+        }
+        long expiry = BinaryPrimitives.ReadInt64BigEndian(raw);
+        Span<byte> mac = stackalloc byte[20];
+        ComputeNonceMac(expiry, client, mac);
+        return CryptographicOperations.FixedTimeEquals(mac[..12], raw[8..]) && expiry > nowMicros;
+    }
+
+    private void ComputeNonceMac(long expiry, in TurnFiveTuple client, Span<byte> mac)
+    {
+        Span<byte> input = stackalloc byte[NonceMacInputLength];
+        input.Clear();
+        BinaryPrimitives.WriteInt64BigEndian(input, expiry);
+        client.Client.WriteAddressBytes(input[8..]);
+        BinaryPrimitives.WriteUInt16BigEndian(input[24..], client.Client.Port);
+        input[26] = (byte)client.Transport;
+        _nonceKey.Compute(input, default, mac);
+    }
+
+    private static byte Hex(int nibble) => (byte)(nibble < 10 ? '0' + nibble : 'a' + nibble - 10);
+
+    private static int Unhex(byte c) => c switch
+    {
+        >= (byte)'0' and <= (byte)'9' => c - '0',
+        >= (byte)'a' and <= (byte)'f' => c - 'a' + 10,
+        _ => -1,
+    };
+
+    // ---- responses ----
+
+    private TurnAction UnauthenticatedError(in StunMessageView m, in TurnFiveTuple client, long nowMicros, StunErrorCode code, bool challenge,
+        Span<byte> output, out int outputLength)
+    {
+        outputLength = 0;
+        if (!TrySpendUnauthenticated(nowMicros))
+            return Drop(TurnDropReason.RateLimited);
+        var w = new StunMessageWriter(output, m.Method, StunClass.ErrorResponse, m.TransactionId);
+        w.AddErrorCode(code, Reason(code));
+        if (challenge)
+        {
+            // RFC 8489 §9.2.4: REALM and a fresh NONCE, no MESSAGE-INTEGRITY.
+            w.AddAttribute(StunAttributeType.Realm, _realmUtf8);
+            Span<byte> nonce = stackalloc byte[NonceLength];
+            WriteNonce(nonce, client, nowMicros);
+            w.AddAttribute(StunAttributeType.Nonce, nonce);
+        }
+        Counters.ErrorResponses++;
+        return Finish(ref w, m, sign: false, default, out outputLength);
+    }
+
+    private TurnAction SignedError(in StunMessageView m, StunErrorCode code, in StunMessageIntegrityKey key, Span<byte> output, out int outputLength)
+    {
+        var w = new StunMessageWriter(output, m.Method, StunClass.ErrorResponse, m.TransactionId);
+        w.AddErrorCode(code, Reason(code));
+        Counters.ErrorResponses++;
+        return Finish(ref w, m, sign: true, key, out outputLength);
+    }
+
+    private TurnAction UnknownAttributes(in StunMessageView m, ReadOnlySpan<StunAttributeType> unknown, in StunMessageIntegrityKey key, Span<byte> output, out int outputLength)
+    {
+        var w = new StunMessageWriter(output, m.Method, StunClass.ErrorResponse, m.TransactionId);
+        w.AddErrorCode(StunErrorCode.UnknownAttribute, Reason(StunErrorCode.UnknownAttribute));
+        w.AddUnknownAttributes(unknown);
+        Counters.ErrorResponses++;
+        return Finish(ref w, m, sign: true, key, out outputLength);
+    }
+
+    private TurnAction Finish(ref StunMessageWriter w, in StunMessageView request, bool sign, in StunMessageIntegrityKey key, out int outputLength)
+    {
+        outputLength = 0;
+        if (_softwareUtf8 is not null)
+            w.AddAttribute(StunAttributeType.Software, _softwareUtf8);
+        if (sign)
+            w.AddMessageIntegrity(key);
+        if (request.HasFingerprint)
+            w.AddFingerprint();
+        if (w.Failed)
+            return Drop(TurnDropReason.OutputTooSmall);
+        outputLength = w.Length;
+        return TurnAction.ToClient;
+    }
+
+    private static ReadOnlySpan<byte> Reason(StunErrorCode code) => code switch
+    {
+        StunErrorCode.BadRequest => "Bad Request"u8,
+        StunErrorCode.Unauthorized => "Unauthorized"u8,
+        StunErrorCode.Forbidden => "Forbidden"u8,
+        StunErrorCode.UnknownAttribute => "Unknown Attribute"u8,
+        StunErrorCode.AllocationMismatch => "Allocation Mismatch"u8,
+        StunErrorCode.StaleNonce => "Stale Nonce"u8,
+        StunErrorCode.AddressFamilyNotSupported => "Address Family not Supported"u8,
+        StunErrorCode.WrongCredentials => "Wrong Credentials"u8,
+        StunErrorCode.UnsupportedTransportProtocol => "Unsupported Transport Protocol"u8,
+        StunErrorCode.PeerAddressFamilyMismatch => "Peer Address Family Mismatch"u8,
+        StunErrorCode.AllocationQuotaReached => "Allocation Quota Reached"u8,
+        StunErrorCode.InsufficientCapacity => "Insufficient Capacity"u8,
+        _ => "Error"u8,
+    };
+
+    // xorshift64*: indication transaction ids need to be unpredictable enough, not secret (RFC 8489 §6).
+    private void NextTransactionId(Span<byte> id)
+    {
+        ulong x = _transactionIdState;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        _transactionIdState = x;
+        ulong a = x * 0x2545F4914F6CDD1DUL;
+        BinaryPrimitives.WriteUInt64LittleEndian(id, a);
+        BinaryPrimitives.WriteUInt32LittleEndian(id[8..], (uint)(a >> 21) ^ (uint)x);
+    }
+
+    private TurnAction Drop(TurnDropReason reason)
+    {
+        Counters.Drop(reason);
+        return TurnAction.None;
+    }
+}
