@@ -96,7 +96,9 @@ public class PeerTests
     [Theory]
     [InlineData(11)]
     [InlineData(12)]
-    public void Nack_FivePercentLoss_50msRtt_RecoversLostVideoPackets(int seed)
+    [InlineData(13)]
+    [InlineData(14)]
+    public void Nack_FivePercentLoss_50msRtt_RepairsAtLeast95PercentOfVideoPacketsInTime(int seed)
     {
         using var pair = new PeerPair(seed);
         pair.Link.DelayMicros = 25_000; // 50 ms RTT
@@ -146,10 +148,10 @@ public class PeerTests
         // Every loss comes back by RTX (the link does not reorder here, so nothing is recovered by a late original).
         double recovered = (double)rx.NackRecovered / lostVideo;
         Assert.True(recovered >= 0.95, $"recovered {recovered:P1}");
-        // In time (its frame delivered) is lower: a lost NACK or RTX needs a second round trip,
-        // which outlasts the receive stream's reorder hold (max(50 ms, 1.5 RTT)); see the report.
-        Assert.True(repaired >= 0.75, $"repaired in time {repaired:P1}");
-        Assert.True(delivered >= frames * 0.9, $"delivered {delivered}/{frames}");
+        // In time: its frame was delivered. A lost NACK or RTX needs a second round, which the
+        // reorder hold (2.5 RTT) and the sender's resend suppression (3/4 RTT) leave room for.
+        Assert.True(repaired >= 0.95, $"repaired in time {repaired:P1}");
+        Assert.True(delivered >= frames * 0.95, $"delivered {delivered}/{frames}");
         File.AppendAllText(Path.Combine(AppContext.BaseDirectory, "peer-figures.txt"), $"nack seed {seed}: lost {lostVideo} recovered {rx.NackRecovered} repaired in time {repairedInTime} {repaired:P2} frames {delivered}/{frames}\n");
     }
 
