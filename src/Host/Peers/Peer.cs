@@ -136,6 +136,8 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
     public SendHistory SendHistory => _sendHistory;
     public RtpSendStream GetSendStream(int sendTrack) => _send[sendTrack];
     public RtpReceiveStream GetReceiveStream(int receiveTrack) => _recv[receiveTrack];
+    /// <summary>RTCP BYE packets from the remote (RFC 3550 §6.6).</summary>
+    public long ByesReceived { get; private set; }
     /// <summary>Round-trip time from XR DLRR (RFC 3611 §4.5) or our send streams' report blocks; -1 until known.</summary>
     public long RttMicros { get; private set; } = -1;
 
@@ -300,7 +302,10 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
             _recv[receiveTrack].RequestKeyframe();
     }
 
-    /// <summary>Ends the peer: DTLS close_notify (RFC 5246 §7.2.1) queued for <see cref="TryPollTransmit"/>, a Closed event.</summary>
+    /// <summary>
+    /// Ends the peer: an RTCP BYE for our sources (RFC 3550 §6.6) and DTLS close_notify
+    /// (RFC 5246 §7.2.1) queued for <see cref="TryPollTransmit"/>, a Closed event.
+    /// </summary>
     public void Close(long nowMicros)
     {
         _now = nowMicros;
@@ -308,6 +313,8 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
             return;
         if (_dtls.State == DtlsState.Connected && Route is { } to)
         {
+            if (_srtp != null)
+                SendBye(to);
             _dtls.Close();
             FlushDtls(to);
         }
@@ -609,6 +616,8 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
                     _feedbackUsed += n;
                 }
             }
+            else if (ByeView.TryRead(p, out _))
+                ByesReceived++; // the end itself comes with close_notify (or consent loss)
             else if (ExtendedReportView.TryRead(p, out var xr))
             {
                 if (xr.TryGetRrtr(out ulong ntp))
@@ -794,6 +803,22 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
             dlrr[nd++] = new DlrrSubBlock(_remoteRrtrSsrc, _remoteRrtrMiddle, delay);
         }
         o += new ExtendedReport { SenderSsrc = _rtcpSsrc, HasRrtr = true, RrtrNtpTimestamp = SenderClock.MicrosToNtp(nowMicros), Dlrr = dlrr[..nd] }.Write(slot[o..]);
+        Protect(slot, o, to);
+    }
+
+    private void SendBye(in NetAddress to)
+    {
+        var slot = _out.Reserve();
+        if (slot.IsEmpty)
+            return;
+        Span<uint> ssrcs = stackalloc uint[Math.Min(_send.Length + 1, 31)];
+        int n = 0;
+        ssrcs[n++] = _rtcpSsrc;
+        for (int i = 0; i < _send.Length && n < ssrcs.Length; i++)
+            if (_send[i].Ssrc != _rtcpSsrc)
+                ssrcs[n++] = _send[i].Ssrc;
+        int o = new ReceiverReport { SenderSsrc = _rtcpSsrc }.Write(slot); // a compound starts with a report
+        o += new Bye { Ssrcs = ssrcs[..n] }.Write(slot[o..]);
         Protect(slot, o, to);
     }
 

@@ -196,6 +196,7 @@ public class PeerTests
         Assert.Equal(PeerState.Closed, other.State);
         var closed = Assert.Single(otherEvents, e => e.Kind == PeerEventKind.Closed);
         Assert.Equal("DTLS close_notify", closed.Reason);
+        Assert.Equal(1, other.ByesReceived); // the BYE went just before close_notify
         Assert.Equal(0, closer.WriteFrame(0, Video[0], 0, pair.Now));
     }
 
