@@ -119,7 +119,8 @@ public sealed class RtpReceiveStream
     public void SetRttMicros(long rttMicros)
     {
         _nack?.SetRttMicros(rttMicros);
-        _reorder?.SetHoldMicros(Math.Max(50_000, rttMicros * 3 / 2));
+        // Long enough for a second NACK round (the first NACK or its RTX lost): detection, retry one RTT later, answer one RTT after that.
+        _reorder?.SetHoldMicros(Math.Max(50_000, rttMicros * 5 / 2));
     }
 
     public void HandleTimeout(long nowMicros) => DrainReorder(nowMicros);

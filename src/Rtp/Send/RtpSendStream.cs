@@ -261,7 +261,8 @@ public sealed class RtpSendStream
             return;
         NacksReceived++;
         long newest = _nextSeq - 1;
-        long interval = Math.Max(_options.MinResendIntervalMicros, RttMicros);
+        // Under one RTT: a receiver's retry comes one of its RTTs after the first NACK, and must not be refused as a duplicate.
+        long interval = Math.Max(_options.MinResendIntervalMicros, RttMicros * 3 / 4);
         foreach (ushort lost in nack.LostSequenceNumbers)
         {
             RetransmissionsRequested++;

@@ -21,7 +21,7 @@ public sealed class RtpSendStreamOptions
     /// <summary>Largest RTP packet the stream writes (header, extensions, payload), before RTX and SRTP.</summary>
     public int MaxPacketSize { get; init; } = 1200 - 2 - 10;
 
-    /// <summary>The same packet is resent at most once per max(this, the last RTT).</summary>
+    /// <summary>The same packet is resent at most once per max(this, 3/4 of the last RTT).</summary>
     public long MinResendIntervalMicros { get; init; } = 20_000;
 
     /// <summary>NTP time minus nowMicros, in microseconds: the SR's wall clock (RFC 3550 §6.4.1).</summary>

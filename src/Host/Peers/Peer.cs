@@ -1,0 +1,837 @@
+using System.Buffers.Binary;
+using Engine.Dtls;
+using Engine.Host.Sessions;
+using Engine.Host.Transport;
+using Engine.Ice;
+using Engine.Rtp;
+using Engine.Rtp.Media;
+using Engine.Rtp.Receive;
+using Engine.Rtp.Rtcp;
+using Engine.Rtp.Send;
+using Engine.Srtp;
+
+namespace Engine.Host.Peers;
+
+/// <summary>
+/// One remote endpoint, both directions (issue 14 §1; str0m's Rtc is the model): ICE (lite
+/// answerer or controlling client), DTLS-SRTP, one <see cref="RtpReceiveStream"/> per receive
+/// track and one <see cref="RtpSendStream"/> per send track, and the RTCP of both. Sans-IO: bytes
+/// and <c>nowMicros</c> in; datagrams (<see cref="TryPollTransmit"/>), events
+/// (<see cref="TryPollEvent"/>) and a timer (<see cref="NextTimeoutMicros"/>) out. Media packets
+/// wait in the send streams' pacers and are stamped (abs-send-time, transport-wide sequence) and
+/// SRTP-protected in the caller's buffer when they leave. Not thread-safe: one thread drives it.
+/// </summary>
+public sealed class Peer : IEncodedFrameSink, IDisposable
+{
+    private const long RtcpIntervalMicros = 200_000; // RR + SDES, as PublishSession
+    private const long TwccIntervalMicros = 50_000;
+    private const int MaxFrameBytes = 8 << 20;
+    private static readonly byte[] Cname = "engine"u8.ToArray();
+
+    private readonly PeerConfig _config;
+    private readonly IceLiteAgent? _iceLite;
+    private readonly IceControllingAgent? _iceClient;
+    private readonly DtlsEndpoint _dtls;
+    private readonly TransmitQueue _out = new(64);
+
+    private readonly PeerReceiveTrack[] _recvTracks;
+    private readonly RtpReceiveStream[] _recv;
+    private readonly uint[] _recvSsrc, _recvRtxSsrc;
+    private readonly byte[][] _recvMid, _recvRid;
+    private readonly TransportFeedbackBuilder? _twcc;
+    private SeqNoUnwrapper _twccUnwrapper;
+
+    private readonly PeerSendTrack[] _sendTracks;
+    private readonly RtpSendStream[] _send;
+    private readonly H264Packetizer?[] _h264;
+    private readonly RtpForwardRewriter[] _rewriters;
+    private readonly SendHistory _sendHistory = new();
+    private readonly LeavingPacketStamper _stamper;
+    private int _sendCursor;
+
+    private readonly uint _rtcpSsrc;
+    private uint _remoteRrtrSsrc, _remoteRrtrMiddle;
+    private long _remoteRrtrMicros = long.MinValue;
+    private long _nextRtcpMicros = long.MaxValue, _nextTwccMicros = long.MaxValue;
+
+    private readonly PeerEvent[] _events = new PeerEvent[512];
+    private int _eventHead, _eventCount;
+    private byte[] _frameBytes = new byte[256 * 1024];
+    private int _frameUsed;
+    private readonly SentPacketResult[] _feedback = new SentPacketResult[4096];
+    private int _feedbackUsed;
+
+    private SrtpSession? _srtp;
+    private long _now;
+
+    public Peer(PeerConfig config, long nowMicros)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        _config = config;
+        _now = nowMicros;
+        var random = config.Seed is int seed ? new Random(seed) : new Random();
+        if (config.Role == PeerRole.IceLiteServer)
+            _iceLite = new IceLiteAgent(config.LocalUfrag, config.LocalPwd, config.RemoteUfrag, nowMicros, config.ConsentTimeoutMicros);
+        else
+            _iceClient = new IceControllingAgent(config.LocalUfrag, config.RemoteUfrag, config.RemotePwd, config.RemoteCandidate, nowMicros,
+                new Random(random.Next()), consentTimeoutMicros: config.ConsentTimeoutMicros);
+        _dtls = new DtlsEndpoint(config.Role == PeerRole.IceLiteServer ? DtlsRole.Server : DtlsRole.Client, config.Certificate,
+            new DtlsOptions { RemoteFingerprint = config.RemoteFingerprint, InitialRetransmitMicros = config.DtlsInitialRetransmitMicros });
+
+        _recvTracks = config.ReceiveTracks.ToArray();
+        _recv = new RtpReceiveStream[_recvTracks.Length];
+        _recvSsrc = new uint[_recvTracks.Length];
+        _recvRtxSsrc = new uint[_recvTracks.Length];
+        _recvMid = new byte[_recvTracks.Length][];
+        _recvRid = new byte[_recvTracks.Length][];
+        for (int i = 0; i < _recvTracks.Length; i++)
+        {
+            var t = _recvTracks[i];
+            _recv[i] = new RtpReceiveStream(t.Codec, t.ClockRate, i, this, t.UseNack ?? t.Codec != MediaCodec.Opus);
+            _recvSsrc[i] = t.Ssrc;
+            _recvRtxSsrc[i] = t.RtxSsrc;
+            _recvMid[i] = System.Text.Encoding.ASCII.GetBytes(t.Mid);
+            _recvRid[i] = t.Rid is null ? [] : System.Text.Encoding.ASCII.GetBytes(t.Rid);
+        }
+        if (config.TransportCcExtensionId != 0)
+            _twcc = new TransportFeedbackBuilder();
+
+        _stamper = new LeavingPacketStamper(config.AbsSendTimeExtensionId, config.TransportCcExtensionId, _sendHistory,
+            (ushort)random.Next(0, 1 << 16));
+        _sendTracks = config.SendTracks.ToArray();
+        _send = new RtpSendStream[_sendTracks.Length];
+        _h264 = new H264Packetizer?[_sendTracks.Length];
+        _rewriters = new RtpForwardRewriter[_sendTracks.Length];
+        for (int i = 0; i < _sendTracks.Length; i++)
+        {
+            var t = _sendTracks[i];
+            bool video = t.Codec != MediaCodec.Opus;
+            _send[i] = new RtpSendStream(new RtpSendStreamOptions
+            {
+                Ssrc = t.Ssrc,
+                PayloadType = t.PayloadType,
+                ClockRate = t.ClockRate,
+                RtxSsrc = t.RtxSsrc,
+                RtxPayloadType = t.RtxPayloadType,
+                HistoryPackets = t.HistoryPackets > 0 ? t.HistoryPackets : video ? 1024 : 64,
+                Seed = random.Next(),
+                PacerCapacity = video ? 2048 : 256,
+            }, _stamper);
+            if (t.Codec == MediaCodec.H264)
+                _h264[i] = new H264Packetizer(Math.Min(H264Packetizer.DefaultMaxPayloadSize, _send[i].MaxPayloadSize));
+            _rewriters[i] = new RtpForwardRewriter(t.Ssrc, t.ClockRate, random);
+        }
+        _rtcpSsrc = config.RtcpSsrc != 0 ? config.RtcpSsrc : _sendTracks.Length > 0 ? _sendTracks[0].Ssrc : (uint)random.Next(1, int.MaxValue);
+    }
+
+    public PeerRole Role => _config.Role;
+    public PeerState State { get; private set; }
+    public string? CloseReason { get; private set; }
+    public PeerCounters Counters { get; } = new();
+    /// <summary>Where our datagrams go: the lite side's selected path, the client's remote candidate once ICE succeeded.</summary>
+    public NetAddress? Route => _iceLite != null ? _iceLite.Selected : _iceClient!.State == IceControllingState.Connected ? _iceClient.Remote : null;
+    public DtlsEndpoint Dtls => _dtls;
+    public IceControllingAgent? IceClient => _iceClient;
+    public IceLiteAgent? IceLite => _iceLite;
+    public SendHistory SendHistory => _sendHistory;
+    public RtpSendStream GetSendStream(int sendTrack) => _send[sendTrack];
+    public RtpReceiveStream GetReceiveStream(int receiveTrack) => _recv[receiveTrack];
+    /// <summary>RTCP BYE packets from the remote (RFC 3550 §6.6).</summary>
+    public long ByesReceived { get; private set; }
+    /// <summary>Round-trip time from XR DLRR (RFC 3611 §4.5) or our send streams' report blocks; -1 until known.</summary>
+    public long RttMicros { get; private set; } = -1;
+
+    public long NextTimeoutMicros
+    {
+        get
+        {
+            if (State == PeerState.Closed)
+                return long.MaxValue;
+            long next = _dtls.NextTimeoutMicros;
+            if (_iceLite != null)
+                next = Math.Min(next, _iceLite.ConsentDeadlineMicros);
+            else
+                next = Math.Min(next, _iceClient!.NextTimeoutMicros);
+            if (_srtp == null)
+                return next;
+            next = Math.Min(next, _nextRtcpMicros);
+            if (_twcc is { PendingCount: > 0 })
+                next = Math.Min(next, _nextTwccMicros);
+            foreach (var s in _recv)
+            {
+                next = Math.Min(next, s.NextTimeoutMicros(0));
+                next = Math.Min(next, s.NextPliMicros(_config.PliIntervalMicros));
+            }
+            foreach (var s in _send)
+                next = Math.Min(next, s.NextTimeoutMicros);
+            return next;
+        }
+    }
+
+    public void HandleDatagram(Span<byte> datagram, in NetAddress from, long nowMicros)
+    {
+        _now = nowMicros;
+        ResetBuffersIfPolled();
+        if (State == PeerState.Closed)
+            return;
+        switch (DatagramDemux.Classify(datagram))
+        {
+            case DatagramKind.Stun:
+                HandleStun(datagram, from, nowMicros);
+                break;
+            case DatagramKind.Dtls:
+                if (Route != from)
+                {
+                    Counters.DroppedWrongPath++;
+                    return;
+                }
+                _dtls.HandleDatagram(datagram, nowMicros);
+                AfterDtls(nowMicros);
+                break;
+            case DatagramKind.Rtp:
+                HandleRtp(datagram, from, nowMicros);
+                break;
+            case DatagramKind.Rtcp:
+                HandleRtcp(datagram, from, nowMicros);
+                break;
+            default:
+                Counters.DroppedUnknown++;
+                break;
+        }
+    }
+
+    public void HandleTimeout(long nowMicros)
+    {
+        _now = nowMicros;
+        ResetBuffersIfPolled();
+        if (State == PeerState.Closed)
+            return;
+        if (_iceLite != null)
+        {
+            if (_iceLite.ConsentExpired(nowMicros))
+            {
+                Finish("ICE consent expired");
+                return;
+            }
+        }
+        else
+        {
+            var ice = _iceClient!;
+            if (nowMicros >= ice.NextTimeoutMicros)
+                ice.HandleTimeout(nowMicros);
+            if (ice.State == IceControllingState.Failed)
+            {
+                Finish("ICE failed");
+                return;
+            }
+            if (ice.ConsentExpired(nowMicros))
+            {
+                Finish("ICE consent expired");
+                return;
+            }
+            FlushIceClient();
+        }
+        if (nowMicros >= _dtls.NextTimeoutMicros)
+        {
+            _dtls.HandleTimeout(nowMicros);
+            AfterDtls(nowMicros);
+            if (State == PeerState.Closed)
+                return;
+        }
+        foreach (var s in _recv)
+            s.HandleTimeout(nowMicros);
+        if (_srtp != null && Route is { } to)
+            SendRtcp(nowMicros, to);
+    }
+
+    /// <summary>
+    /// Packetizes one encoded frame onto <paramref name="sendTrack"/>: an H.264 access unit in
+    /// Annex B, or one Opus packet. Returns the RTP packets written (0: refused and counted).
+    /// </summary>
+    public int WriteFrame(int sendTrack, ReadOnlySpan<byte> frame, uint rtpTimestamp, long nowMicros)
+    {
+        _now = nowMicros;
+        if (State != PeerState.Connected || (uint)sendTrack >= (uint)_send.Length)
+        {
+            Counters.WritesRefused++;
+            return 0;
+        }
+        var stream = _send[sendTrack];
+        if (_h264[sendTrack] is { } packetizer)
+            return stream.WriteH264(packetizer, frame, rtpTimestamp, nowMicros);
+        if (_sendTracks[sendTrack].Codec == MediaCodec.Opus && OpusPacketizer.Write(frame, stream.PayloadBuffer) is int n and > 0)
+            return stream.CommitPacket(n, rtpTimestamp, false, nowMicros) ? 1 : 0;
+        Counters.WritesRefused++; // VP8/VP9 have no packetizer here: forward them with WriteRtp
+        return 0;
+    }
+
+    /// <summary>
+    /// Forwards one relayed RTP packet (after the upstream's SRTP) on <paramref name="sendTrack"/>:
+    /// the payload and marker kept, the timestamp continued by the track's <see cref="RtpForwardRewriter"/>
+    /// across source changes, SSRC and sequence number the send stream's (its NACK history is by them).
+    /// The source's header extensions are not forwarded; ours are stamped when it leaves. The source is not modified.
+    /// </summary>
+    public bool WriteRtp(int sendTrack, ReadOnlySpan<byte> packet, long nowMicros)
+    {
+        _now = nowMicros;
+        if (State != PeerState.Connected || (uint)sendTrack >= (uint)_send.Length || !RtpPacketView.TryRead(packet, out var view))
+        {
+            Counters.WritesRefused++;
+            return false;
+        }
+        Span<byte> header = stackalloc byte[RtpPacketView.FixedHeaderLength];
+        packet[..RtpPacketView.FixedHeaderLength].CopyTo(header);
+        if (!_rewriters[sendTrack].Rewrite(header, nowMicros))
+        {
+            Counters.WritesRefused++;
+            return false;
+        }
+        uint timestamp = BinaryPrimitives.ReadUInt32BigEndian(header[4..]);
+        if (!_send[sendTrack].WritePayload(view.Payload, timestamp, view.Marker, nowMicros))
+        {
+            Counters.WritesRefused++;
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>Asks the remote for a keyframe on <paramref name="receiveTrack"/>: PLI now, repeated until one arrives.</summary>
+    public void RequestKeyframe(int receiveTrack)
+    {
+        if ((uint)receiveTrack < (uint)_recv.Length)
+            _recv[receiveTrack].RequestKeyframe();
+    }
+
+    /// <summary>
+    /// Ends the peer: an RTCP BYE for our sources (RFC 3550 §6.6) and DTLS close_notify
+    /// (RFC 5246 §7.2.1) queued for <see cref="TryPollTransmit"/>, a Closed event.
+    /// </summary>
+    public void Close(long nowMicros)
+    {
+        _now = nowMicros;
+        if (State == PeerState.Closed)
+            return;
+        if (_dtls.State == DtlsState.Connected && Route is { } to)
+        {
+            if (_srtp != null)
+                SendBye(to);
+            _dtls.Close();
+            FlushDtls(to);
+        }
+        Finish("closed locally");
+    }
+
+    /// <summary>
+    /// The next datagram to send: control first (STUN, DTLS, RTCP), then media the pacers release
+    /// at the last time given, stamped and SRTP-protected in <paramref name="destination"/>
+    /// (at least 1500 bytes). Poll until false after every call into the peer.
+    /// </summary>
+    public bool TryPollTransmit(Span<byte> destination, out int length, out NetAddress to)
+    {
+        if (_out.TryDequeue(destination, out length, out to))
+            return true;
+        length = 0;
+        to = default;
+        if (_srtp == null || State != PeerState.Connected || Route is not { } route)
+            return false;
+        for (int k = 0; k < _send.Length; k++)
+        {
+            int i = (_sendCursor + k) % _send.Length;
+            if (!_send[i].TryPollPacket(destination, _now, out int n))
+                continue;
+            _sendCursor = (i + 1) % _send.Length; // round robin: audio does not wait behind a keyframe
+            var r = _srtp.ProtectRtp(destination, n, out int protectedLength);
+            if (r != SrtpResult.Ok)
+            {
+                Counters.SrtpFailures++;
+                continue;
+            }
+            Counters.RtpSent++;
+            length = protectedLength;
+            to = route;
+            return true;
+        }
+        return false;
+    }
+
+    public bool TryPollEvent(out PeerEvent ev)
+    {
+        ResetBuffersIfPolled();
+        if (_eventCount == 0)
+        {
+            ev = default;
+            return false;
+        }
+        ev = _events[_eventHead];
+        _eventHead = (_eventHead + 1) % _events.Length;
+        _eventCount--;
+        return true;
+    }
+
+    /// <summary>The frame of a FrameReceived event (AVCC for H.264), valid until the next call into the peer.</summary>
+    public ReadOnlySpan<byte> GetFrameData(in PeerEvent ev) =>
+        ev.Kind == PeerEventKind.FrameReceived ? _frameBytes.AsSpan(ev.DataOffset, ev.DataLength) : default;
+
+    /// <summary>The packets of a TransportFeedback event, valid until the next call into the peer.</summary>
+    public ReadOnlySpan<SentPacketResult> GetFeedback(in PeerEvent ev) =>
+        ev.Kind == PeerEventKind.TransportFeedback ? _feedback.AsSpan(ev.FeedbackOffset, ev.FeedbackCount) : default;
+
+    public void Dispose()
+    {
+        _srtp?.Dispose();
+        _dtls.Dispose();
+    }
+
+    // --- ICE and DTLS ---
+
+    private void HandleStun(ReadOnlySpan<byte> datagram, in NetAddress from, long nowMicros)
+    {
+        if (_iceLite != null)
+        {
+            var slot = _out.Reserve();
+            _iceLite.HandleStun(datagram, from, nowMicros, slot, out int length);
+            if (length > 0)
+                _out.Commit(length, from);
+            return;
+        }
+        var ice = _iceClient!;
+        bool wasChecking = ice.State == IceControllingState.Checking;
+        if (!ice.HandleStun(datagram, from, nowMicros))
+        {
+            if (ice.State == IceControllingState.Failed)
+                Finish("ICE failed");
+            return;
+        }
+        if (wasChecking && ice.State == IceControllingState.Connected && _dtls.State == DtlsState.New)
+        {
+            _dtls.Start(nowMicros); // RFC 8842 §5: the client starts once the path is valid
+            AfterDtls(nowMicros);
+        }
+    }
+
+    private void FlushIceClient()
+    {
+        var slot = _out.Reserve();
+        if (!slot.IsEmpty && _iceClient!.TryPollTransmit(slot, out int n))
+            _out.Commit(n, _iceClient.Remote);
+    }
+
+    private void FlushDtls(in NetAddress to)
+    {
+        for (int i = 0; i < 64; i++)
+        {
+            var slot = _out.Reserve();
+            if (slot.IsEmpty || !_dtls.TryPollTransmit(slot, out int n))
+                break;
+            _out.Commit(n, to);
+        }
+    }
+
+    private void AfterDtls(long nowMicros)
+    {
+        if (Route is { } to)
+            FlushDtls(to);
+        if (_dtls.State == DtlsState.Connected && _srtp == null)
+        {
+            Span<byte> km = stackalloc byte[88];
+            if (!_dtls.TryExportSrtpKeyingMaterial(km, out int kmLength))
+            {
+                Finish("DTLS: no SRTP keying material");
+                return;
+            }
+            _srtp = new SrtpSession((SrtpProfile)_dtls.SrtpProfile, km[..kmLength], isClient: _dtls.Role == DtlsRole.Client);
+            _nextRtcpMicros = nowMicros + RtcpIntervalMicros;
+            _nextTwccMicros = nowMicros + TwccIntervalMicros;
+            State = PeerState.Connected;
+            Enqueue(new PeerEvent(PeerEventKind.Connected, -1));
+        }
+        else if (_dtls.State == DtlsState.Failed)
+            Finish("DTLS failed");
+        else if (_dtls.State == DtlsState.Closed)
+            Finish("DTLS close_notify");
+    }
+
+    private void Finish(string reason)
+    {
+        if (State == PeerState.Closed)
+            return;
+        State = PeerState.Closed;
+        CloseReason = reason;
+        Enqueue(new PeerEvent(PeerEventKind.Closed, -1, reason));
+    }
+
+    // --- receive ---
+
+    private void HandleRtp(Span<byte> datagram, in NetAddress from, long nowMicros)
+    {
+        if (_srtp == null || Route != from)
+        {
+            Counters.DroppedWrongPath++;
+            return;
+        }
+        if (_srtp.UnprotectRtp(datagram, out int length) != SrtpResult.Ok)
+        {
+            Counters.SrtpFailures++;
+            return;
+        }
+        var plain = datagram[..length];
+        if (!RtpPacketView.TryRead(plain, out var packet))
+        {
+            Counters.DroppedMalformed++;
+            return;
+        }
+        if (_twcc != null && packet.TryGetExtension(_config.TransportCcExtensionId, out var tcc) && TransportSequenceNumber.TryRead(tcc, out ushort tseq))
+            _twcc.AddReceivedPacket(_twccUnwrapper.Unwrap(tseq), nowMicros);
+        int track = FindTrack(packet, out bool rtx);
+        if (track < 0)
+        {
+            Counters.DroppedUnknownSsrc++;
+            return;
+        }
+        if (rtx)
+        {
+            // RFC 4588 §4: the original sequence number leads the payload; rebuild the original
+            // packet in place (header moved 2 bytes on, over the OSN) with the media PT and SSRC.
+            var payload = packet.Payload;
+            if (payload.Length < 2 + 1)
+                return; // padding-only probe or empty: nothing to repair
+            ushort osn = BinaryPrimitives.ReadUInt16BigEndian(payload);
+            int h = packet.HeaderLength;
+            plain[..h].CopyTo(plain[2..]);
+            plain = plain[2..];
+            plain[1] = (byte)((plain[1] & 0x80) | _recvTracks[track].PayloadType);
+            BinaryPrimitives.WriteUInt16BigEndian(plain[2..], osn);
+            BinaryPrimitives.WriteUInt32BigEndian(plain[8..], _recvSsrc[track]);
+            if (!RtpPacketView.TryRead(plain, out packet))
+            {
+                Counters.DroppedMalformed++;
+                return;
+            }
+            Counters.RtxReceived++;
+        }
+        Counters.RtpReceived++;
+        _recv[track].OnRtp(packet, nowMicros);
+    }
+
+    /// <summary>SSRC (media or RTX) first; a new SSRC binds by MID (and RID), else by payload type (RFC 8843 §9.2).</summary>
+    private int FindTrack(in RtpPacketView packet, out bool rtx)
+    {
+        uint ssrc = packet.Ssrc;
+        rtx = false;
+        for (int i = 0; i < _recvSsrc.Length; i++)
+        {
+            if (_recvSsrc[i] == ssrc && ssrc != 0)
+                return i;
+            if (_recvRtxSsrc[i] == ssrc && ssrc != 0)
+            {
+                rtx = true;
+                return _recvSsrc[i] != 0 ? i : -1; // RTX before its media: nothing to map onto
+            }
+        }
+        int pt = packet.PayloadType;
+        int track = -1;
+        if (_config.MidExtensionId != 0 && packet.TryGetExtension(_config.MidExtensionId, out var mid))
+        {
+            ReadOnlySpan<byte> rid = default;
+            bool hasRid = _config.RidExtensionId != 0 && packet.TryGetExtension(_config.RidExtensionId, out rid);
+            for (int i = 0; i < _recvTracks.Length && track < 0; i++)
+                if (mid.SequenceEqual(_recvMid[i]) && (!hasRid || _recvRid[i].Length == 0 || rid.SequenceEqual(_recvRid[i]))
+                    && (pt == _recvTracks[i].PayloadType || pt == _recvTracks[i].RtxPayloadType))
+                    track = i;
+        }
+        for (int i = 0; i < _recvTracks.Length && track < 0; i++)
+            if (pt == _recvTracks[i].PayloadType || pt == _recvTracks[i].RtxPayloadType)
+                track = i;
+        if (track < 0)
+            return -1;
+        if (pt == _recvTracks[track].RtxPayloadType)
+        {
+            if (_recvRtxSsrc[track] != 0 || _recvSsrc[track] == 0)
+                return -1; // a second RTX SSRC, or RTX before media
+            _recvRtxSsrc[track] = ssrc;
+            rtx = true;
+            return track;
+        }
+        if (_recvSsrc[track] != 0)
+            return -1; // another SSRC on a bound track: not negotiated
+        _recvSsrc[track] = ssrc;
+        return track;
+    }
+
+    private void HandleRtcp(Span<byte> datagram, in NetAddress from, long nowMicros)
+    {
+        if (_srtp == null || Route != from)
+        {
+            Counters.DroppedWrongPath++;
+            return;
+        }
+        if (_srtp.UnprotectRtcp(datagram, out int length) != SrtpResult.Ok)
+        {
+            Counters.SrtpFailures++;
+            return;
+        }
+        if (!RtcpCompound.TryRead(datagram[..length], out var compound))
+        {
+            Counters.DroppedMalformed++;
+            return;
+        }
+        Counters.RtcpReceived++;
+        foreach (var p in compound)
+        {
+            if (SenderReportView.TryRead(p, out var sr))
+            {
+                for (int i = 0; i < _recv.Length; i++)
+                    if (_recvSsrc[i] == sr.SenderSsrc && sr.SenderSsrc != 0)
+                        _recv[i].OnSenderReport(sr.NtpTimestamp, sr.RtpTimestamp, nowMicros);
+                for (int b = 0; b < sr.ReportCount; b++)
+                    OnReportBlock(sr.GetReportBlock(b), nowMicros);
+            }
+            else if (ReceiverReportView.TryRead(p, out var rr))
+            {
+                for (int b = 0; b < rr.ReportCount; b++)
+                    OnReportBlock(rr.GetReportBlock(b), nowMicros);
+            }
+            else if (GenericNackView.TryRead(p, out var nack))
+            {
+                foreach (var s in _send)
+                    if (s.Ssrc == nack.MediaSsrc)
+                        s.HandleNack(nack, nowMicros);
+            }
+            else if (PliView.TryRead(p, out var pli))
+            {
+                foreach (var s in _send)
+                    s.HandlePli(pli);
+            }
+            else if (FirView.TryRead(p, out var fir))
+            {
+                foreach (var s in _send)
+                    s.HandleFir(fir);
+            }
+            else if (TransportFeedbackView.TryRead(p, out var tf))
+            {
+                int n = _sendHistory.Match(tf, _feedback.AsSpan(_feedbackUsed));
+                if (n > 0)
+                {
+                    Enqueue(new PeerEvent(PeerEventKind.TransportFeedback, -1) { FeedbackOffset = _feedbackUsed, FeedbackCount = n });
+                    _feedbackUsed += n;
+                }
+            }
+            else if (ByeView.TryRead(p, out _))
+                ByesReceived++; // the end itself comes with close_notify (or consent loss)
+            else if (ExtendedReportView.TryRead(p, out var xr))
+            {
+                if (xr.TryGetRrtr(out ulong ntp))
+                {
+                    _remoteRrtrSsrc = xr.SenderSsrc;
+                    _remoteRrtrMiddle = (uint)(ntp >> 16);
+                    _remoteRrtrMicros = nowMicros;
+                }
+                foreach (var dlrr in xr.DlrrSubBlocks)
+                    if (dlrr.Ssrc == _rtcpSsrc && dlrr.LastReceiverReport != 0)
+                        OnDlrr(nowMicros, dlrr.LastReceiverReport, dlrr.DelaySinceLastReceiverReport);
+            }
+        }
+        for (int i = 0; i < _send.Length; i++)
+            if (_send[i].TakeKeyframeRequest())
+                Enqueue(new PeerEvent(PeerEventKind.KeyframeRequested, i));
+    }
+
+    private void OnReportBlock(in ReportBlock block, long nowMicros)
+    {
+        for (int i = 0; i < _send.Length; i++)
+        {
+            var s = _send[i];
+            if (s.Ssrc != block.Ssrc)
+                continue;
+            s.HandleReportBlock(block, nowMicros);
+            if (s.RttMicros >= 0)
+                SetRtt(s.RttMicros);
+            Enqueue(new PeerEvent(PeerEventKind.ReceiverReport, i)
+            {
+                RttMicros = s.RttMicros,
+                FractionLost = block.FractionLost,
+                CumulativeLost = block.CumulativeLost,
+                Jitter = block.Jitter,
+            });
+        }
+    }
+
+    /// <summary>RFC 3611 §4.5: RTT = now - LRR - DLRR, in 1/65536 s.</summary>
+    private void OnDlrr(long nowMicros, uint lastRr, uint delay)
+    {
+        uint now = (uint)(SenderClock.MicrosToNtp(nowMicros) >> 16);
+        uint rtt = now - lastRr - delay;
+        if (rtt <= 65536 * 10)
+            SetRtt(rtt * 1_000_000L / 65536);
+    }
+
+    private void SetRtt(long rttMicros)
+    {
+        RttMicros = rttMicros;
+        foreach (var s in _recv)
+            s.SetRttMicros(rttMicros);
+    }
+
+    // IEncodedFrameSink: a receive stream's frame becomes an event; its bytes are copied once into the frame buffer.
+    void IEncodedFrameSink.OnFrame(int trackIndex, in EncodedFrame frame)
+    {
+        int need = _frameUsed + frame.Data.Length;
+        if (need > _frameBytes.Length)
+        {
+            if (need > MaxFrameBytes)
+            {
+                Counters.EventsDropped++;
+                return;
+            }
+            Array.Resize(ref _frameBytes, Math.Min(MaxFrameBytes, Math.Max(need, _frameBytes.Length * 2)));
+        }
+        if (!Enqueue(new PeerEvent(PeerEventKind.FrameReceived, trackIndex)
+            {
+                Codec = frame.Codec,
+                RtpTimestamp = frame.RtpTimestamp,
+                IsKeyframe = frame.IsKeyframe,
+                ArrivalMicros = frame.ArrivalMicros,
+                DataOffset = _frameUsed,
+                DataLength = frame.Data.Length,
+            }))
+            return;
+        frame.Data.CopyTo(_frameBytes.AsSpan(_frameUsed));
+        _frameUsed = need;
+    }
+
+    void IEncodedFrameSink.OnEnd() { }
+
+    private bool Enqueue(in PeerEvent ev)
+    {
+        if (_eventCount == _events.Length)
+        {
+            Counters.EventsDropped++;
+            return false;
+        }
+        _events[(_eventHead + _eventCount) % _events.Length] = ev;
+        _eventCount++;
+        return true;
+    }
+
+    /// <summary>Frame bytes and feedback are kept while events refer to them; once all are polled the space is reused.</summary>
+    private void ResetBuffersIfPolled()
+    {
+        if (_eventCount == 0)
+        {
+            _frameUsed = 0;
+            _feedbackUsed = 0;
+        }
+    }
+
+    // --- RTCP out: NACK, PLI, transport-cc and RR for receive streams; SR for send streams ---
+
+    private void SendRtcp(long nowMicros, in NetAddress to)
+    {
+        Span<ushort> lost = stackalloc ushort[128];
+        for (int i = 0; i < _recv.Length; i++)
+        {
+            var s = _recv[i];
+            int n = s.CollectNacks(nowMicros, lost);
+            if (n > 0)
+            {
+                var slot = _out.Reserve();
+                if (!slot.IsEmpty)
+                    Protect(slot, new GenericNack { SenderSsrc = _rtcpSsrc, MediaSsrc = s.Ssrc, LostSequenceNumbers = lost[..n] }.Write(slot), to);
+            }
+            if (s.TakePliDue(nowMicros, _config.PliIntervalMicros))
+            {
+                var slot = _out.Reserve();
+                if (!slot.IsEmpty)
+                    Protect(slot, new Pli { SenderSsrc = _rtcpSsrc, MediaSsrc = s.Ssrc }.Write(slot), to);
+            }
+        }
+        if (_twcc is { PendingCount: > 0 } && nowMicros >= _nextTwccMicros)
+        {
+            _nextTwccMicros = nowMicros + TwccIntervalMicros;
+            for (int k = 0; k < 8 && _twcc.PendingCount > 0; k++)
+            {
+                var slot = _out.Reserve();
+                if (slot.IsEmpty)
+                    break;
+                Protect(slot, _twcc.Write(slot[..1100], _rtcpSsrc, FirstReceiveSsrc()), to);
+            }
+        }
+        for (int i = 0; i < _send.Length; i++)
+        {
+            var s = _send[i];
+            if (nowMicros < s.NextSenderReportMicros)
+                continue;
+            var slot = _out.Reserve();
+            if (slot.IsEmpty || !s.TryWriteSenderReport(slot, nowMicros, out int o))
+                continue;
+            o += new SourceDescription { Ssrc = s.Ssrc, Cname = Cname }.Write(slot[o..]);
+            Protect(slot, o, to);
+        }
+        if (nowMicros >= _nextRtcpMicros)
+        {
+            _nextRtcpMicros = nowMicros + RtcpIntervalMicros;
+            SendReceiverReport(nowMicros, to);
+        }
+    }
+
+    private uint FirstReceiveSsrc()
+    {
+        foreach (uint ssrc in _recvSsrc)
+            if (ssrc != 0)
+                return ssrc;
+        return 0;
+    }
+
+    // RFC 3550 §6.1: RR first, SDES CNAME; XR RRTR asks for DLRR (our RTT as a receiver) and DLRR answers theirs (RFC 3611 §4.4-4.5).
+    private void SendReceiverReport(long nowMicros, in NetAddress to)
+    {
+        var slot = _out.Reserve();
+        if (slot.IsEmpty)
+            return;
+        Span<ReportBlock> blocks = stackalloc ReportBlock[Math.Min(_recv.Length, 31)];
+        int nb = 0;
+        for (int i = 0; i < _recv.Length && nb < blocks.Length; i++)
+            if (_recvSsrc[i] != 0 && _recv[i].Ssrc != 0)
+                blocks[nb++] = _recv[i].CreateReportBlock(nowMicros);
+        int o = new ReceiverReport { SenderSsrc = _rtcpSsrc, ReportBlocks = blocks[..nb] }.Write(slot);
+        o += new SourceDescription { Ssrc = _rtcpSsrc, Cname = Cname }.Write(slot[o..]);
+        Span<DlrrSubBlock> dlrr = stackalloc DlrrSubBlock[1];
+        int nd = 0;
+        if (_remoteRrtrMicros != long.MinValue)
+        {
+            uint delay = (uint)((nowMicros - _remoteRrtrMicros) * 65536 / 1_000_000);
+            dlrr[nd++] = new DlrrSubBlock(_remoteRrtrSsrc, _remoteRrtrMiddle, delay);
+        }
+        o += new ExtendedReport { SenderSsrc = _rtcpSsrc, HasRrtr = true, RrtrNtpTimestamp = SenderClock.MicrosToNtp(nowMicros), Dlrr = dlrr[..nd] }.Write(slot[o..]);
+        Protect(slot, o, to);
+    }
+
+    private void SendBye(in NetAddress to)
+    {
+        var slot = _out.Reserve();
+        if (slot.IsEmpty)
+            return;
+        Span<uint> ssrcs = stackalloc uint[Math.Min(_send.Length + 1, 31)];
+        int n = 0;
+        ssrcs[n++] = _rtcpSsrc;
+        for (int i = 0; i < _send.Length && n < ssrcs.Length; i++)
+            if (_send[i].Ssrc != _rtcpSsrc)
+                ssrcs[n++] = _send[i].Ssrc;
+        int o = new ReceiverReport { SenderSsrc = _rtcpSsrc }.Write(slot); // a compound starts with a report
+        o += new Bye { Ssrcs = ssrcs[..n] }.Write(slot[o..]);
+        Protect(slot, o, to);
+    }
+
+    private void Protect(Span<byte> slot, int length, in NetAddress to)
+    {
+        if (length <= 0)
+            return;
+        if (_srtp!.ProtectRtcp(slot, length, out int protectedLength) != SrtpResult.Ok)
+        {
+            Counters.SrtpFailures++;
+            return;
+        }
+        Counters.RtcpSent++;
+        _out.Commit(protectedLength, to);
+    }
+}

@@ -1,0 +1,37 @@
+using Engine.Dtls;
+using Engine.Ice;
+
+namespace Engine.Host.Peers;
+
+/// <summary>Everything a <see cref="Peer"/> needs from signaling, fixed at construction.</summary>
+public sealed class PeerConfig
+{
+    public PeerRole Role { get; init; }
+    public string LocalUfrag { get; init; } = "";
+    public string LocalPwd { get; init; } = "";
+    public string RemoteUfrag { get; init; } = "";
+    /// <summary>Signs the controlling side's checks; unused by the lite side.</summary>
+    public string RemotePwd { get; init; } = "";
+    /// <summary>The controlling side's one remote candidate; unused by the lite side (it learns the path from checks).</summary>
+    public NetAddress RemoteCandidate { get; init; }
+    public required DtlsCertificate Certificate { get; init; }
+    public required DtlsFingerprint RemoteFingerprint { get; init; }
+    public IReadOnlyList<PeerReceiveTrack> ReceiveTracks { get; init; } = [];
+    public IReadOnlyList<PeerSendTrack> SendTracks { get; init; } = [];
+
+    // RTP header extension ids (RFC 8285), one map for the transport; 0 = not negotiated.
+    public int MidExtensionId { get; init; }
+    public int RidExtensionId { get; init; }
+    public int AbsSendTimeExtensionId { get; init; }
+    public int TransportCcExtensionId { get; init; }
+
+    /// <summary>SSRC of our RTCP when no send track gives one; 0 draws one from <see cref="Seed"/>.</summary>
+    public uint RtcpSsrc { get; init; }
+    /// <summary>Seeds sequence numbers, SSRC draws, ICE transaction ids and timer jitter; random when null.</summary>
+    public int? Seed { get; init; }
+    /// <summary>A PLI is repeated at most this often while a keyframe is missing.</summary>
+    public long PliIntervalMicros { get; init; } = 500_000;
+    public long ConsentTimeoutMicros { get; init; } = IceLiteAgent.DefaultConsentTimeoutMicros;
+    /// <summary>DTLS flight retransmission start (RFC 6347 §4.2.4.1 suggests 1 s).</summary>
+    public long DtlsInitialRetransmitMicros { get; init; } = 1_000_000;
+}
