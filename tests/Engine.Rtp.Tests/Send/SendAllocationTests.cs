@@ -19,10 +19,17 @@ public class SendAllocationTests
         int nackLength = new GenericNack { SenderSsrc = 9, MediaSsrc = 1, LostSequenceNumbers = new ushort[] { 0 } }.Write(rtcp);
         long now = 0;
         long sent = Round(stream, packetizer, aus, buffer, rtcp, nackLength, ref now);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++)
-            sent += Round(stream, packetizer, aus, buffer, rtcp, nackLength, ref now);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        // Three windows of 10 rounds: a per-packet allocation shows in every one; a one-off of the
+        // runtime (272 B once in ~6 runs, with one warm-up round) shows in one at most.
+        long fewest = long.MaxValue;
+        for (int window = 0; window < 3; window++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 10; i++)
+                sent += Round(stream, packetizer, aus, buffer, rtcp, nackLength, ref now);
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        Assert.Equal(0, fewest);
         Assert.True(stream.Retransmitted > 100);
         Assert.True(stream.SenderReportsSent > 10);
         Assert.Equal(sent, history.Recorded);
