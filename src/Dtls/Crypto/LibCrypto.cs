@@ -87,6 +87,14 @@ internal static unsafe class LibCrypto
         IsAvailable = s_p256 != 0 && s_p384 != 0 && s_p521 != 0;
     }
 
+    /// <summary>An export of the loaded libcrypto, for the other bindings; clears <paramref name="ok"/> when it is missing.</summary>
+    internal static nint Export(string name, ref bool ok)
+    {
+        if (Library != 0 && NativeLibrary.TryGetExport(Library, name, out nint f)) return f;
+        ok = false;
+        return 0;
+    }
+
     /// <summary>Field size in bytes of a supported curve, 0 otherwise.</summary>
     public static int FieldLength(int nid) => nid switch { NidP256 => 32, NidP384 => 48, NidP521 => 66, _ => 0 };
 

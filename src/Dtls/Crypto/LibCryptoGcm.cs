@@ -26,15 +26,9 @@ internal sealed unsafe class LibCryptoGcm : IDisposable
 
     static LibCryptoGcm()
     {
-        nint lib = LibCrypto.Library;
-        if (lib == 0) return;
+        if (LibCrypto.Library == 0) return;
         bool ok = true;
-        nint F(string name)
-        {
-            if (NativeLibrary.TryGetExport(lib, name, out nint f)) return f;
-            ok = false;
-            return 0;
-        }
+        nint F(string name) => LibCrypto.Export(name, ref ok);
         s_ctxNew = (delegate* unmanaged<nint>)F("EVP_CIPHER_CTX_new");
         s_ctxFree = (delegate* unmanaged<nint, void>)F("EVP_CIPHER_CTX_free");
         s_aes128Gcm = (delegate* unmanaged<nint>)F("EVP_aes_128_gcm");

@@ -32,15 +32,9 @@ internal static unsafe class LibCryptoRsa
 
     static LibCryptoRsa()
     {
-        nint lib = LibCrypto.Library;
-        if (lib == 0) return;
+        if (LibCrypto.Library == 0) return;
         bool ok = true;
-        nint F(string name)
-        {
-            if (NativeLibrary.TryGetExport(lib, name, out nint f)) return f;
-            ok = false;
-            return 0;
-        }
+        nint F(string name) => LibCrypto.Export(name, ref ok);
         s_rsaNew = (delegate* unmanaged<nint>)F("RSA_new");
         s_rsaFree = (delegate* unmanaged<nint, void>)F("RSA_free");
         s_rsaSet0Key = (delegate* unmanaged<nint, nint, nint, nint, int>)F("RSA_set0_key");
