@@ -16,13 +16,13 @@ internal sealed class ChromiumPage : IAsyncDisposable
     private ClientWebSocket? _cdp;
     private int _nextId;
 
-    public ChromiumPage(string url)
+    public ChromiumPage(string url, string extraArgs = "")
     {
         Directory.CreateDirectory(_profile);
         var args = string.Join(' ', "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync", $"--user-data-dir={_profile}",
             "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", "--allow-loopback-in-peer-connection",
-            "--remote-debugging-port=0", "--remote-allow-origins=*", $"\"{url}\"");
+            "--remote-debugging-port=0", "--remote-allow-origins=*", extraArgs, $"\"{url}\"");
         _process = Tools.StartDrained(Tools.Require("chromium"), args);
     }
 
