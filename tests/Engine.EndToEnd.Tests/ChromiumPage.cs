@@ -66,7 +66,9 @@ internal sealed class ChromiumPage : IAsyncDisposable
                 n += r.Count;
             } while (!r.EndOfMessage);
             var message = JsonDocument.Parse(buffer.AsMemory(0, n)).RootElement;
-            if (message.TryGetProperty("id", out var got) && got.GetInt32() == id)
+            if (message.TryGetProperty("id", out var got) && got.GetInt32() == id && !message.TryGetProperty("result", out _))
+                throw new InvalidOperationException("DevTools answered " + message.GetRawText());
+            if (message.TryGetProperty("id", out got) && got.GetInt32() == id)
                 return message.GetProperty("result").GetProperty("result").TryGetProperty("value", out var v) ? v.Clone() : default;
         }
     }
