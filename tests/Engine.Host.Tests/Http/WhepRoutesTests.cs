@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.WebSockets;
+using System.Text.Json;
 using System.Text;
 using Engine.Host.Config;
 using Engine.Host.Http;
@@ -98,5 +100,69 @@ public sealed class WhepRoutesTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NoContent, (await _http.SendAsync(trickle)).StatusCode);
         var wrong = new HttpRequestMessage(HttpMethod.Patch, location) { Content = Sdp("v=0\r\n") };
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await _http.SendAsync(wrong)).StatusCode);
+    }
+
+    private async Task<ClientWebSocket> ConnectAsync()
+    {
+        var ws = new ClientWebSocket();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await ws.ConnectAsync(new Uri($"ws://127.0.0.1:{_frontend.Port}/ws"), cts.Token);
+        return ws;
+    }
+
+    private static async Task SendAsync(ClientWebSocket ws, string json)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await ws.SendAsync(Encoding.UTF8.GetBytes(json), WebSocketMessageType.Text, true, cts.Token);
+    }
+
+    private static async Task<JsonElement?> ReceiveAsync(ClientWebSocket ws)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var buf = new byte[256 * 1024];
+        int n = 0;
+        WebSocketReceiveResult r;
+        do
+        {
+            r = await ws.ReceiveAsync(new ArraySegment<byte>(buf, n, buf.Length - n), cts.Token);
+            if (r.MessageType == WebSocketMessageType.Close)
+                return null;
+            n += r.Count;
+        } while (!r.EndOfMessage);
+        return JsonDocument.Parse(buf.AsMemory(0, n)).RootElement.Clone();
+    }
+
+    [Fact]
+    public async Task LegacyPullAnswersByNoticeAndThePublisherLeavingSendsTheErrorNotice()
+    {
+        using var ws = await ConnectAsync();
+        await SendAsync(ws, """{"id":3,"route":"imRTC/sendSdpPull","req_data":{"stream":"cam1","sdp":"v=0\r\n"}}""");
+        var reply = (await ReceiveAsync(ws))!.Value;
+        Assert.Equal(3, reply.GetProperty("id").GetInt32());
+        Assert.Equal(0, reply.GetProperty("errno").GetInt32());
+        var notice = (await ReceiveAsync(ws))!.Value;
+        Assert.Equal(LegacyRoutes.SdpAnswerNotice, notice.GetProperty("route").GetString());
+        Assert.Equal(FakePublishService.Answer, notice.GetProperty("req_data").GetProperty("sdp").GetString());
+        var (id, request) = Assert.Single(_service.Players);
+        Assert.Equal("ws", request.Signaling);
+
+        request.OnEnded!(id, "the publisher left");
+        var error = (await ReceiveAsync(ws))!.Value;
+        Assert.Equal(LegacyRoutes.ErrorNotice, error.GetProperty("route").GetString());
+        Assert.Equal("the publisher left", error.GetProperty("req_data").GetProperty("reason").GetString());
+        // Then the server hangs up (a close frame, or the connection dropped).
+        JsonElement? after;
+        try { after = await ReceiveAsync(ws); } catch (WebSocketException) { after = null; }
+        Assert.Null(after);
+    }
+
+    [Fact]
+    public async Task LegacyPullOfAnUnknownStreamIsErrno13()
+    {
+        using var ws = await ConnectAsync();
+        await SendAsync(ws, """{"id":4,"route":"imRTC/sendSdpPull","req_data":{"stream":"nobody","sdp":"v=0\r\n"}}""");
+        var reply = (await ReceiveAsync(ws))!.Value;
+        Assert.Equal((int)LegacyErrno.NotFound, reply.GetProperty("errno").GetInt32());
+        Assert.Contains("not being published", reply.GetProperty("errmsg").GetString());
     }
 }
