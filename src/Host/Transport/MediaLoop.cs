@@ -306,6 +306,9 @@ public sealed class MediaLoop : IDisposable
             else
             {
                 Forget(c.Session);
+                // What OnRemoved queued (RTCP BYE, close_notify) leaves now: nothing polls the session later.
+                Drain(c.Session);
+                SendBatch();
             }
         }
     }
