@@ -17,7 +17,7 @@ public class PlayNegotiationTests
     };
 
     // A Chromium-like recvonly offer: video first, H264 under other payload types than the publisher's, RTX, mid.
-    private const string Offer = """
+    internal const string Offer = """
         v=0
         o=- 4611731400430051336 2 IN IP4 127.0.0.1
         s=-
