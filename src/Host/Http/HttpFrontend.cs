@@ -15,7 +15,7 @@ using Microsoft.Extensions.Logging;
 namespace Engine.Host.Http;
 
 /// <summary>
-/// The control plane on <c>[BASE] PORT</c>: WHIP (RFC 9725), the legacy WebSocket signaling at
+/// The control plane on <c>[BASE] PORT</c>: WHIP (RFC 9725), WHEP (draft-ietf-wish-whep), the legacy WebSocket signaling at
 /// <c>/ws</c> (and on <c>[WEBSOCKET] PORT</c> when set), the test page and <c>/api/streams</c>.
 /// Kestrel does the HTTP; nothing here touches media.
 /// </summary>
