@@ -72,7 +72,7 @@ public static class Server
             }
             if (config.PidFile != null)
                 File.WriteAllText(config.PidFile, Environment.ProcessId + "\n");
-            stdout.WriteLine($"engine {Cli.Version}: http://0.0.0.0:{frontend.Port}/ (WHIP POST /whip/{{stream}}, WebSocket /ws{(frontend.WebSocketPort is int w ? $" and :{w}" : "")}), media udp {loop.LocalEndPoint}, DTLS {certificate.Fingerprint}");
+            stdout.WriteLine($"engine {Cli.Version}: http://0.0.0.0:{frontend.Port}/ (WHIP POST /whip/{{stream}}, WHEP POST /whep/{{stream}}, WebSocket /ws{(frontend.WebSocketPort is int w ? $" and :{w}" : "")}), media udp {loop.LocalEndPoint}, DTLS {certificate.Fingerprint}");
             stdout.Flush();
             Log.Notice($"started: http {frontend.Port}, media {loop.LocalEndPoint}");
             try

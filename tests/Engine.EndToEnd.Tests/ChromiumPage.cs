@@ -16,13 +16,13 @@ internal sealed class ChromiumPage : IAsyncDisposable
     private ClientWebSocket? _cdp;
     private int _nextId;
 
-    public ChromiumPage(string url)
+    public ChromiumPage(string url, string extraArgs = "")
     {
         Directory.CreateDirectory(_profile);
         var args = string.Join(' ', "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync", $"--user-data-dir={_profile}",
             "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", "--allow-loopback-in-peer-connection",
-            "--remote-debugging-port=0", "--remote-allow-origins=*", $"\"{url}\"");
+            "--remote-debugging-port=0", "--remote-allow-origins=*", extraArgs, $"\"{url}\"");
         _process = Tools.StartDrained(Tools.Require("chromium"), args);
     }
 
@@ -66,7 +66,9 @@ internal sealed class ChromiumPage : IAsyncDisposable
                 n += r.Count;
             } while (!r.EndOfMessage);
             var message = JsonDocument.Parse(buffer.AsMemory(0, n)).RootElement;
-            if (message.TryGetProperty("id", out var got) && got.GetInt32() == id)
+            if (message.TryGetProperty("id", out var got) && got.GetInt32() == id && !message.TryGetProperty("result", out _))
+                throw new InvalidOperationException("DevTools answered " + message.GetRawText());
+            if (message.TryGetProperty("id", out got) && got.GetInt32() == id)
                 return message.GetProperty("result").GetProperty("result").TryGetProperty("value", out var v) ? v.Clone() : default;
         }
     }

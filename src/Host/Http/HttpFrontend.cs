@@ -15,7 +15,7 @@ using Microsoft.Extensions.Logging;
 namespace Engine.Host.Http;
 
 /// <summary>
-/// The control plane on <c>[BASE] PORT</c>: WHIP (RFC 9725), the legacy WebSocket signaling at
+/// The control plane on <c>[BASE] PORT</c>: WHIP (RFC 9725), WHEP (draft-ietf-wish-whep), the legacy WebSocket signaling at
 /// <c>/ws</c> (and on <c>[WEBSOCKET] PORT</c> when set), the test page and <c>/api/streams</c>.
 /// Kestrel does the HTTP; nothing here touches media.
 /// </summary>
@@ -80,7 +80,7 @@ public sealed partial class HttpFrontend : IAsyncDisposable
         });
         app.Map("/ws", legacy.HandleAsync);
         app.MapPost("/whip/{stream}", ctx => WhipPost(ctx, service));
-        app.MapDelete("/whip/{stream}/{id}", ctx => WhipDelete(ctx, service));
+        app.MapDelete("/whip/{stream}/{id}", ctx => WhipDelete(ctx, service, "WHIP DELETE"));
         app.MapMethods("/whip/{stream}/{id}", new[] { "PATCH" }, ctx =>
         {
             // RFC 9725 §4.3.1: trickle and ICE restart are optional; an ICE-lite server needs neither.
@@ -88,6 +88,10 @@ public sealed partial class HttpFrontend : IAsyncDisposable
             ctx.Response.Headers.Allow = "DELETE, OPTIONS";
             return Task.CompletedTask;
         });
+
+        app.MapPost("/whep/{stream}", ctx => WhepPost(ctx, service));
+        app.MapDelete("/whep/{stream}/{id}", ctx => WhipDelete(ctx, service, "WHEP DELETE"));
+        app.MapMethods("/whep/{stream}/{id}", new[] { "PATCH" }, WhepPatch);
 
         await app.StartAsync(cancellationToken);
         var addresses = app.Services.GetService(typeof(Microsoft.AspNetCore.Hosting.Server.IServer)) is Microsoft.AspNetCore.Hosting.Server.IServer server
@@ -110,6 +114,8 @@ public sealed partial class HttpFrontend : IAsyncDisposable
             h.AccessControlAllowMethods = "GET, POST, DELETE, PATCH, OPTIONS";
             h.AccessControlAllowHeaders = "Content-Type, Authorization, If-Match";
             h.AccessControlMaxAge = "86400";
+            if (ctx.Request.Path.StartsWithSegments("/whep") || ctx.Request.Path.StartsWithSegments("/whip"))
+                h["Accept-Post"] = "application/sdp";
             ctx.Response.StatusCode = StatusCodes.Status204NoContent;
             return Task.CompletedTask;
         }
@@ -155,10 +161,70 @@ public sealed partial class HttpFrontend : IAsyncDisposable
         await ctx.Response.WriteAsync(outcome.AnswerSdp!);
     }
 
-    private static Task WhipDelete(HttpContext ctx, IPublishService service)
+    /// <summary>draft-ietf-wish-whep §4.2: the player POSTs its offer; 201 with the answer and the session URL.</summary>
+    private static async Task WhepPost(HttpContext ctx, IPublishService service)
+    {
+        string stream = (string)ctx.GetRouteValue("stream")!;
+        if (!StreamName().IsMatch(stream))
+        {
+            await PlainError(ctx, 400, "stream name must be 1-128 characters of A-Z a-z 0-9 _ . -");
+            return;
+        }
+        if (ctx.Request.ContentType is not { } ct || !ct.StartsWith("application/sdp", StringComparison.OrdinalIgnoreCase))
+        {
+            await PlainError(ctx, 415, "the offer must be sent as Content-Type: application/sdp");
+            return;
+        }
+        string offer;
+        try
+        {
+            offer = await ReadBodyAsync(ctx.Request, MaxSdpBytes);
+        }
+        catch (InvalidDataException e)
+        {
+            await PlainError(ctx, 413, e.Message);
+            return;
+        }
+        var outcome = service.Play(new Playback.PlayRequest { Stream = stream, OfferSdp = offer, Signaling = "whep", LocalAddress = ctx.Connection.LocalIpAddress });
+        if (!outcome.Succeeded)
+        {
+            await PlainError(ctx, outcome.Error.HttpStatus(), outcome.Reason);
+            return;
+        }
+        ctx.Response.StatusCode = StatusCodes.Status201Created;
+        ctx.Response.Headers.Location = $"/whep/{stream}/{outcome.SessionId}";
+        ctx.Response.Headers.ETag = $"\"{outcome.SessionId}\"";
+        ctx.Response.ContentType = "application/sdp";
+        await ctx.Response.WriteAsync(outcome.AnswerSdp!);
+    }
+
+    /// <summary>
+    /// Trickled candidates are accepted and ignored (204): an ICE-lite server learns the path from
+    /// the checks themselves. An ICE restart (a new ufrag) is not served.
+    /// </summary>
+    private static async Task WhepPatch(HttpContext ctx)
+    {
+        if (ctx.Request.ContentType is not { } ct || !ct.StartsWith("application/trickle-ice-sdpfrag", StringComparison.OrdinalIgnoreCase))
+        {
+            await PlainError(ctx, 415, "PATCH takes Content-Type: application/trickle-ice-sdpfrag");
+            return;
+        }
+        try
+        {
+            await ReadBodyAsync(ctx.Request, MaxSdpBytes);
+        }
+        catch (InvalidDataException e)
+        {
+            await PlainError(ctx, 413, e.Message);
+            return;
+        }
+        ctx.Response.StatusCode = StatusCodes.Status204NoContent;
+    }
+
+    private static Task WhipDelete(HttpContext ctx, IPublishService service, string reason)
     {
         string id = (string)ctx.GetRouteValue("id")!;
-        if (!service.End(id, "WHIP DELETE"))
+        if (!service.End(id, reason))
             return PlainError(ctx, 404, "no such session");
         ctx.Response.StatusCode = StatusCodes.Status200OK;
         return Task.CompletedTask;

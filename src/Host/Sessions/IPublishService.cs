@@ -7,6 +7,9 @@ public interface IPublishService
 {
     PublishOutcome Publish(PublishRequest request);
 
+    /// <summary>Plays a stream published here to a player (WHEP, legacy sendSdpPull).</summary>
+    PublishOutcome Play(Playback.PlayRequest request) => PublishOutcome.Fail(PublishError.Internal, "playback is not served");
+
     /// <summary>Re-applies a full SDP to a live session (legacy sendSdpUpdate).</summary>
     PublishOutcome Update(string sessionId, string sdp);
 

@@ -10,6 +10,8 @@ public enum PublishError
     UnsupportedOffer,
     NoFreeSession,
     StreamBusy,
+    /// <summary>Playback of a stream nobody publishes here.</summary>
+    NoSuchStream,
     Internal,
 }
 
@@ -21,6 +23,7 @@ public static class PublishErrorMapping
         PublishError.BadSdp or PublishError.UnsupportedOffer => 400,
         PublishError.NoFreeSession => 503,
         PublishError.StreamBusy => 409,
+        PublishError.NoSuchStream => 404,
         _ => 500,
     };
 
@@ -30,6 +33,7 @@ public static class PublishErrorMapping
         PublishError.BadSdp or PublishError.UnsupportedOffer => LegacyErrno.BadSdp,
         PublishError.NoFreeSession => LegacyErrno.NoFreeSession,
         PublishError.StreamBusy => LegacyErrno.StreamBusy,
+        PublishError.NoSuchStream => LegacyErrno.NotFound,
         _ => LegacyErrno.Internal,
     };
 }

@@ -25,6 +25,7 @@ public sealed class PublishService : IPublishService
     private readonly Func<SinkRequest, IEncodedFrameSink> _sinkFactory;
     private readonly ConcurrentDictionary<string, PublishSession> _sessions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _streamOwners = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Playback.PlaySession> _players = new(StringComparer.Ordinal);
     private readonly Lock _admission = new();
 
     public PublishService(EngineConfig config, MediaLoop loop, DtlsCertificate certificate, Func<SinkRequest, IEncodedFrameSink>? sinkFactory = null)
@@ -54,7 +55,7 @@ public sealed class PublishService : IPublishService
         PublishSession session;
         lock (_admission)
         {
-            if (_sessions.Count >= _config.WebRtcMaxClient)
+            if (_sessions.Count + _players.Count >= _config.WebRtcMaxClient)
                 return PublishOutcome.Fail(PublishError.NoFreeSession, $"no free session (WEBRTCMAXCLIENT={_config.WebRtcMaxClient})");
             if (!_streamOwners.TryAdd(request.Stream, id))
                 return PublishOutcome.Fail(PublishError.StreamBusy, $"stream '{request.Stream}' is already being published");
@@ -70,6 +71,7 @@ public sealed class PublishService : IPublishService
             }
             _sessions[id] = session;
         }
+        session.MarkDirty = _loop.MarkDirty;
         session.OnMediaStarted = s =>
         {
             Log.Notice($"session {s.Id} stream '{s.Stream}': media flowing");
@@ -92,6 +94,78 @@ public sealed class PublishService : IPublishService
         return PublishOutcome.Ok(id, answer, rtmpUrl);
     }
 
+    public int PlayerCount => _players.Count;
+
+    public Playback.PlaySession? FindPlayer(string id) => _players.GetValueOrDefault(id);
+
+    public PublishOutcome Play(Playback.PlayRequest request)
+    {
+        if (!SessionDescription.TryParse(request.OfferSdp, out var offer, out var sdpError))
+            return PublishOutcome.Fail(PublishError.BadSdp, "bad SDP offer: " + sdpError);
+        var publisher = _streamOwners.TryGetValue(request.Stream, out var ownerId) ? _sessions.GetValueOrDefault(ownerId) : null;
+        if (publisher == null || publisher.IsClosed)
+            return PublishOutcome.Fail(PublishError.NoSuchStream, $"stream '{request.Stream}' is not being published here");
+        string ufrag = RandomToken(8), pwd = RandomToken(24);
+        var local = new PublishNegotiation.LocalParameters(ufrag, pwd, _fingerprint, CandidateAddress(request.LocalAddress), _loop.LocalEndPoint.Port,
+            (ulong)Random.Shared.NextInt64(1, long.MaxValue));
+        if (!Playback.PlayNegotiation.TryAnswer(offer, publisher.Tracks, request.Stream, local, Random.Shared, out var negotiation, out var reason))
+            return PublishOutcome.Fail(PublishError.UnsupportedOffer, reason);
+        var fingerprint = negotiation!.RemoteFingerprints.FirstOrDefault(f => f.Algorithm == "sha-256") ?? negotiation.RemoteFingerprints[0];
+        if (!DtlsFingerprint.TryParse(fingerprint.ToString(), out var remoteFingerprint))
+            return PublishOutcome.Fail(PublishError.UnsupportedOffer, "unusable remote fingerprint: " + fingerprint);
+        var config = new Peers.PeerConfig
+        {
+            Role = Peers.PeerRole.IceLiteServer,
+            LocalUfrag = ufrag,
+            LocalPwd = pwd,
+            RemoteUfrag = negotiation.RemoteUfrag,
+            Certificate = _certificate,
+            RemoteFingerprint = remoteFingerprint!,
+            SendTracks = negotiation.Tracks.Select(t => new Peers.PeerSendTrack
+            {
+                Mid = t.Mid,
+                Ssrc = t.Ssrc,
+                PayloadType = t.PayloadType,
+                Codec = PlayCodec(t.Codec),
+                ClockRate = t.ClockRate,
+                RtxSsrc = t.RtxSsrc,
+                RtxPayloadType = t.RtxPayloadType,
+            }).ToArray(),
+            MidExtensionId = negotiation.MidExtensionId,
+            PliIntervalMicros = SessionOptions.From(_config).PliIntervalMicros,
+        };
+        string id = RandomToken(16);
+        Playback.PlaySession player;
+        lock (_admission)
+        {
+            if (_sessions.Count + _players.Count >= _config.WebRtcMaxClient)
+                return PublishOutcome.Fail(PublishError.NoFreeSession, $"no free session (WEBRTCMAXCLIENT={_config.WebRtcMaxClient})");
+            player = new Playback.PlaySession(id, request.Stream, request.Signaling, publisher, config, negotiation.Tracks, MediaLoop.NowMicros());
+            _players[id] = player;
+        }
+        player.OnClosed = (p, why) =>
+        {
+            _players.TryRemove(p.Id, out _);
+            Log.Notice($"player {p.Id} stream '{p.Stream}' ended: {why}");
+            if (!why.StartsWith("signaling:", StringComparison.Ordinal))
+                request.OnEnded?.Invoke(p.Id, why);
+        };
+        _loop.Add(player);
+        Log.Notice($"player {id} stream '{request.Stream}' via {request.Signaling}: {string.Join(", ", negotiation.Tracks.Select(t => t.Kind + " " + t.Codec))}");
+        string answer = negotiation.Answer.Write();
+        if (Log.IsEnabled(LogLevel.Debug))
+            Log.Debug($"player {id} offer:\n{request.OfferSdp.TrimEnd()}\nanswer:\n{answer.TrimEnd()}");
+        return PublishOutcome.Ok(id, answer, null);
+    }
+
+    private static MediaCodec PlayCodec(string name) => name switch
+    {
+        "H264" => MediaCodec.H264,
+        "VP8" => MediaCodec.Vp8,
+        "VP9" => MediaCodec.Vp9,
+        _ => MediaCodec.Opus,
+    };
+
     public PublishOutcome Update(string sessionId, string sdp)
     {
         if (!_sessions.ContainsKey(sessionId))
@@ -104,6 +178,12 @@ public sealed class PublishService : IPublishService
 
     public bool End(string sessionId, string reason)
     {
+        if (_players.TryGetValue(sessionId, out var player))
+        {
+            player.RequestClose("signaling: " + reason);
+            _loop.Remove(player);
+            return true;
+        }
         if (!_sessions.TryGetValue(sessionId, out var session))
             return false;
         session.RequestClose("signaling: " + reason);
@@ -130,6 +210,11 @@ public sealed class PublishService : IPublishService
         w.WriteStartArray("streams");
         foreach (var s in _sessions.Values.OrderBy(s => s.CreatedMicros))
             s.WriteJson(w, now);
+        w.WriteEndArray();
+        w.WriteNumber("players", _players.Count);
+        w.WriteStartArray("playback");
+        foreach (var p in _players.Values.OrderBy(p => p.CreatedMicros))
+            p.WriteJson(w, now);
         w.WriteEndArray();
         w.WriteEndObject();
     }

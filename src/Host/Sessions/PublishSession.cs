@@ -41,6 +41,9 @@ public sealed class PublishSession : IMediaSession, IEncodedFrameSink
     private bool _mediaStarted;
     private volatile string? _closeReason;
     private volatile bool _closeRequested;
+    private readonly List<Playback.PlaySession> _players = new();
+    private readonly Playback.KeyframeRequestCoalescer _keyframeRequests = new();
+    private bool _removed;
 
     public PublishSession(string id, string stream, string signaling, PublishNegotiation.Result negotiation, string localUfrag, string localPwd,
         DtlsCertificate certificate, IEncodedFrameSink sink, SessionOptions options, long nowMicros)
@@ -92,6 +95,36 @@ public sealed class PublishSession : IMediaSession, IEncodedFrameSink
     public Action<PublishSession>? OnMediaStarted { get; set; }
     /// <summary>Raised on the media thread after the session left the loop, with the reason.</summary>
     public Action<PublishSession, string>? OnClosed { get; set; }
+
+    /// <summary>Marks a session for the loop to flush in this batch (the loop's own, loop thread only): players touched by a forwarded packet, this one after a keyframe request.</summary>
+    public Action<IMediaSession>? MarkDirty { get; set; }
+
+    /// <summary>Players on the loop; read from other threads only as a count.</summary>
+    public int PlayerCount => _players.Count;
+    public Playback.KeyframeRequestCoalescer KeyframeRequests => _keyframeRequests;
+
+    /// <summary>Loop thread: a player joins; false when this session already left the loop.</summary>
+    public bool AttachPlayer(Playback.PlaySession player)
+    {
+        if (_removed || IsClosed)
+            return false;
+        _players.Add(player);
+        return true;
+    }
+
+    /// <summary>Loop thread.</summary>
+    public void DetachPlayer(Playback.PlaySession player) => _players.Remove(player);
+
+    /// <summary>Loop thread: a player joined or asked for a keyframe; requests coalesce to one per 500 ms.</summary>
+    public void RequestKeyframe(long nowMicros)
+    {
+        if (_removed || !_keyframeRequests.TryRequest(nowMicros))
+            return;
+        for (int i = 0; i < _streams.Length; i++)
+            if (_tracks[i].Kind == MediaKind.Video)
+                _streams[i].RequestKeyframe();
+        MarkDirty?.Invoke(this);
+    }
 
     /// <summary>Thread-safe: the signaling side hangs up; the loop removes the session at its next wake-up.</summary>
     public void RequestClose(string reason)
@@ -223,6 +256,24 @@ public sealed class PublishSession : IMediaSession, IEncodedFrameSink
         Counters.RtpPackets++;
         _tap?.OnRtpPacket(track, datagram[..length]);
         _streams[track].OnRtp(packet, nowMicros);
+        if (_players.Count > 0)
+            Forward(track, datagram[..length], packet, nowMicros);
+    }
+
+    private void Forward(int track, ReadOnlySpan<byte> rtp, in RtpPacketView packet, long nowMicros)
+    {
+        bool keyframeStart = false, detected = false;
+        for (int i = 0; i < _players.Count; i++)
+        {
+            var player = _players[i];
+            if (!detected && player.NeedsKeyframe(track))
+            {
+                keyframeStart = Playback.KeyframeDetector.IsKeyframeStart(_tracks[track].Codec, packet.Payload);
+                detected = true;
+            }
+            player.Forward(track, rtp, keyframeStart, nowMicros);
+            MarkDirty?.Invoke(player);
+        }
     }
 
     /// <summary>SSRC first; a new SSRC is bound by its mid extension, else by payload type (RFC 8843 §9.2).</summary>
@@ -439,6 +490,12 @@ public sealed class PublishSession : IMediaSession, IEncodedFrameSink
 
     public void OnRemoved()
     {
+        _removed = true;
+        foreach (var player in _players)
+        {
+            player.OnPublisherLeft();
+            MarkDirty?.Invoke(player);
+        }
         if (_dtls.State == Engine.Dtls.DtlsState.Connected && _ice.Selected is { } to)
         {
             _dtls.Close(); // close_notify, flushed by the loop right after this call

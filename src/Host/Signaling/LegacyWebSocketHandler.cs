@@ -103,7 +103,9 @@ public sealed class LegacyWebSocketHandler(IPublishService service, TurnCredenti
                         Send(LegacyReply.Reply(request.IdJson, request.Route, LegacyErrno.Ok, ""));
                         return true;
                     case LegacyRoutes.SendSdpCall:
-                        return await CallAsync(request);
+                        return await CallAsync(request, pull: false);
+                    case LegacyRoutes.SendSdpPull:
+                        return await CallAsync(request, pull: true);
                     case LegacyRoutes.SendSdpUpdate:
                         return await UpdateAsync(request);
                     case LegacyRoutes.SendGetToken:
@@ -115,7 +117,8 @@ public sealed class LegacyWebSocketHandler(IPublishService service, TurnCredenti
             }
         }
 
-        private async Task<bool> CallAsync(LegacyRequest request)
+        /// <summary>sendSdpCall publishes; sendSdpPull plays a stream published here (server_id is not used: one server).</summary>
+        private async Task<bool> CallAsync(LegacyRequest request, bool pull)
         {
             string? stream = request.GetString("stream"), sdp = request.GetString("sdp");
             if (string.IsNullOrEmpty(stream) || string.IsNullOrEmpty(sdp))
@@ -133,23 +136,26 @@ public sealed class LegacyWebSocketHandler(IPublishService service, TurnCredenti
                 await FailAsync(request.IdJson, request.Route, LegacyErrno.CallExists, "this socket already has a call");
                 return false;
             }
-            var outcome = service.Publish(new PublishRequest
+            Action<string, string> onEnded = (_, reason) =>
             {
-                Stream = stream,
-                OfferSdp = sdp,
-                Record = request.GetBool("record"),
-                Signaling = "ws",
-                LocalAddress = localAddress,
-                OnMediaStarted = _ => Send(LegacyReply.Notice(LegacyRoutes.StartMediaNotice)),
-                OnEnded = (_, reason) =>
+                Send(LegacyReply.Notice(LegacyRoutes.ErrorNotice, w => { w.WriteStartObject(); w.WriteString("reason", reason); w.WriteEndObject(); },
+                    LegacyErrno.MediaFailed, reason));
+                _sessionId = null;
+                _closing = true;
+                _outbox.Writer.TryWrite(null);
+            };
+            var outcome = pull
+                ? service.Play(new Playback.PlayRequest { Stream = stream, OfferSdp = sdp, Signaling = "ws", LocalAddress = localAddress, OnEnded = onEnded })
+                : service.Publish(new PublishRequest
                 {
-                    Send(LegacyReply.Notice(LegacyRoutes.ErrorNotice, w => { w.WriteStartObject(); w.WriteString("reason", reason); w.WriteEndObject(); },
-                        LegacyErrno.MediaFailed, reason));
-                    _sessionId = null;
-                    _closing = true;
-                    _outbox.Writer.TryWrite(null);
-                },
-            });
+                    Stream = stream,
+                    OfferSdp = sdp,
+                    Record = request.GetBool("record"),
+                    Signaling = "ws",
+                    LocalAddress = localAddress,
+                    OnMediaStarted = _ => Send(LegacyReply.Notice(LegacyRoutes.StartMediaNotice)),
+                    OnEnded = onEnded,
+                });
             if (!outcome.Succeeded)
             {
                 await FailAsync(request.IdJson, request.Route, outcome.Error.Errno(), outcome.Reason);
@@ -253,7 +259,12 @@ public sealed class LegacyWebSocketHandler(IPublishService service, TurnCredenti
             }
             finally
             {
-                _cts.Cancel(); // wakes the receive loop
+                // Wakes the receive loop. Not at once after our close frame: cancelling a receive aborts
+                // the connection, and the reset can take the last notices with it; the client's close ends it first.
+                if (socket.State == WebSocketState.CloseSent)
+                    _cts.CancelAfter(TimeSpan.FromSeconds(1));
+                else
+                    _cts.Cancel();
             }
         }
 

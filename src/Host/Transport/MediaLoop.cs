@@ -204,7 +204,11 @@ public sealed class MediaLoop : IDisposable
         _addressOf[session] = selected;
     }
 
-    private void MarkDirty(IMediaSession session)
+    /// <summary>
+    /// Loop thread only: the session is flushed (transmits drained, timer updated) at the end of
+    /// this batch. A publisher marks the players it fed; a session not on the loop is skipped.
+    /// </summary>
+    public void MarkDirty(IMediaSession session)
     {
         if (_dirtySet.Add(session))
             _dirty.Add(session);
@@ -302,6 +306,9 @@ public sealed class MediaLoop : IDisposable
             else
             {
                 Forget(c.Session);
+                // What OnRemoved queued (RTCP BYE, close_notify) leaves now: nothing polls the session later.
+                Drain(c.Session);
+                SendBatch();
             }
         }
     }

@@ -22,12 +22,28 @@ internal sealed class FakePublishService : IPublishService
         return PublishOutcome.Ok(id, Answer, "rtmp://127.0.0.1/live/" + request.Stream);
     }
 
+    public ConcurrentDictionary<string, Engine.Host.Playback.PlayRequest> Players { get; } = new();
+
+    /// <summary>Streams the fake says are published: playback of any other is refused with NoSuchStream.</summary>
+    public HashSet<string> Published { get; } = new(StringComparer.Ordinal) { "cam1" };
+
+    public PublishOutcome Play(Engine.Host.Playback.PlayRequest request)
+    {
+        if (NextError != PublishError.None)
+            return PublishOutcome.Fail(NextError, "refused by the fake: " + NextError);
+        if (!Published.Contains(request.Stream))
+            return PublishOutcome.Fail(PublishError.NoSuchStream, $"stream '{request.Stream}' is not being published here");
+        string id = "p" + Interlocked.Increment(ref _next);
+        Players[id] = request;
+        return PublishOutcome.Ok(id, Answer, null);
+    }
+
     public PublishOutcome Update(string sessionId, string sdp) =>
         Sessions.ContainsKey(sessionId) ? PublishOutcome.Ok(sessionId, Answer, null) : PublishOutcome.Fail(PublishError.Internal, "gone");
 
     public bool End(string sessionId, string reason)
     {
-        if (!Sessions.TryRemove(sessionId, out _))
+        if (!Sessions.TryRemove(sessionId, out _) && !Players.TryRemove(sessionId, out _))
             return false;
         Ended.Enqueue((sessionId, reason));
         return true;

@@ -1,0 +1,204 @@
+using System.Text.Json;
+using Engine.Host.Peers;
+using Engine.Host.Sessions;
+using Engine.Host.Transport;
+using Engine.Ice;
+
+namespace Engine.Host.Playback;
+
+/// <summary>
+/// One player of a stream published here (WHEP): a send-only <see cref="Peer"/> (ICE-lite, DTLS
+/// server) on the media loop, fed by its <see cref="PublishSession"/> with the publisher's RTP.
+/// It joins its publisher on the loop thread at its first timer; its video starts at the
+/// publisher's next keyframe, which it asks for when it connects. Loop thread only, except
+/// <see cref="RequestClose"/> and the read-only <see cref="WriteJson"/>.
+/// </summary>
+public sealed class PlaySession : IMediaSession
+{
+    private readonly Peer _peer;
+    private readonly PublishSession _publisher;
+    private readonly PlayTrack[] _tracks;
+    /// <summary>Send track fed by each publisher track, -1 for none.</summary>
+    private readonly int[] _sendTrackOf;
+    private readonly int _videoSource = -1;
+    private bool _attached;
+    private bool _waitingForKeyframe = true;
+    private volatile bool _closeRequested;
+    private volatile string? _closeReason;
+    private long _now;
+
+    public PlaySession(string id, string stream, string signaling, PublishSession publisher, PeerConfig config, IReadOnlyList<PlayTrack> tracks, long nowMicros)
+    {
+        Id = id;
+        Stream = stream;
+        Signaling = signaling;
+        LocalUfrag = config.LocalUfrag;
+        CreatedMicros = nowMicros;
+        _publisher = publisher;
+        _tracks = tracks.ToArray();
+        _sendTrackOf = new int[publisher.Tracks.Count];
+        Array.Fill(_sendTrackOf, -1);
+        for (int i = 0; i < _tracks.Length; i++)
+        {
+            _sendTrackOf[_tracks[i].PublisherTrack] = i;
+            if (_tracks[i].Kind == MediaKind.Video)
+                _videoSource = _tracks[i].PublisherTrack;
+        }
+        _peer = new Peer(config, nowMicros);
+        _now = nowMicros;
+    }
+
+    public string Id { get; }
+    public string Stream { get; }
+    public string Signaling { get; }
+    public string LocalUfrag { get; }
+    public long CreatedMicros { get; }
+    public Peer Peer => _peer;
+    public IReadOnlyList<PlayTrack> Tracks => _tracks;
+    public bool WaitingForKeyframe => _waitingForKeyframe;
+    /// <summary>Video packets dropped while waiting for the first keyframe.</summary>
+    public long DroppedBeforeKeyframe { get; private set; }
+    public string? CloseReason => _closeReason ?? _peer.CloseReason;
+
+    /// <summary>Raised on the media thread after the session left the loop, with the reason.</summary>
+    public Action<PlaySession, string>? OnClosed { get; set; }
+
+    public NetAddress? SelectedRemote => _peer.Route;
+    public bool IsClosed => _peer.State == PeerState.Closed;
+
+    public long NextTimeoutMicros => !_attached || (_closeRequested && _peer.State != PeerState.Closed) ? 0 : _peer.NextTimeoutMicros;
+
+    /// <summary>Thread-safe: ends the player at its next timer (BYE and close_notify).</summary>
+    public void RequestClose(string reason)
+    {
+        _closeReason ??= reason;
+        _closeRequested = true;
+    }
+
+    public void HandleDatagram(Span<byte> datagram, in NetAddress from, long nowMicros)
+    {
+        _now = nowMicros;
+        _peer.HandleDatagram(datagram, from, nowMicros);
+        DrainEvents(nowMicros);
+    }
+
+    public void HandleTimeout(long nowMicros)
+    {
+        _now = nowMicros;
+        if (!_attached)
+        {
+            _attached = true;
+            if (!_publisher.AttachPlayer(this))
+                RequestClose("the publisher left");
+        }
+        if (_closeRequested)
+            _peer.Close(nowMicros);
+        else
+            _peer.HandleTimeout(nowMicros);
+        DrainEvents(nowMicros);
+    }
+
+    public bool TryPollTransmit(Span<byte> destination, out int length, out NetAddress to) => _peer.TryPollTransmit(destination, out length, out to);
+
+    /// <summary>
+    /// One plain RTP packet of publisher track <paramref name="publisherTrack"/>; video waits for a
+    /// keyframe start. Called by the publisher on the loop thread; allocates nothing.
+    /// </summary>
+    public void Forward(int publisherTrack, ReadOnlySpan<byte> rtp, bool keyframeStart, long nowMicros)
+    {
+        if ((uint)publisherTrack >= (uint)_sendTrackOf.Length || _sendTrackOf[publisherTrack] is not (>= 0 and var sendTrack)
+            || _peer.State != PeerState.Connected)
+            return;
+        if (publisherTrack == _videoSource && _waitingForKeyframe)
+        {
+            if (!keyframeStart)
+            {
+                DroppedBeforeKeyframe++;
+                return;
+            }
+            _waitingForKeyframe = false;
+        }
+        _now = nowMicros;
+        _peer.WriteRtp(sendTrack, rtp, nowMicros);
+    }
+
+    /// <summary>True when this player still needs a keyframe on <paramref name="publisherTrack"/> (the publisher skips detection otherwise).</summary>
+    public bool NeedsKeyframe(int publisherTrack) => publisherTrack == _videoSource && _waitingForKeyframe && _peer.State == PeerState.Connected;
+
+    /// <summary>The publisher left: end at the next timer.</summary>
+    public void OnPublisherLeft() => RequestClose("the publisher left");
+
+    private void DrainEvents(long nowMicros)
+    {
+        for (int i = 0; i < 1024 && _peer.TryPollEvent(out var ev); i++)
+        {
+            switch (ev.Kind)
+            {
+                case PeerEventKind.Connected:
+                    _waitingForKeyframe = _videoSource >= 0;
+                    if (_waitingForKeyframe)
+                        _publisher.RequestKeyframe(nowMicros);
+                    break;
+                case PeerEventKind.KeyframeRequested:
+                    _publisher.RequestKeyframe(nowMicros);
+                    break;
+            }
+        }
+    }
+
+    public void OnRemoved()
+    {
+        if (_peer.State != PeerState.Closed)
+            _peer.Close(_now);
+        _publisher.DetachPlayer(this);
+        string why = CloseReason ?? "removed";
+        _peer.Dispose();
+        OnClosed?.Invoke(this, why);
+    }
+
+    /// <summary>This player's part of /api/streams. Read from an HTTP thread: values may be a packet apart.</summary>
+    public void WriteJson(Utf8JsonWriter w, long nowMicros)
+    {
+        w.WriteStartObject();
+        w.WriteString("id", Id);
+        w.WriteString("stream", Stream);
+        w.WriteString("signaling", Signaling);
+        w.WriteString("role", "player");
+        w.WriteString("state", _peer.State switch
+        {
+            PeerState.Closed => "closed",
+            PeerState.Connected => _waitingForKeyframe ? "waiting-keyframe" : "media",
+            _ => _peer.Route != null ? "dtls" : "ice",
+        });
+        if (_peer.Route is { } remote) w.WriteString("remote", remote.ToString()); else w.WriteNull("remote");
+        w.WriteNumber("uptimeSeconds", Math.Round((nowMicros - CreatedMicros) / 1e6, 1));
+        w.WriteStartArray("tracks");
+        for (int i = 0; i < _tracks.Length; i++)
+        {
+            var t = _tracks[i];
+            var s = _peer.GetSendStream(i);
+            w.WriteStartObject();
+            w.WriteString("mid", t.Mid);
+            w.WriteString("kind", t.Kind == MediaKind.Video ? "video" : "audio");
+            w.WriteString("codec", t.Codec);
+            w.WriteNumber("ssrc", t.Ssrc);
+            w.WriteNumber("packetsSent", s.PacketsSent);
+            w.WriteNumber("bytesSent", s.PayloadOctetsSent);
+            w.WriteNumber("nacksReceived", s.NacksReceived);
+            w.WriteNumber("retransmissions", s.Retransmitted);
+            w.WriteNumber("plisReceived", s.PlisReceived);
+            w.WriteNumber("firsReceived", s.FirsReceived);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteStartObject("counters");
+        w.WriteNumber("rtpSent", _peer.Counters.RtpSent);
+        w.WriteNumber("rtcpSent", _peer.Counters.RtcpSent);
+        w.WriteNumber("rtcpReceived", _peer.Counters.RtcpReceived);
+        w.WriteNumber("writesRefused", _peer.Counters.WritesRefused);
+        w.WriteNumber("droppedBeforeKeyframe", DroppedBeforeKeyframe);
+        w.WriteNumber("srtpFailures", _peer.Counters.SrtpFailures);
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+}
