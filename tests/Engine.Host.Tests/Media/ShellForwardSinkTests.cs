@@ -323,7 +323,7 @@ public sealed partial class ShellForwardSinkTests : IDisposable
         int[] ports = Ports(File.ReadAllText(sink.SdpPath));
 
         // ffmpeg binds each m-line's port once it has parsed the SDP; a rejected SDP makes it exit instead.
-        WaitFor(() => sink.State != "running" || ports.All(PortTaken), "ffmpeg bound the SDP's ports", 5000);
+        WaitFor(() => sink.State != "running" || ports.All(PortTaken), "ffmpeg bound the SDP's ports", 10000); // a bound: ffmpeg starts slowly on a loaded machine
         Assert.True(sink.State == "running", $"ffmpeg exited: {sink.State}; log: {File.ReadAllText(sink.LogPath)}");
 
         for (ushort i = 0; i < 50; i++)
@@ -335,7 +335,7 @@ public sealed partial class ShellForwardSinkTests : IDisposable
         Assert.True(sink.State == "running", $"ffmpeg exited: {sink.State}; log: {File.ReadAllText(sink.LogPath)}");
         Assert.Equal(100, sink.PacketsForwarded);
         sink.OnEnd();
-        WaitFor(() => ProcessGone(pid), "ffmpeg gone after OnEnd", 3000);
+        WaitFor(() => ProcessGone(pid), "ffmpeg gone after OnEnd", 6000);
     }
 
     private static bool PortTaken(int port)
