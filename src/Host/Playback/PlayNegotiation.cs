@@ -23,31 +23,8 @@ public static class PlayNegotiation
     {
         result = null;
         reason = "";
-        var bundle = offer.BundleMids;
-        if (bundle.Count == 0)
-        {
-            reason = "the offer has no a=group:BUNDLE; only bundled media is served";
+        if (!PublishNegotiation.TryReadBundleTransport(offer, out var bundle, out string ufrag, out string pwd, out var fingerprints, out var setup, out reason))
             return false;
-        }
-        var first = offer.Media.FirstOrDefault(m => m.Mid != null && bundle.Contains(m.Mid));
-        if (first == null)
-        {
-            reason = "no m-line of the offer is in its BUNDLE group";
-            return false;
-        }
-        string? ufrag = offer.IceUfragFor(first), pwd = offer.IcePwdFor(first);
-        if (string.IsNullOrEmpty(ufrag) || string.IsNullOrEmpty(pwd))
-        {
-            reason = "the offer has no a=ice-ufrag/a=ice-pwd";
-            return false;
-        }
-        var fingerprints = offer.FingerprintsFor(first);
-        if (fingerprints.Count == 0)
-        {
-            reason = "the offer has no a=fingerprint: DTLS cannot be authenticated";
-            return false;
-        }
-        var setup = offer.SetupFor(first);
         if (setup is SdpSetupRole.HoldConn or SdpSetupRole.Passive)
         {
             reason = $"a=setup:{(setup == SdpSetupRole.Passive ? "passive" : "holdconn")} is not served: a player must be the DTLS client (actpass or active)";

@@ -29,31 +29,8 @@ public static class PublishNegotiation
     {
         result = null;
         reason = "";
-        var bundle = offer.BundleMids;
-        if (bundle.Count == 0)
-        {
-            reason = "the offer has no a=group:BUNDLE; only bundled media is served";
+        if (!PublishNegotiation.TryReadBundleTransport(offer, out var bundle, out string ufrag, out string pwd, out var fingerprints, out var setup, out reason))
             return false;
-        }
-        var first = offer.Media.FirstOrDefault(m => m.Mid != null && bundle.Contains(m.Mid));
-        if (first == null)
-        {
-            reason = "no m-line of the offer is in its BUNDLE group";
-            return false;
-        }
-        string? ufrag = offer.IceUfragFor(first), pwd = offer.IcePwdFor(first);
-        if (string.IsNullOrEmpty(ufrag) || string.IsNullOrEmpty(pwd))
-        {
-            reason = "the offer has no a=ice-ufrag/a=ice-pwd";
-            return false;
-        }
-        var fingerprints = offer.FingerprintsFor(first);
-        if (fingerprints.Count == 0)
-        {
-            reason = "the offer has no a=fingerprint: DTLS cannot be authenticated";
-            return false;
-        }
-        var setup = offer.SetupFor(first);
         if (setup == SdpSetupRole.HoldConn)
         {
             reason = "a=setup:holdconn is not served";
@@ -203,4 +180,42 @@ public static class PublishNegotiation
     }
 
     private static string IpVersion(string address) => address.Contains(':') ? "IP6" : "IP4";
+
+    /// <summary>
+    /// What every offer must carry, read from its first bundled m-line (RFC 8843): the BUNDLE mids,
+    /// the ICE credentials, the DTLS fingerprints and setup role; false with the reason otherwise.
+    /// </summary>
+    internal static bool TryReadBundleTransport(SessionDescription offer, out IReadOnlyList<string> bundle, out string ufrag, out string pwd,
+        out IReadOnlyList<SdpFingerprint> fingerprints, out SdpSetupRole setup, out string reason)
+    {
+        (ufrag, pwd, fingerprints, setup, reason) = ("", "", Array.Empty<SdpFingerprint>(), SdpSetupRole.None, "");
+        bundle = offer.BundleMids;
+        var mids = bundle;
+        if (mids.Count == 0)
+        {
+            reason = "the offer has no a=group:BUNDLE; only bundled media is served";
+            return false;
+        }
+        var first = offer.Media.FirstOrDefault(m => m.Mid != null && mids.Contains(m.Mid));
+        if (first == null)
+        {
+            reason = "no m-line of the offer is in its BUNDLE group";
+            return false;
+        }
+        string? u = offer.IceUfragFor(first), p = offer.IcePwdFor(first);
+        if (string.IsNullOrEmpty(u) || string.IsNullOrEmpty(p))
+        {
+            reason = "the offer has no a=ice-ufrag/a=ice-pwd";
+            return false;
+        }
+        (ufrag, pwd) = (u, p);
+        fingerprints = offer.FingerprintsFor(first);
+        if (fingerprints.Count == 0)
+        {
+            reason = "the offer has no a=fingerprint: DTLS cannot be authenticated";
+            return false;
+        }
+        setup = offer.SetupFor(first);
+        return true;
+    }
 }

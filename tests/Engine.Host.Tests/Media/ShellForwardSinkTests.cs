@@ -9,6 +9,9 @@ using Engine.Rtp.Media;
 namespace Engine.Host.Tests.Media;
 
 /// <summary>The legacy RTP2RTMPSHELL mode: SDP file, script arguments, plain RTP forward, stop.</summary>
+// Alone: the sink picks free ports by binding and closing them before ffmpeg binds them, and a socket
+// of a test running in parallel (the playback tests open several) can take one in between.
+[Collection("alone")]
 [SupportedOSPlatform("linux")]
 public sealed partial class ShellForwardSinkTests : IDisposable
 {
