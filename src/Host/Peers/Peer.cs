@@ -63,6 +63,7 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
 
     private SrtpSession? _srtp;
     private long _now;
+    private readonly Random? _sendLoss;
 
     public Peer(PeerConfig config, long nowMicros)
     {
@@ -121,6 +122,8 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
                 _h264[i] = new H264Packetizer(Math.Min(H264Packetizer.DefaultMaxPayloadSize, _send[i].MaxPayloadSize));
             _rewriters[i] = new RtpForwardRewriter(t.Ssrc, t.ClockRate, random);
         }
+        if (config.SimulatedSendLossPercent > 0)
+            _sendLoss = new Random(config.SimulatedSendLossSeed);
         _rtcpSsrc = config.RtcpSsrc != 0 ? config.RtcpSsrc : _sendTracks.Length > 0 ? _sendTracks[0].Ssrc : (uint)random.Next(1, int.MaxValue);
     }
 
@@ -340,6 +343,13 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
             if (!_send[i].TryPollPacket(destination, _now, out int n))
                 continue;
             _sendCursor = (i + 1) % _send.Length; // round robin: audio does not wait behind a keyframe
+            if (_sendLoss != null && _sendLoss.Next(100) < _config.SimulatedSendLossPercent)
+            {
+                // Lost after stamping, as on the wire: transport-cc feedback reports it missing, a NACK may ask again.
+                Counters.SimulatedSendLoss++;
+                k = -1; // every stream again, from the new cursor; each pass takes a packet out of a pacer, so this ends
+                continue;
+            }
             var r = _srtp.ProtectRtp(destination, n, out int protectedLength);
             if (r != SrtpResult.Ok)
             {

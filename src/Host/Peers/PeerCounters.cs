@@ -18,4 +18,6 @@ public sealed class PeerCounters
     public long EventsDropped { get; internal set; }
     /// <summary>WriteFrame/WriteRtp refused: not connected, bad track, codec without packetizer, rewriter drop.</summary>
     public long WritesRefused { get; internal set; }
+    /// <summary>Media packets dropped on purpose as they left (<see cref="PeerConfig.SimulatedSendLossPercent"/>).</summary>
+    public long SimulatedSendLoss { get; internal set; }
 }

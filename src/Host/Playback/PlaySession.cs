@@ -198,6 +198,7 @@ public sealed class PlaySession : IMediaSession
         w.WriteNumber("writesRefused", _peer.Counters.WritesRefused);
         w.WriteNumber("droppedBeforeKeyframe", DroppedBeforeKeyframe);
         w.WriteNumber("srtpFailures", _peer.Counters.SrtpFailures);
+        w.WriteNumber("simulatedLoss", _peer.Counters.SimulatedSendLoss); // [RTP] RTP_PLAY_LOSS
         w.WriteEndObject();
         w.WriteEndObject();
     }
