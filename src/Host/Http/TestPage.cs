@@ -232,6 +232,7 @@ async function stopPlaying() {
   setPlayState("stopped");
 }
 function startPlaying(fn) {
+  window.playStats = { state: "idle" }; answerAt = lastAt = lastFrames = energy = 0;
   $("playStop").disabled = false; $("playWhep").disabled = $("playWs").disabled = true;
   fn().catch(e => setPlayState("failed: " + e));
 }
