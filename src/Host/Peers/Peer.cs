@@ -26,6 +26,10 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
     private const long RtcpIntervalMicros = 200_000; // RR + SDES, as PublishSession
     private const long TwccIntervalMicros = 50_000;
     private const int MaxFrameBytes = 8 << 20;
+    // A relayed payload keeps its size: a browser's ~1200-byte packets (payload up to ~1176) plus our
+    // header extensions (abs-send-time, transport-wide sequence) would not fit the default 1188.
+    // Packetized frames keep the packetizer's own smaller payload; 1400 + RTX + SRTP stays under 1472.
+    private const int MaxSendPacketSize = 1400;
     private static readonly byte[] Cname = "engine"u8.ToArray();
 
     private readonly PeerConfig _config;
@@ -117,6 +121,7 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
                 HistoryPackets = t.HistoryPackets > 0 ? t.HistoryPackets : video ? 1024 : 64,
                 Seed = random.Next(),
                 PacerCapacity = video ? 2048 : 256,
+                MaxPacketSize = MaxSendPacketSize,
             }, _stamper);
             if (t.Codec == MediaCodec.H264)
                 _h264[i] = new H264Packetizer(Math.Min(H264Packetizer.DefaultMaxPayloadSize, _send[i].MaxPayloadSize));

@@ -230,6 +230,13 @@ public sealed class PlayTransportFeedbackTests : IDisposable
             long offset = received[0].ArrivalMicros - received[0].SendMicros;
             Assert.All(received, f => Assert.InRange(f.ArrivalMicros - f.SendMicros - offset, -1_000, 1_000)); // 250 µs ticks
             Assert.True(run.FramesReceived > 100, $"{run.FramesReceived} frames");
+
+            // A browser's full-size packet (1200 bytes, 1172 of them payload) is relayed whole despite our two extensions.
+            var big = new byte[12 + 1172];
+            big[0] = 0x80;
+            big[1] = 96;
+            Assert.True(run.Player.WriteRtp(0, big, 5_000_000), "a 1172-byte payload did not fit");
+            Assert.Equal(0, stream.PacketsTooLarge);
         }
     }
 
