@@ -96,7 +96,7 @@ public sealed class PublishSession : IMediaSession, IEncodedFrameSink, IPeerRtpO
             EventCapacity = 64, // frames go to the sink, not into events
         }, nowMicros);
         if (options.SimulateLoss)
-            _loss = new BurstLoss(Random.Shared.Next());
+            _loss = new BurstLoss(options.LossSeed ?? Random.Shared.Next());
         _status = Snapshot();
         _nextStatusMicros = nowMicros + StatusIntervalMicros;
     }
