@@ -31,20 +31,20 @@ internal sealed class PublishHarness : IDisposable
     {
         Link = new MemoryLink(seed);
         Sink = sink ?? new RecordingSink();
-        var local = new PublishNegotiation.LocalParameters("srvU", "server-password-0123456789",
+        var local = new PublishNegotiation.LocalParameters("srvU", "serverpassword0123456789",
             new SdpFingerprint("sha-256", _serverCert.Fingerprint.Value.ToArray()), "10.0.0.2", 3478, 1);
         Assert.True(SessionDescription.TryParse(Offer(_clientCert.Fingerprint.ToString(), weAreDtlsClient ? "passive" : "actpass", rtx), out var offer, out var error), error.ToString());
         Assert.True(PublishNegotiation.TryAnswer(offer!, local, out var negotiation, out string reason), reason);
         Negotiation = negotiation!;
-        Session = new PublishSession("s1", "cam", "test", Negotiation, "srvU", "server-password-0123456789", _serverCert, Sink,
+        Session = new PublishSession("s1", "cam", "test", Negotiation, "srvU", "serverpassword0123456789", _serverCert, Sink,
             new SessionOptions(500_000, AutoBitrate: true, MinVideoBps: 100_000, MaxVideoBps: 2_000_000, simulateLoss, LossSeed: seed), 0);
         Session.OnClosed = (_, why) => ClosedWith = why;
         Client = new Peer(new PeerConfig
         {
             Role = PeerRole.ControllingClient,
             DtlsRole = weAreDtlsClient ? DtlsRole.Server : null,
-            LocalUfrag = "cliU", LocalPwd = "client-password-0123456789",
-            RemoteUfrag = "srvU", RemotePwd = "server-password-0123456789",
+            LocalUfrag = "cliU", LocalPwd = "clientpassword0123456789",
+            RemoteUfrag = "srvU", RemotePwd = "serverpassword0123456789",
             RemoteCandidate = ServerAddress,
             Certificate = _clientCert, RemoteFingerprint = _serverCert.Fingerprint,
             SendTracks =
@@ -71,7 +71,7 @@ internal sealed class PublishHarness : IDisposable
     /// <summary>A Chromium-like publish offer: H.264 (with RTX when asked) then Opus, BUNDLE, rtcp-mux, mid/abs-send-time/transport-cc.</summary>
     private static string Offer(string fingerprint, string setup, bool rtx)
     {
-        string common = $"c=IN IP4 0.0.0.0\r\na=ice-ufrag:cliU\r\na=ice-pwd:client-password-0123456789\r\na=fingerprint:{fingerprint}\r\na=setup:{setup}\r\n"
+        string common = $"c=IN IP4 0.0.0.0\r\na=ice-ufrag:cliU\r\na=ice-pwd:clientpassword0123456789\r\na=fingerprint:{fingerprint}\r\na=setup:{setup}\r\n"
             + "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time\r\n"
             + "a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n"
             + "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r\na=sendonly\r\na=rtcp-mux\r\n";

@@ -177,7 +177,7 @@ public class PublishSessionTests
         h.Run(h.Now + 2_500_000, now =>
         {
             if (frame < frames)
-                h.Client.WriteFrame(0, Video[frame], (uint)(frame * 3000), now);
+                h.Client.WriteFrame(0, Video[frame % Video.Length], (uint)(frame * 3000), now);
             // Chromium's bandwidth probe: padding-only packets on the RTX SSRC, from the second frame on.
             if (frame >= 1 && frame < frames)
                 for (int k = 0; k < 3; k++)
@@ -216,7 +216,7 @@ public class PublishSessionTests
         {
             if (frame < frames)
             {
-                h.Client.WriteFrame(0, Video[frame], (uint)(frame * 3000), now);
+                h.Client.WriteFrame(0, Video[frame % Video.Length], (uint)(frame * 3000), now);
                 // A second layer (another SSRC, same payload type) the answer did not negotiate.
                 if (frame >= 1)
                     h.Inject(PublishHarness.VideoPt, 0x5555, seq++, (uint)(frame * 3000 + 123_456), junk);
@@ -243,15 +243,18 @@ public class PublishSessionTests
         int frame = 0;
         void Send(long until) => h.Run(until, now => h.Client.WriteFrame(0, Video[frame++ % Video.Length], (uint)(frame * 3000), now), 33_333);
         Send(h.Now + 1_000_000);
-        Assert.DoesNotContain(h.ClientEvents, e => e.Kind == PeerEventKind.KeyframeRequested);
         var rx = h.Session.Peer.GetReceiveStream(0);
-        long plis = rx.PlisSent;
+        var tx = h.Client.GetSendStream(0);
+        long plis = rx.PlisSent, received = tx.PlisReceived;
+        Send(h.Now + 1_000_000);
+        Assert.Equal(plis, rx.PlisSent); // keyframes flow: nobody asks
 
         h.Recording.WantKeyframe = true; // the output lost its place
+        h.ClientEvents.Clear();
         Send(h.Now + 300_000);
         Assert.Contains(h.ClientEvents, e => e.Kind == PeerEventKind.KeyframeRequested && e.Track == 0);
-        Assert.True(rx.PlisSent > plis);
-        Assert.Equal(1, h.Client.GetSendStream(0).PlisReceived);
+        Assert.Equal(plis + 1, rx.PlisSent);
+        Assert.Equal(received + 1, tx.PlisReceived);
 
         // A player's request (RequestKeyframe, coalesced to one per 500 ms) takes the same path.
         h.ClientEvents.Clear();
@@ -259,7 +262,7 @@ public class PublishSessionTests
         h.Session.RequestKeyframe(h.Now + 1); // coalesced
         Send(h.Now + 300_000);
         Assert.Single(h.ClientEvents, e => e.Kind == PeerEventKind.KeyframeRequested);
-        Assert.Equal(2, h.Client.GetSendStream(0).PlisReceived);
+        Assert.Equal(received + 2, tx.PlisReceived);
     }
 
     [Fact]
