@@ -92,8 +92,8 @@ public sealed class PublishSession : IMediaSession, IEncodedFrameSink, IPeerRtpO
             RembBps = options.AutoBitrate ? options.MaxVideoBps : 0,
             FrameSink = this,
             RtpObserver = this,
-            TransmitSlots = 32, // control only: RTCP and the handshake, no media bursts
-            EventCapacity = 64, // frames go to the sink, not into events
+            TransmitSlots = 24, // control only (RTCP, the handshake): 24 x 1500 B, as before the Peer
+            EventCapacity = 16, // frames go to the sink; only Connected and Closed are events
         }, nowMicros);
         if (options.SimulateLoss)
             _loss = new BurstLoss(options.LossSeed ?? Random.Shared.Next());
