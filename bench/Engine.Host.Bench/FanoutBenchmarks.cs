@@ -18,9 +18,10 @@ namespace Engine.Host.Bench;
 /// clock moves 1 ms per packet. <c>ForwardAndSend</c> polls straight into a <see cref="UdpBatch"/>
 /// and sends with sendmmsg(2), 64 datagrams a call, the last partial batch at the end of each input
 /// packet (the worst case: one input packet per wake-up). Reported per packet per player.
+/// Run in process (BenchmarkDotNet's own build of the Host times out on a loaded machine):
+/// <c>--filter '*Fanout*' '*SrtpProtectBaseline*' --inProcess --launchCount 1 --warmupCount 3 --iterationCount 10</c>.
 /// </summary>
 [MemoryDiagnoser]
-[SimpleJob(launchCount: 1, warmupCount: 3, iterationCount: 10)]
 public class FanoutBenchmarks
 {
     /// <summary>Player-packets per invocation: 1000 / N input packets, each to all N players.</summary>
@@ -36,6 +37,7 @@ public class FanoutBenchmarks
     private ushort _seq = 1000;
     private uint _timestamp = 90_000;
     private long _sendCalls, _sendErrors, _datagramsSent, _mediaPacketsOut, _packetsIn;
+    private long _cpuNanos, _playerPackets;
 
     [Params(1, 10, 100, 1000)]
     public int Players { get; set; }
@@ -69,6 +71,7 @@ public class FanoutBenchmarks
     public void Cleanup()
     {
         var p0 = _players.Peers[0];
+        Console.WriteLine($"// fanout thread CPU N={Players}: {(double)_cpuNanos / _playerPackets:F1} ns per packet per player over {_playerPackets} player-packets (all invocations, pilot and warm-up included)");
         Console.WriteLine($"// fanout counters N={Players}: input packets {_packetsIn}, media datagrams out {_mediaPacketsOut}, " +
             $"sendmmsg calls {_sendCalls}, datagrams sent {_datagramsSent} (incl. RTCP), send errors {_sendErrors}, " +
             $"syscalls per media datagram {(_mediaPacketsOut == 0 ? 0 : (double)(_sendCalls + _sendErrors) / _mediaPacketsOut):F4}, " +
@@ -94,6 +97,7 @@ public class FanoutBenchmarks
     [Benchmark(OperationsPerInvoke = PlayerPackets, Description = "rewrite+enqueue+stamp+SRTP+poll, per packet per player")]
     public long Forward()
     {
+        long cpu = ThreadCpu.Nanos();
         var peers = _players.Peers;
         long out_ = 0;
         for (int k = PlayerPackets / peers.Length; k > 0; k--)
@@ -110,12 +114,15 @@ public class FanoutBenchmarks
             }
         }
         _mediaPacketsOut += out_;
+        _playerPackets += PlayerPackets / peers.Length * peers.Length;
+        _cpuNanos += ThreadCpu.Nanos() - cpu;
         return out_;
     }
 
     [Benchmark(OperationsPerInvoke = PlayerPackets, Description = "the same + sendmmsg to loopback (64 a call), per packet per player")]
     public long ForwardAndSend()
     {
+        long cpu = ThreadCpu.Nanos();
         var peers = _players.Peers;
         long out_ = 0;
         for (int k = PlayerPackets / peers.Length; k > 0; k--)
@@ -140,6 +147,8 @@ public class FanoutBenchmarks
             Send(); // the loop flushes at the end of each input batch
         }
         _mediaPacketsOut += out_;
+        _playerPackets += PlayerPackets / peers.Length * peers.Length;
+        _cpuNanos += ThreadCpu.Nanos() - cpu;
         return out_;
     }
 
