@@ -10,7 +10,7 @@ namespace Engine.Host.Bench;
 /// <summary>
 /// Playback fan-out (issue 14 §4, bench/results/playback.md): one published RTP video packet that
 /// came as a 1200-byte SRTP datagram (RTP 1184 B: 12 header, 12 of the publisher's extensions, 1160
-/// payload, as Chromium's largest) forwarded to N connected players, each a <see cref="Peer"/> with its own SRTP keys.
+/// payload; Chromium's largest in tests/fixtures are 1,192 B) forwarded to N connected players, each a <see cref="Peer"/> with its own SRTP keys.
 /// Per player: <see cref="Peer.WriteRtp"/> (SSRC, sequence, timestamp rewritten; queued in the
 /// send stream's pacer and history) and <see cref="Peer.TryPollTransmit"/> until empty (released,
 /// abs-send-time and transport-wide sequence stamped, SRTP-protected in the caller's buffer), the
