@@ -123,7 +123,8 @@ internal sealed class FlvTagDemuxer : IDisposable
         int total = extraBytes + 4 * count + payload;
         if (_annexB.Length < total)
         {
-            ArrayPool<byte>.Shared.Return(_annexB);
+            if (_annexB.Length > 0)
+                ArrayPool<byte>.Shared.Return(_annexB);
             _annexB = ArrayPool<byte>.Shared.Rent(total);
         }
         if (_nals.Length < count + extraCount)
@@ -257,11 +258,12 @@ internal sealed class FlvTagDemuxer : IDisposable
         w += 4 + nal.Length;
     }
 
+    // -1 for a 4-byte length past int.MaxValue (then past any tag).
     private static int ReadLength(ReadOnlySpan<byte> d, int size) => size switch
     {
         1 => d[0],
         2 => BinaryPrimitives.ReadUInt16BigEndian(d),
-        _ => (int)Math.Min(BinaryPrimitives.ReadUInt32BigEndian(d), int.MaxValue) is var n && n == int.MaxValue ? -1 : n,
+        _ => BinaryPrimitives.ReadUInt32BigEndian(d) is uint n && n <= int.MaxValue ? (int)n : -1,
     };
 
     // 32-bit millisecond timestamps: a step back of more than half the range is a wrap forward.
