@@ -110,6 +110,8 @@ public sealed class RtmpPlayLiveTests : IDisposable
         Assert.Equal((640.0, 480.0), (collector.Metadata.Width, collector.Metadata.Height));
         var d = collector.Demux;
         Assert.Equal(100, d.Profile); // High
+        Assert.True(Engine.Rtp.Video.H264Sps.TryParse(d.Sps, out var sps));
+        Assert.Equal((640, 480), (sps.Width, sps.Height));
         Assert.True(d.HasBFrames);
         Assert.Equal(new AacAudioSpecificConfig(2, 44100, 2, 2), d.AudioConfig);
         Assert.Equal(0, d.Malformed + d.FramesBeforeConfig + d.Unsupported);

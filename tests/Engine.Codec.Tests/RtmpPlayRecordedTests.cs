@@ -77,6 +77,8 @@ public sealed class RtmpPlayRecordedTests
         var d = c.Demux;
         Assert.Equal([FlvDemuxResult.Config, FlvDemuxResult.Config, FlvDemuxResult.EndOfSequence], c.Configs);
         Assert.Equal((100, 4), (d.Profile, d.NalLengthSize));
+        Assert.True(Engine.Rtp.Video.H264Sps.TryParse(d.Sps, out var sps));
+        Assert.Equal((640, 480), (sps.Width, sps.Height));
         Assert.True(d.HasBFrames);
         Assert.Equal(new AacAudioSpecificConfig(2, 44100, 2, 2), d.AudioConfig);
         Assert.Equal(0, d.Malformed + d.FramesBeforeConfig + d.Unsupported);
