@@ -29,6 +29,14 @@ public sealed class SendSideEstimator
     public const int LossWindowPackets = 20;
     public const long LossWindowMicros = 1_000_000;
 
+    /// <summary>
+    /// Weight of each window in the smoothed loss. An increase needs the window and the smoothed loss both under
+    /// 2%: at a steady 3% a single 1 s window reads under 2% about a quarter of the time, and with nothing to cut
+    /// it back each such window ratchets the rate up 8% (measured: 2 → 2.7 Mbps in 30 s at 3% loss). Cuts still
+    /// follow the window alone (quick to back off, slow to grow).
+    /// </summary>
+    public const double LossSmoothing = 0.2;
+
     /// <summary>libwebrtc's kBweDecreaseInterval: a loss cut waits this plus an RTT to show before the next.</summary>
     public const long LossDecreaseIntervalMicros = 300_000;
 
@@ -83,6 +91,9 @@ public sealed class SendSideEstimator
 
     /// <summary>The loss ratio of the last finished window (-1: none yet).</summary>
     public double LastLoss { get; private set; } = -1;
+
+    /// <summary>The windows' loss ratios smoothed (<see cref="LossSmoothing"/>).</summary>
+    public double SmoothedLoss { get; private set; }
 
     public long FeedbackReports { get; private set; }
 
@@ -203,10 +214,11 @@ public sealed class SendSideEstimator
         }
         double loss = (double)_lossLost / _lossExpected;
         LastLoss = loss;
+        SmoothedLoss = FeedbackReports == 0 || _lastLossUpdateMicros == long.MinValue ? loss : (1 - LossSmoothing) * SmoothedLoss + LossSmoothing * loss;
         _lossExpected = _lossLost = 0;
         _lossWindowStartMicros = nowMicros;
         double estimate = _lossBps;
-        if (loss < LowLoss)
+        if (loss < LowLoss && SmoothedLoss < LowLoss)
         {
             double dt = _lastLossUpdateMicros == long.MinValue ? 0 : Math.Min(nowMicros - _lastLossUpdateMicros, 1_000_000) / 1e6;
             estimate = estimate * Math.Pow(LossIncreasePerSecond, dt) + 1000; // +1 kbps so very low rates still move
