@@ -24,7 +24,7 @@ public sealed class SendSideEstimator
     /// <summary>
     /// Loss is judged over at least this many packets and this long. §6 is written for RTCP receiver
     /// reports (about a second apart); a 20-packet window of transport-cc at 10% random loss reads over
-    /// 10% a third of the time and would cut every 300 ms (measured: the 10% case fell to the floor).
+    /// 10% a third of the time and would cut every 300 ms (measured on 2 Mbps at 10%: 312 kbps settled against 949 kbps with 1 s windows).
     /// </summary>
     public const int LossWindowPackets = 20;
     public const long LossWindowMicros = 1_000_000;
@@ -58,6 +58,7 @@ public sealed class SendSideEstimator
     private long _lossWindowStartMicros = long.MinValue;
     private int _lossExpected, _lossLost;
     private long _lastLossUpdateMicros = long.MinValue;
+    private bool _lossMayIncrease = true; // until a window says otherwise, as libwebrtc starts
     private long _lastLossDecreaseMicros = long.MinValue / 2;
 
     public SendSideEstimator() : this(SendSideEstimatorOptions.Default) { }
@@ -203,32 +204,33 @@ public sealed class SendSideEstimator
         UpdateTarget();
     }
 
+    // The verdict comes from whole windows; the increase it allows is applied on every report (8%/s of the
+    // elapsed time), so the loss-based estimate does not lag the delay-based one by a window's growth.
     private void UpdateLoss(long nowMicros)
     {
         if (_lossWindowStartMicros == long.MinValue)
             _lossWindowStartMicros = nowMicros;
-        if (_lossExpected < LossWindowPackets || nowMicros - _lossWindowStartMicros < LossWindowMicros)
-        {
-            _lossBps = Math.Min(_lossBps, _rate.EstimateBps);
-            return;
-        }
-        double loss = (double)_lossLost / _lossExpected;
-        LastLoss = loss;
-        SmoothedLoss = FeedbackReports == 0 || _lastLossUpdateMicros == long.MinValue ? loss : (1 - LossSmoothing) * SmoothedLoss + LossSmoothing * loss;
-        _lossExpected = _lossLost = 0;
-        _lossWindowStartMicros = nowMicros;
         double estimate = _lossBps;
-        if (loss < LowLoss && SmoothedLoss < LowLoss)
+        if (_lossMayIncrease && _lastLossUpdateMicros != long.MinValue && nowMicros > _lastLossUpdateMicros)
         {
-            double dt = _lastLossUpdateMicros == long.MinValue ? 0 : Math.Min(nowMicros - _lastLossUpdateMicros, 1_000_000) / 1e6;
-            estimate = estimate * Math.Pow(LossIncreasePerSecond, dt) + 1000; // +1 kbps so very low rates still move
-        }
-        else if (loss > HighLoss && nowMicros - _lastLossDecreaseMicros >= LossDecreaseIntervalMicros + _rate.RttMicros)
-        {
-            estimate *= 1 - 0.5 * loss;
-            _lastLossDecreaseMicros = nowMicros;
+            double dt = Math.Min(nowMicros - _lastLossUpdateMicros, 1_000_000) / 1e6;
+            estimate = estimate * Math.Pow(LossIncreasePerSecond, dt) + 1000 * dt; // +1 kbps/s so very low rates still move
         }
         _lastLossUpdateMicros = nowMicros;
+        if (_lossExpected >= LossWindowPackets && nowMicros - _lossWindowStartMicros >= LossWindowMicros)
+        {
+            double loss = (double)_lossLost / _lossExpected;
+            SmoothedLoss = LastLoss < 0 ? loss : (1 - LossSmoothing) * SmoothedLoss + LossSmoothing * loss;
+            LastLoss = loss;
+            _lossExpected = _lossLost = 0;
+            _lossWindowStartMicros = nowMicros;
+            _lossMayIncrease = loss < LowLoss && SmoothedLoss < LowLoss;
+            if (loss > HighLoss && nowMicros - _lastLossDecreaseMicros >= LossDecreaseIntervalMicros + _rate.RttMicros)
+            {
+                estimate *= 1 - 0.5 * loss;
+                _lastLossDecreaseMicros = nowMicros;
+            }
+        }
         // Never above the delay-based estimate: with little loss it would otherwise grow without bound.
         _lossBps = Math.Clamp((long)Math.Min(estimate, _rate.EstimateBps), _options.MinBps, _options.MaxBps);
     }

@@ -69,15 +69,23 @@ public class SendSideEstimatorTests
     {
         var e = new SendSideEstimator(Options);
         var d = new Driver(e);
-        d.Run(60, lossEvery: 5); // 20%
+        d.Run(60);
+        long before = e.LossBasedBps;
+        d.Run(40, lossEvery: 5); // 20% for a window: one cut of ~10% (the window's own 8%/s growth came first)
         long afterFirst = e.LossBasedBps;
         Assert.True(e.LastLoss is > 0.15 and < 0.25, $"loss {e.LastLoss}");
-        Assert.True(afterFirst <= 0.91 * 1_000_000 && afterFirst >= 0.85 * 1_000_000, $"loss-based {afterFirst}");
+        Assert.True(afterFirst < 0.91 * 1.09 * before && afterFirst >= 0.85 * before, $"loss-based {afterFirst} from {before}");
+        d.Run(90, lossEvery: 5); // more windows over 10%: no growth between them, a cut each
+        Assert.True(e.LossBasedBps <= 0.91 * 0.91 * afterFirst, $"loss-based {e.LossBasedBps} after {afterFirst}");
         Assert.Equal(Math.Min(e.DelayBasedBps, e.LossBasedBps), e.TargetBps);
 
         var held = new SendSideEstimator(Options);
-        new Driver(held).Run(300, lossEvery: 20); // 5%: neither up nor down
-        Assert.Equal(1_000_000, held.LossBasedBps);
+        var h = new Driver(held);
+        h.Run(45, lossEvery: 20); // 5%: the first window ends the start's growth
+        long settled = held.LossBasedBps;
+        h.Run(300, lossEvery: 20); // then neither up nor down
+        Assert.Equal(settled, held.LossBasedBps);
+        Assert.True(held.DelayBasedBps > settled); // the delay-based side would have gone on
     }
 
     [Fact]
