@@ -29,12 +29,10 @@ public class SendSideScenarioTests(ITestOutputHelper output)
             Assert.True(phase.SettledRatio <= 1.01, $"{phase.StartMicros / 1e6} s: {phase.SettledRatio:P0}");
             Assert.True(phase.SettledP95QueueDelayMs <= DelayGoalMs, $"{phase.StartMicros / 1e6} s: p95 {phase.SettledP95QueueDelayMs:0.0} ms");
         }
-        foreach (int i in new[] { 0, 3 })
+        foreach (int i in new[] { 0, 2, 3 })
             Assert.True(p[i].SettledRatio >= Goal, $"phase {i}: {p[i].SettledRatio:P0}");
-        // Goal missed at 40-60 s (71%): without ALR nothing probes, and 1 -> 2.5 Mbps at 8%/s takes ~12 s;
-        // and by half a point at 60-80 s (84.5%): the cut after the drop lands under 0.6 Mbps.
+        // Goal missed at 40-60 s (71%): without ALR nothing probes, and 1 -> 2.5 Mbps at 8%/s takes ~12 s.
         Assert.True(p[1].SettledRatio >= 0.65, $"phase 1: {p[1].SettledRatio:P0}");
-        Assert.True(p[2].SettledRatio >= 0.8, $"phase 2: {p[2].SettledRatio:P0}");
         double recovery = s.RecoverySeconds(0, 60, 80);
         Assert.InRange(recovery, 0, 2.0);
         Assert.True(s.Loop.Flows[0].Estimator.ProbesMeasured >= 2);
