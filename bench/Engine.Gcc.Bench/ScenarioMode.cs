@@ -29,7 +29,7 @@ public static class ScenarioMode
             }
             var (min, max) = s.TargetRange(0, 5, end);
             Console.WriteLine(FormattableString.Invariant(
-                $"  target after 5 s: {min / 1e3:0}-{max / 1e3:0} kbps; 5 Mbps received at {s.SecondsToReach(0, 5_000_000):0.0} s, targeted at {s.SecondsToTarget(0, 5_000_000):0.0} s"));
+                $"  target after 5 s: {min / 1e3:0}-{max / 1e3:0} kbps; 5 Mbps received at {s.SecondsToReach(0, 5_000_000):0.0} s (for good from {s.SecondsToStayAbove(0, 5_000_000):0.0} s), targeted at {s.SecondsToTarget(0, 5_000_000):0.0} s"));
             Console.WriteLine();
             string path = Path.Combine(dir, $"gcc-send-{s.Name}.csv");
             using var w = new StreamWriter(path);

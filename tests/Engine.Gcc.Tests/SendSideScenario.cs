@@ -32,6 +32,20 @@ public sealed class SendSideScenario(string name, string title, SendSideLoop loo
         return -1;
     }
 
+    /// <summary>From when the flow's media, averaged over 500 ms, stayed at or above <paramref name="bps"/> to the end (-1: it ended below).</summary>
+    public double SecondsToStayAbove(int flow, double bps)
+    {
+        var s = Loop.Flows[flow].Series;
+        for (int i = s.Count - 1; i >= 4; i--)
+        {
+            double mean = 0;
+            for (int j = i - 4; j <= i; j++) mean += s[j].ReceivedBps;
+            if (mean / 5 < bps)
+                return i == s.Count - 1 ? -1 : s[i + 1].Seconds;
+        }
+        return s.Count > 0 ? s[0].Seconds : -1;
+    }
+
     /// <summary>First time the flow's target reached <paramref name="bps"/> (-1: never).</summary>
     public double SecondsToTarget(int flow, long bps) => Loop.Flows[flow].Series.FirstOrDefault(x => x.TargetBps >= bps).Seconds is var t && t > 0 ? t : -1;
 
