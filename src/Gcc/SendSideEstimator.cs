@@ -190,7 +190,12 @@ public sealed class SendSideEstimator
             _prober.OnProbeResult(probeBps, nowMicros);
             // The path carried it: both estimates may start there (libwebrtc sets the loss-based one to it too).
             if (probeBps > _rate.EstimateBps)
+            {
                 _rate.SetEstimate(probeBps, nowMicros);
+                // The acknowledged rate's window still holds the slower pre-probe sending; a cut from it would undo
+                // the probe (measured on 10 Mbps: 9.9 -> 4.1 Mbps at the first over-use). Measure afresh.
+                _acked.Reset();
+            }
             _lossBps = Math.Max(_lossBps, Math.Min(probeBps, _rate.EstimateBps));
         }
 

@@ -60,7 +60,7 @@ public class SendSideScenarioTests(ITestOutputHelper output)
             double together = (a[i].SettledThroughputBps + b[i].SettledThroughputBps) / a[i].CapacityBps;
             output.WriteLine($"phase {i}: both {together:P0}, Jain {SendSideLoop.Jain([a[i].SettledThroughputBps, b[i].SettledThroughputBps]):0.000}");
             Assert.True(together >= Goal && together <= 1.01, $"phase {i}: {together:P0}");
-            // B's first phase (it joins at 5 s onto a link A fills) reads 62 ms at p95; every other phase is under 60 ms.
+            // The first phase (B joins at 5 s onto a link A fills) reads 60.6 ms (A) and 69.8 ms (B) at p95; every other is under 60 ms.
             Assert.True(a[i].SettledP95QueueDelayMs <= DelayGoalMs || i == 0 && a[i].SettledP95QueueDelayMs <= 70, $"A phase {i}");
             Assert.True(b[i].SettledP95QueueDelayMs <= DelayGoalMs || i == 0 && b[i].SettledP95QueueDelayMs <= 70, $"B phase {i}");
         }
@@ -109,10 +109,10 @@ public class SendSideScenarioTests(ITestOutputHelper output)
         double kept = s.SecondsToStayAbove(0, 5_000_000);
         output.WriteLine($"5 Mbps received at {t} s, and from {kept} s on");
         Assert.InRange(t, 0.1, 10);
-        // The first over-use after the probes cuts to 0.85 x an acknowledged rate that still holds the pre-probe
-        // rate (4.1 Mbps); it climbs back, and from then on stays above 5 Mbps, still within the 10 s.
-        Assert.InRange(kept, t, 10);
-        Assert.True(s.Stats![0][0].SettledRatio >= 0.8);
+        // And stays there: the acknowledged rate restarts at a probe result, so the first over-use cuts from the
+        // probed rate (without the restart it cut to 4.1 Mbps and 5 Mbps was kept only from 3.9 s).
+        Assert.InRange(kept, t, 2);
+        Assert.True(s.Stats![0][0].SettledRatio >= Goal);
         Assert.True(s.Loop.Flows[0].Estimator.ProbesMeasured >= 4); // 3x, 6x and the doublings
     }
 
