@@ -111,8 +111,12 @@ public sealed class SendSideEstimator
 
     public long LastProbeResultBps => _probeEstimator.LastResultBps;
 
-    public bool TryGetAckedRate(out long bps) =>
-        _lastArrivalMicros != long.MinValue ? _acked.TryGetRate(_lastArrivalMicros, out bps) : (bps = 0) != 0;
+    /// <summary>The acknowledged rate over the last 500 ms of arrivals (receiver clock); false until known.</summary>
+    public bool TryGetAckedRate(out long bps)
+    {
+        bps = 0;
+        return _lastArrivalMicros != long.MinValue && _acked.TryGetRate(_lastArrivalMicros, out bps);
+    }
 
     /// <summary>The round-trip time (from RTCP or from feedback); tunes AIMD and the loss cut interval.</summary>
     public long RttMicros { get => _rate.RttMicros; set => _rate.RttMicros = Math.Max(0, value); }
