@@ -18,6 +18,7 @@ internal sealed class H264FrameDependencies : IFrameDependencies
     private readonly bool[] _ppsDelivered = new bool[256];
     private readonly ulong[] _framePps = new ulong[4]; // PPS ids carried by the current frame
     private uint _frameSps;
+    private bool _frameHadSps, _frameHadPps, _anySpsDelivered, _anyPpsDelivered; // parsed or not
 
     // The current frame, from its VCL NAL units.
     private bool _sawVcl, _reference, _idr, _sliceRead, _parameterSetsKnown;
@@ -36,6 +37,7 @@ internal sealed class H264FrameDependencies : IFrameDependencies
         _sawVcl = _reference = _idr = _sliceRead = _parameterSetsKnown = false;
         _ppsId = _spsId = -1;
         _frameSps = 0;
+        _frameHadSps = _frameHadPps = false;
         _framePps.AsSpan().Clear();
     }
 
@@ -57,6 +59,7 @@ internal sealed class H264FrameDependencies : IFrameDependencies
     {
         if ((nal[0] & 0x1F) == (byte)H264NalUnitType.Sps)
         {
+            _frameHadSps = true;
             if (H264Sps.TryParse(nal, out var sps, out var slice))
             {
                 _sps[sps.SpsId] = slice;
@@ -64,6 +67,7 @@ internal sealed class H264FrameDependencies : IFrameDependencies
             }
             return;
         }
+        _frameHadPps = true;
         // H.264 §7.3.2.2: pic_parameter_set_id ue(v), seq_parameter_set_id ue(v).
         var r = new H264BitReader(nal[1..]);
         uint ppsId = r.ReadUe(), spsId = r.ReadUe();
@@ -114,7 +118,13 @@ internal sealed class H264FrameDependencies : IFrameDependencies
         if (!_sawVcl)
             return FrameDependencyVerdict.Unknown;
         if (_idr)
-            return ParameterSetsDelivered() ? FrameDependencyVerdict.Decodable : FrameDependencyVerdict.MissingParameterSets;
+        {
+            if (ParameterSetsDelivered())
+                return FrameDependencyVerdict.Decodable;
+            // Parameter sets we could not read leave it to continuity; none at all cannot decode.
+            bool anySeen = (_anySpsDelivered || _frameHadSps) && (_anyPpsDelivered || _frameHadPps);
+            return anySeen && !_parameterSetsKnown ? FrameDependencyVerdict.Unknown : FrameDependencyVerdict.MissingParameterSets;
+        }
         if (!_sliceRead)
             return FrameDependencyVerdict.Unknown;
         if (chainBroken)
@@ -134,6 +144,8 @@ internal sealed class H264FrameDependencies : IFrameDependencies
 
     public void OnDelivered(bool isKeyframe)
     {
+        _anySpsDelivered |= _frameHadSps;
+        _anyPpsDelivered |= _frameHadPps;
         for (uint m = _frameSps; m != 0; m &= m - 1)
             _spsDelivered[BitOperations.TrailingZeroCount(m)] = true;
         for (int w = 0; w < _framePps.Length; w++)
