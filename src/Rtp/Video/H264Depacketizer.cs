@@ -53,13 +53,13 @@ public sealed class H264Depacketizer : VideoDepacketizer
             case H264NalUnitType.Pps:
                 return 1;
             case H264NalUnitType.Sei:
-                return 2;
+                return 3;
             case H264NalUnitType.IdrSlice or H264NalUnitType.Slice:
                 var r = new H264BitReader(nal[1..]);
                 if (r.ReadUe() != 0 || r.Overrun)
                     return FirstPacketBackfill;
-                // An IDR's SPS and PPS come first (one STAP-A, or one packet each).
-                return type == (int)H264NalUnitType.IdrSlice ? 2 : 0;
+                // An IDR's SPS and PPS come first (one STAP-A, or a packet each, maybe an SEI or AUD too).
+                return type == (int)H264NalUnitType.IdrSlice ? 4 : 0;
             default:
                 return 0;
         }

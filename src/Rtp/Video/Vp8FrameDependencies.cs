@@ -6,13 +6,14 @@ namespace Engine.Rtp.Video;
 /// needs the previous base frame (TL0PICIDX one less), a frame of layer T needs its base frame and
 /// the layers 1..T unbroken, or only its base frame when Y (layer sync) is set; a lost frame with
 /// N (non-reference) takes nothing with it. Lost whole frames of unknown layer break every upper layer
-/// until it resyncs. Without a picture ID the verdict is Unknown.
+/// that has carried reference frames, until it resyncs. Without a picture ID the verdict is Unknown.
 /// </summary>
 internal sealed class Vp8FrameDependencies : IFrameDependencies
 {
     private const int MaxLayers = 4; // TID is 2 bits
 
     private readonly bool[] _layerBroken = new bool[MaxLayers];
+    private readonly bool[] _layerHasReferences = new bool[MaxLayers]; // a frame of the layer came without N
 
     // The current frame.
     private bool _seen, _sync, _nonReference, _missingBase;
@@ -53,6 +54,8 @@ internal sealed class Vp8FrameDependencies : IFrameDependencies
         _tid = tid;
         _sync = layerSync;
         _nonReference = nonReference;
+        if (tid > 0 && tl0PicIdx >= 0 && !nonReference)
+            _layerHasReferences[tid] = true;
     }
 
     private bool Layered => _tl0 >= 0 && _tid >= 0;
@@ -85,8 +88,10 @@ internal sealed class Vp8FrameDependencies : IFrameDependencies
         }
         if (missing > 0)
         {
+            // Whole frames of upper layers were lost, layer unknown: each layer that carries
+            // reference frames may have lost one; a layer of N=1 frames only loses nothing.
             for (int t = 1; t < MaxLayers; t++)
-                _layerBroken[t] = true;
+                _layerBroken[t] |= _layerHasReferences[t];
         }
         if (_tid == 0 || _sync)
             return FrameDependencyVerdict.Decodable;
