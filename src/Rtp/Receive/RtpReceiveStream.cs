@@ -11,8 +11,9 @@ namespace Engine.Rtp.Receive;
 /// and the session sends it. Sans-IO; steady state allocates nothing.
 /// Keyframe requests: a PLI as soon as the stream needs a keyframe (a frame lost for good that
 /// had dependents, a downstream request, the start), repeated every RTT plus a margin but at least
-/// every max interval until one arrives; after <see cref="PlisBeforeFir"/> unanswered PLIs, FIR
-/// and PLI alternate (a sender may honour only one of them).
+/// every max interval until one arrives (counted from the last packet of a keyframe that is
+/// arriving); after <see cref="PlisBeforeFir"/> unanswered PLIs, FIR and PLI alternate (a sender
+/// may honour only one of them).
 /// </summary>
 public sealed class RtpReceiveStream
 {
@@ -263,6 +264,13 @@ public sealed class RtpReceiveStream
             return;
         }
         _video.Push(payload, seq, timestamp, marker);
+        if (_video.AssemblingKeyframe && _lastRequestMicros != long.MinValue)
+        {
+            // The sender answered: a large keyframe can take longer than RTT + margin to arrive,
+            // and asking again while it does would only cost another one.
+            _lastRequestMicros = Math.Max(_lastRequestMicros, nowMicros);
+            _requestsUnanswered = 0;
+        }
         while (_video.TryPollFrame(out var f))
         {
             if (f.Width > 0)

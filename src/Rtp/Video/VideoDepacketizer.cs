@@ -24,6 +24,8 @@ public abstract class VideoDepacketizer
     public bool WaitingForKeyframe => Frame.WaitingForKeyframe;
     /// <summary>A keyframe would repair something: the chain is broken or a temporal layer waits to resync.</summary>
     public bool KeyframeWanted => Frame.KeyframeWanted;
+    /// <summary>A keyframe's packets are arriving.</summary>
+    public bool AssemblingKeyframe => Frame.AssemblingKeyframe;
     public long FramesCompleted => Frame.FramesCompleted;
     public long KeyframesCompleted => Frame.KeyframesCompleted;
 

@@ -46,6 +46,8 @@ public sealed class VideoFrameAssembler
     public bool WaitingForKeyframe { get; private set; }
     /// <summary>The chain is broken or a temporal layer waits to resync: a keyframe is wanted.</summary>
     public bool KeyframeWanted => WaitingForKeyframe || (_deps?.LayersBroken ?? false);
+    /// <summary>A keyframe is being assembled (its start arrived, its end not yet).</summary>
+    public bool AssemblingKeyframe => InFrame && IsKeyframe;
     /// <summary>The frame being assembled began with its first packet (set by the codec's parser).</summary>
     public bool StartSeen { get; set; }
     /// <summary>Packets of the frame being assembled so far.</summary>

@@ -84,6 +84,31 @@ public class KeyframeRequestPolicyTests
     }
 
     [Fact]
+    public void AKeyframeThatIsArrivingIsNotAskedForAgain()
+    {
+        var (run, t0) = StreamWithALostReference(rttMicros: 100_000);
+        var s = run.Stream;
+        Assert.Equal(KeyframeRequestKind.Pli, s.TakeKeyframeRequestDue(t0, Max));
+        long now = t0 + 1000;
+        foreach (var p in Packets.Where(p => p.Frame is >= 5 and < 10))
+            run.Feed(p.Bytes, now); // dropped: they refer to the lost frame
+        Assert.Equal(KeyframeRequestKind.None, s.TakeKeyframeRequestDue(now, Max));
+        now = t0 + 50_000;
+        var key = Packets.Where(p => p.Frame == 10).ToList();
+        Assert.True(key.Count > 5);
+        foreach (var p in key.Take(key.Count - 1))
+        {
+            run.Feed(p.Bytes, now); // a slow link: each packet 150 ms after the last, longer than RTT + margin
+            now += 150_000;
+            Assert.Equal(KeyframeRequestKind.None, s.TakeKeyframeRequestDue(now - 1, Max));
+        }
+        run.Feed(key[^1].Bytes, now);
+        Assert.False(s.NeedsKeyframe);
+        Assert.Equal(2, s.PlisSent); // the start's and the loss's
+        Assert.Equal(KeyframeRequestKind.None, s.TakeKeyframeRequestDue(now + Max, Max));
+    }
+
+    [Fact]
     public void TheMaxIntervalBoundsTheWaitWhenTheRttIsLong()
     {
         var (run, t0) = StreamWithALostReference(rttMicros: 2_000_000);
