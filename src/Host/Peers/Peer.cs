@@ -787,6 +787,7 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
     private void SendRtcp(long nowMicros, in NetAddress to)
     {
         Span<ushort> lost = stackalloc ushort[128];
+        Span<FirEntry> entry = stackalloc FirEntry[1]; // out of the loop (CA2014)
         for (int i = 0; i < _recv.Length; i++)
         {
             var s = _recv[i];
@@ -805,7 +806,6 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
                 {
                     if (request == KeyframeRequestKind.Fir)
                     {
-                        Span<FirEntry> entry = stackalloc FirEntry[1];
                         entry[0] = new FirEntry(s.Ssrc, s.FirSequenceNumber);
                         Protect(slot, new Fir { SenderSsrc = _rtcpSsrc, Entries = entry }.Write(slot), to);
                         Counters.FirsSent++;
