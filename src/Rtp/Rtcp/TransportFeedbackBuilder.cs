@@ -19,6 +19,10 @@ public sealed class TransportFeedbackBuilder
     private readonly byte[] _deltas;
     private int _count;
     private byte _feedbackPacketCount;
+    // The sequence after the last one reported: the next packet starts there so the packets lost
+    // between two reports are reported lost (a sender's loss estimate counts on it).
+    private long _nextBase = long.MinValue;
+    private const long MaxLeadingGap = 0x4000;
 
     /// <param name="capacity">Most packets held between writes.</param>
     /// <param name="maxPacketSize">Largest feedback packet to write, in bytes.</param>
@@ -38,10 +42,17 @@ public sealed class TransportFeedbackBuilder
     public long DroppedFull { get; private set; }
     /// <summary>Packets refused because that sequence number was already pending.</summary>
     public long DroppedDuplicate { get; private set; }
+    /// <summary>Packets refused because a sent report already covered their sequence number (reported lost).</summary>
+    public long DroppedLate { get; private set; }
 
     /// <summary>Records a received packet; <paramref name="sequenceNumber"/> is unwrapped (see <see cref="SeqNoUnwrapper"/>).</summary>
     public bool AddReceivedPacket(long sequenceNumber, long arrivalMicros)
     {
+        if (sequenceNumber < _nextBase)
+        {
+            DroppedLate++;
+            return false;
+        }
         // Keep storage sorted; packets arrive nearly in order, so the scan is short.
         int i = _count;
         while (i > 0 && _sequenceNumbers[i - 1] > sequenceNumber)
@@ -77,6 +88,8 @@ public sealed class TransportFeedbackBuilder
         if (_count == 0 || limit < HeaderLength + 4)
             return 0;
         long baseSequence = _sequenceNumbers[0];
+        if (_nextBase != long.MinValue && baseSequence - _nextBase is > 0 and <= MaxLeadingGap)
+            baseSequence = _nextBase;
         long referenceTime = FloorDiv(_arrivalMicros[0], TransportFeedbackView.ReferenceTimeMicros);
         long previousTicks = referenceTime * TransportFeedbackView.TicksPerReferenceTime;
         var encoder = new PacketStatusChunkEncoder(destination[HeaderLength..limit]);
@@ -129,6 +142,7 @@ public sealed class TransportFeedbackBuilder
         Array.Copy(_sequenceNumbers, included, _sequenceNumbers, 0, _count - included);
         Array.Copy(_arrivalMicros, included, _arrivalMicros, 0, _count - included);
         _count -= included;
+        _nextBase = baseSequence + statusCount;
         return length;
     }
 

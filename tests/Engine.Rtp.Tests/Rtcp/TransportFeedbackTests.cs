@@ -173,6 +173,23 @@ public class TransportFeedbackTests
     }
 
     [Fact]
+    public void Builder_PacketsLostBetweenReports_AreReportedLostInTheNext()
+    {
+        var builder = new TransportFeedbackBuilder();
+        builder.AddReceivedPacket(10, 0);
+        builder.AddReceivedPacket(11, 1000);
+        Assert.Equal(2, Statuses(Build(builder)).Count);
+        // 12 and 13 never arrive; the next report starts at 12, not at the next packet received.
+        builder.AddReceivedPacket(14, 5000);
+        var next = Statuses(Build(builder));
+        Assert.Equal([12, 13, 14], next.Select(p => (int)p.SequenceNumber));
+        Assert.Equal([false, false, true], next.Select(p => p.IsReceived));
+        // A packet older than what was reported is refused: the sender was told it was lost.
+        Assert.False(builder.AddReceivedPacket(13, 6000));
+        Assert.Equal(1, builder.DroppedLate);
+    }
+
+    [Fact]
     public void Builder_RejectsDuplicatesAndOverflow()
     {
         var builder = new TransportFeedbackBuilder(capacity: 2);
