@@ -29,4 +29,8 @@ public sealed class PeerCounters
     public long EventsDropped { get; internal set; }
     /// <summary>WriteFrame/WriteRtp refused: not connected, bad track, codec without packetizer, rewriter drop.</summary>
     public long WritesRefused { get; internal set; }
+    /// <summary>REMB packets we sent (fixed cap in the receiver report, or the receive-side estimate).</summary>
+    public long RembSent { get; internal set; }
+    /// <summary>REMB packets the remote sent us.</summary>
+    public long RembReceived { get; internal set; }
 }

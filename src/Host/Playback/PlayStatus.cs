@@ -20,4 +20,6 @@ internal sealed class PlayStatus
     public long WritesRefused { get; init; }
     public long DroppedBeforeKeyframe { get; init; }
     public long SrtpFailures { get; init; }
+    /// <summary>The send-side estimate (what this player's path carries), -1 when none runs.</summary>
+    public long TargetBps { get; init; } = -1;
 }
