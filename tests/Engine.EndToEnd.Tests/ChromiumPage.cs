@@ -31,7 +31,8 @@ internal sealed class ChromiumPage : IAsyncDisposable
         if (_cdp != null)
             return _cdp;
         var portFile = Path.Combine(_profile, "DevToolsActivePort");
-        var port = await Tools.PollAsync(async () => File.Exists(portFile) ? (await File.ReadAllLinesAsync(portFile))[0] : "",
+        // Chromium creates the file before it writes the port: an empty file means "not yet".
+        var port = await Tools.PollAsync(async () => File.Exists(portFile) ? (await File.ReadAllLinesAsync(portFile)).FirstOrDefault() ?? "" : "",
             p => p.Length > 0, TimeSpan.FromSeconds(30), "Chromium's DevTools port");
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var targets = JsonDocument.Parse(await http.GetStringAsync($"http://127.0.0.1:{port}/json/list")).RootElement;

@@ -11,7 +11,8 @@ internal sealed class FirefoxPage : IDisposable
     private readonly string _profile = Path.Combine(Path.GetTempPath(), "engine-firefox-" + Guid.NewGuid().ToString("n")[..8]);
     private readonly Process _process;
 
-    public FirefoxPage(string url, NetNamespace? inside = null)
+    /// <param name="extraPrefs">More user.js lines (user_pref(...);), e.g. to let a player start without a gesture.</param>
+    public FirefoxPage(string url, NetNamespace? inside = null, string extraPrefs = "")
     {
         Directory.CreateDirectory(_profile);
         File.WriteAllText(Path.Combine(_profile, "user.js"), """
@@ -26,7 +27,7 @@ internal sealed class FirefoxPage : IDisposable
             user_pref("app.update.enabled", false);
             user_pref("network.proxy.type", 0);
             user_pref("browser.aboutwelcome.enabled", false);
-            """);
+            """ + "\n" + extraPrefs);
         string firefox = Tools.Require("firefox-esr");
         string args = $"--headless --no-remote --profile {_profile} \"{url}\"";
         var (file, arguments) = inside?.Exec(firefox, args) ?? (firefox, args);

@@ -74,7 +74,7 @@ public sealed partial class HttpFrontend : IAsyncDisposable
         {
             ctx.Response.ContentType = "application/json";
             using var w = new Utf8JsonWriter(ctx.Response.BodyWriter);
-            service.WriteStreams(w);
+            WriteStreamsWithPlayers(service, w);
             w.Flush();
             return Task.CompletedTask;
         });
@@ -228,6 +228,82 @@ public sealed partial class HttpFrontend : IAsyncDisposable
             return PlainError(ctx, 404, "no such session");
         ctx.Response.StatusCode = StatusCodes.Status200OK;
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// The service's /api/streams document with each publisher's players listed under it as well
+    /// (<c>players</c>: id, signaling, state and their tracks' totals); <c>playback</c> keeps the details.
+    /// </summary>
+    public static void WriteStreamsWithPlayers(IPublishService service, Utf8JsonWriter w)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(4096);
+        using (var raw = new Utf8JsonWriter(buffer))
+            service.WriteStreams(raw);
+        using var doc = JsonDocument.Parse(buffer.WrittenMemory);
+        var root = doc.RootElement;
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("playback", out var playback) || playback.ValueKind != JsonValueKind.Array)
+        {
+            root.WriteTo(w);
+            return;
+        }
+        w.WriteStartObject();
+        foreach (var property in root.EnumerateObject())
+        {
+            if (!property.NameEquals("streams") || property.Value.ValueKind != JsonValueKind.Array)
+            {
+                property.WriteTo(w);
+                continue;
+            }
+            w.WriteStartArray("streams");
+            foreach (var stream in property.Value.EnumerateArray())
+            {
+                if (stream.ValueKind != JsonValueKind.Object || !stream.TryGetProperty("stream", out var name))
+                {
+                    stream.WriteTo(w);
+                    continue;
+                }
+                w.WriteStartObject();
+                foreach (var p in stream.EnumerateObject())
+                    p.WriteTo(w);
+                w.WriteStartArray("players");
+                foreach (var player in playback.EnumerateArray())
+                    if (player.TryGetProperty("stream", out var of) && of.ValueEquals(name.GetString()))
+                        WritePlayerSummary(player, w);
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
+        w.WriteEndObject();
+    }
+
+    private static void WritePlayerSummary(JsonElement player, Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        foreach (string key in new[] { "id", "signaling", "state", "remote" })
+            if (player.TryGetProperty(key, out var v))
+            {
+                w.WritePropertyName(key);
+                v.WriteTo(w);
+            }
+        long packets = 0, bytes = 0, retransmissions = 0, nacks = 0, plis = 0;
+        if (player.TryGetProperty("tracks", out var tracks) && tracks.ValueKind == JsonValueKind.Array)
+            foreach (var t in tracks.EnumerateArray())
+            {
+                packets += Number(t, "packetsSent");
+                bytes += Number(t, "bytesSent");
+                retransmissions += Number(t, "retransmissions");
+                nacks += Number(t, "nacksReceived");
+                plis += Number(t, "plisReceived");
+            }
+        w.WriteNumber("packetsSent", packets);
+        w.WriteNumber("bytesSent", bytes);
+        w.WriteNumber("retransmissions", retransmissions);
+        w.WriteNumber("nacksReceived", nacks);
+        w.WriteNumber("plisReceived", plis);
+        w.WriteEndObject();
+
+        static long Number(JsonElement e, string key) => e.TryGetProperty(key, out var v) && v.TryGetInt64(out long n) ? n : 0;
     }
 
     private static Task PlainError(HttpContext ctx, int status, string reason)

@@ -26,6 +26,10 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
     private const long RtcpIntervalMicros = 200_000; // RR + SDES, as PublishSession
     private const long TwccIntervalMicros = 50_000;
     private const int MaxFrameBytes = 8 << 20;
+    // A relayed payload keeps its size: a browser's ~1200-byte packets (payload up to ~1176) plus our
+    // header extensions (abs-send-time, transport-wide sequence) would not fit the default 1188.
+    // Packetized frames keep the packetizer's own smaller payload; 1400 + RTX + SRTP stays under 1472.
+    private const int MaxSendPacketSize = 1400;
     private static readonly byte[] Cname = "engine"u8.ToArray();
 
     private readonly PeerConfig _config;
@@ -67,6 +71,7 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
 
     private SrtpSession? _srtp;
     private long _now;
+    private readonly Random? _sendLoss;
 
     public Peer(PeerConfig config, long nowMicros)
     {
@@ -94,6 +99,8 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
         {
             var t = _recvTracks[i];
             _recv[i] = new RtpReceiveStream(t.Codec, t.ClockRate, i, config.FrameSink ?? this, t.UseNack ?? t.Codec != MediaCodec.Opus);
+            if (!t.UseFir)
+                _recv[i].PlisBeforeFir = 0;
             _recvSsrc[i] = t.Ssrc;
             _recvRtxSsrc[i] = t.RtxSsrc;
             _recvMid[i] = System.Text.Encoding.ASCII.GetBytes(t.Mid);
@@ -129,11 +136,14 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
                 HistoryPackets = t.HistoryPackets > 0 ? t.HistoryPackets : video ? 1024 : 64,
                 Seed = random.Next(),
                 PacerCapacity = video ? 2048 : 256,
+                MaxPacketSize = MaxSendPacketSize,
             }, _stamper);
             if (t.Codec == MediaCodec.H264)
                 _h264[i] = new H264Packetizer(Math.Min(H264Packetizer.DefaultMaxPayloadSize, _send[i].MaxPayloadSize));
             _rewriters[i] = new RtpForwardRewriter(t.Ssrc, t.ClockRate, random);
         }
+        if (config.SimulatedSendLossPercent > 0)
+            _sendLoss = new Random(config.SimulatedSendLossSeed);
         _rtcpSsrc = config.RtcpSsrc != 0 ? config.RtcpSsrc : _sendTracks.Length > 0 ? _sendTracks[0].Ssrc : (uint)random.Next(1, int.MaxValue);
     }
 
@@ -373,6 +383,13 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
             if (!_send[i].TryPollPacket(destination, _now, out int n))
                 continue;
             _sendCursor = (i + 1) % _send.Length; // round robin: audio does not wait behind a keyframe
+            if (_sendLoss != null && _sendLoss.Next(100) < _config.SimulatedSendLossPercent)
+            {
+                // Lost after stamping, as on the wire: transport-cc feedback reports it missing, a NACK may ask again.
+                Counters.SimulatedSendLoss++;
+                k = -1; // every stream again, from the new cursor; each pass takes a packet out of a pacer, so this ends
+                continue;
+            }
             var r = _srtp.ProtectRtp(destination, n, out int protectedLength);
             if (r != SrtpResult.Ok)
             {
@@ -824,6 +841,7 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
     private void SendRtcp(long nowMicros, in NetAddress to)
     {
         Span<ushort> lost = stackalloc ushort[128];
+        Span<FirEntry> entry = stackalloc FirEntry[1]; // out of the loop (CA2014)
         for (int i = 0; i < _recv.Length; i++)
         {
             var s = _recv[i];
@@ -834,11 +852,21 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
                 if (!slot.IsEmpty)
                     Protect(slot, new GenericNack { SenderSsrc = _rtcpSsrc, MediaSsrc = s.Ssrc, LostSequenceNumbers = lost[..n] }.Write(slot), to);
             }
-            if (s.TakePliDue(nowMicros, _config.PliIntervalMicros))
+            var request = s.TakeKeyframeRequestDue(nowMicros, _config.PliIntervalMicros);
+            if (request != KeyframeRequestKind.None)
             {
                 var slot = _out.Reserve();
                 if (!slot.IsEmpty)
-                    Protect(slot, new Pli { SenderSsrc = _rtcpSsrc, MediaSsrc = s.Ssrc }.Write(slot), to);
+                {
+                    if (request == KeyframeRequestKind.Fir)
+                    {
+                        entry[0] = new FirEntry(s.Ssrc, s.FirSequenceNumber);
+                        Protect(slot, new Fir { SenderSsrc = _rtcpSsrc, Entries = entry }.Write(slot), to);
+                        Counters.FirsSent++;
+                    }
+                    else
+                        Protect(slot, new Pli { SenderSsrc = _rtcpSsrc, MediaSsrc = s.Ssrc }.Write(slot), to);
+                }
             }
         }
         if (_twcc is { PendingCount: > 0 } && nowMicros >= _nextTwccMicros)

@@ -32,6 +32,13 @@ public sealed class PeerConfig
     /// <summary>A PLI is repeated at most this often while a keyframe is missing.</summary>
     public long PliIntervalMicros { get; init; } = 500_000;
     public long ConsentTimeoutMicros { get; init; } = IceLiteAgent.DefaultConsentTimeoutMicros;
+    /// <summary>
+    /// Test knob ([RTP] RTP_PLAY_LOSS): this percentage of outgoing media packets, retransmissions
+    /// included, is dropped after stamping, as if the network lost them. DTLS, STUN and RTCP always leave.
+    /// </summary>
+    public int SimulatedSendLossPercent { get; init; }
+    /// <summary>Seeds the simulated send loss's lottery ([RTP] RTP_PLAY_LOSS_SEED).</summary>
+    public int SimulatedSendLossSeed { get; init; } = 1;
     /// <summary>DTLS flight retransmission start (RFC 6347 §4.2.4.1 suggests 1 s).</summary>
     public long DtlsInitialRetransmitMicros { get; init; } = 1_000_000;
 

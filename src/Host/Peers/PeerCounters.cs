@@ -8,6 +8,8 @@ public sealed class PeerCounters
     public long RtcpReceived { get; internal set; }
     public long RtpSent { get; internal set; }
     public long RtcpSent { get; internal set; }
+    /// <summary>FIRs sent after unanswered PLIs (RFC 5104 §4.3.1).</summary>
+    public long FirsSent { get; internal set; }
     public long DroppedWrongPath { get; internal set; }
     public long DroppedUnknownSsrc { get; internal set; }
     /// <summary>A second media SSRC on a track already bound to one (an unnegotiated simulcast layer): counted, not decoded.</summary>
@@ -29,6 +31,8 @@ public sealed class PeerCounters
     public long EventsDropped { get; internal set; }
     /// <summary>WriteFrame/WriteRtp refused: not connected, bad track, codec without packetizer, rewriter drop.</summary>
     public long WritesRefused { get; internal set; }
+    /// <summary>Media packets dropped on purpose as they left (<see cref="PeerConfig.SimulatedSendLossPercent"/>).</summary>
+    public long SimulatedSendLoss { get; internal set; }
     /// <summary>REMB packets we sent (fixed cap in the receiver report, or the receive-side estimate).</summary>
     public long RembSent { get; internal set; }
     /// <summary>REMB packets the remote sent us.</summary>

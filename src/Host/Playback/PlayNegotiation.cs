@@ -9,14 +9,17 @@ namespace Engine.Host.Playback;
 /// BUNDLE-only, rtcp-mux-only sender: each recvonly audio/video m-line gets the publisher's codec of
 /// that kind under the player's payload type, our SSRC (and RTX when offered) with cname and msid,
 /// a=sendonly, setup:passive. H.264 is sent only to a player offering the publisher's profile with
-/// packetization-mode 1: the packets are relayed, not transcoded.
+/// packetization-mode 1: the packets are relayed, not transcoded. The mid, abs-send-time and
+/// transport-wide-cc extensions are kept when offered (one id each for the BUNDLE transport: the
+/// first m-line's), transport-cc with <c>a=rtcp-fb:* transport-cc</c>, so the player's feedback
+/// reaches the send history.
 /// </summary>
 public static class PlayNegotiation
 {
     public const string Cname = "engine";
 
     public sealed record Result(SessionDescription Answer, IReadOnlyList<PlayTrack> Tracks, string RemoteUfrag, IReadOnlyList<SdpFingerprint> RemoteFingerprints,
-        int MidExtensionId);
+        int MidExtensionId, int AbsSendTimeExtensionId = 0, int TransportCcExtensionId = 0);
 
     public static bool TryAnswer(SessionDescription offer, IReadOnlyList<NegotiatedTrack> published, string stream, PublishNegotiation.LocalParameters local,
         Random random, out Result? result, out string reason)
@@ -44,7 +47,7 @@ public static class PlayNegotiation
         var accepted = new List<string>();
         var refusals = new List<string>();
         var taken = new HashSet<int>();
-        int midExtensionId = 0;
+        int midExtensionId = 0, absSendTimeId = 0, transportCcId = 0;
         foreach (var m in offer.Media)
         {
             var a = new MediaDescription(m.Media, 0, m.Protocol) { Mid = m.Mid };
@@ -125,6 +128,19 @@ public static class PlayNegotiation
                 midExtensionId = midExt.Id;
                 a.Extmaps.Add(new SdpExtmap(midExt.Id, PublishNegotiation.MidUri));
             }
+            if (m.FindExtmap(PublishNegotiation.AbsSendTimeUri) is { } absExt && (absSendTimeId == 0 || absSendTimeId == absExt.Id))
+            {
+                absSendTimeId = absExt.Id;
+                a.Extmaps.Add(new SdpExtmap(absExt.Id, PublishNegotiation.AbsSendTimeUri));
+            }
+            // draft-holmer-rmcat-transport-wide-cc-extensions-01 §4: the extension and the feedback come together.
+            if (m.FindExtmap(PublishNegotiation.TransportCcUri) is { } tccExt && (transportCcId == 0 || transportCcId == tccExt.Id)
+                && (m.WildcardFeedback.Any(f => f.Type == "transport-cc") || m.Codecs.Any(c => c.Feedback.Any(f => f.Type == "transport-cc"))))
+            {
+                transportCcId = tccExt.Id;
+                a.Extmaps.Add(new SdpExtmap(tccExt.Id, PublishNegotiation.TransportCcUri));
+                a.WildcardFeedback.Add(new SdpRtcpFeedback("transport-cc", null));
+            }
             string trackId = m.Mid + "-" + m.Media;
             a.Msids.Add(new SdpMsid(stream, trackId));
             foreach (uint s in rtxSsrc is uint r ? new[] { ssrc, r } : new[] { ssrc })
@@ -156,7 +172,7 @@ public static class PlayNegotiation
             return false;
         }
         answer.Groups.Add(new SdpGroup("BUNDLE", accepted));
-        result = new Result(answer, tracks, ufrag, fingerprints, midExtensionId);
+        result = new Result(answer, tracks, ufrag, fingerprints, midExtensionId, absSendTimeId, transportCcId);
         return true;
     }
 

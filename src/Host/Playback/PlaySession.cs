@@ -202,6 +202,7 @@ public sealed class PlaySession : IMediaSession
             WritesRefused = c.WritesRefused,
             DroppedBeforeKeyframe = DroppedBeforeKeyframe,
             SrtpFailures = c.SrtpFailures,
+            SimulatedLoss = c.SimulatedSendLoss,
             TargetBps = _peer.TargetBps,
         };
     }
@@ -245,6 +246,7 @@ public sealed class PlaySession : IMediaSession
         w.WriteNumber("writesRefused", snap.WritesRefused);
         w.WriteNumber("droppedBeforeKeyframe", snap.DroppedBeforeKeyframe);
         w.WriteNumber("srtpFailures", snap.SrtpFailures);
+        w.WriteNumber("simulatedLoss", snap.SimulatedLoss); // [RTP] RTP_PLAY_LOSS
         w.WriteEndObject();
         w.WriteEndObject();
     }

@@ -132,7 +132,11 @@ public sealed class PublishService : IPublishService
                 RtxPayloadType = t.RtxPayloadType,
             }).ToArray(),
             MidExtensionId = negotiation.MidExtensionId,
+            AbsSendTimeExtensionId = negotiation.AbsSendTimeExtensionId,
+            TransportCcExtensionId = negotiation.TransportCcExtensionId,
             PliIntervalMicros = SessionOptions.From(_config).PliIntervalMicros,
+            SimulatedSendLossPercent = _config.PlayLossPercent,
+            SimulatedSendLossSeed = _config.PlayLossSeed,
         };
         string id = RandomToken(16);
         Playback.PlaySession player;
