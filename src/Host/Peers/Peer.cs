@@ -66,6 +66,8 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
     private SentPacketResult[] _feedback = [];
     private int _feedbackUsed;
     private readonly uint[] _rembSsrcs;
+    private readonly Engine.Gcc.ReceiveSideEstimator? _receiveEstimator;
+    private readonly Engine.Gcc.SendSideEstimator? _sendEstimator;
 
     private SrtpSession? _srtp;
     private long _now;
@@ -107,6 +109,10 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
         if (config.TransportCcExtensionId != 0)
             _twcc = new TransportFeedbackBuilder();
         _rembSsrcs = new uint[_recvTracks.Length];
+        if (config.ReceiveEstimator is { } receiveEstimator && config.AbsSendTimeExtensionId != 0 && _recvTracks.Length > 0)
+            _receiveEstimator = new Engine.Gcc.ReceiveSideEstimator(receiveEstimator);
+        if (config.SendEstimator is { } sendEstimator && config.SendTracks.Count > 0)
+            _sendEstimator = new Engine.Gcc.SendSideEstimator(sendEstimator);
         // 8192 remembered packets (160 KB) only when we send: a receive-only peer keeps a token history.
         _sendHistory = config.SendTracks.Count > 0 ? new SendHistory() : new SendHistory(2);
 
@@ -164,6 +170,16 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
     public long ByesReceived { get; private set; }
     /// <summary>Round-trip time from XR DLRR (RFC 3611 §4.5) or our send streams' report blocks; -1 until known.</summary>
     public long RttMicros { get; private set; } = -1;
+    /// <summary>The receive-side estimator (<see cref="PeerConfig.ReceiveEstimator"/>), null when none runs.</summary>
+    public Engine.Gcc.ReceiveSideEstimator? ReceiveEstimator => _receiveEstimator;
+    /// <summary>The send-side estimator (<see cref="PeerConfig.SendEstimator"/>), null when none runs.</summary>
+    public Engine.Gcc.SendSideEstimator? SendEstimator => _sendEstimator;
+    /// <summary>The bitrate of the last REMB we sent, -1 before the first.</summary>
+    public long LastRembSentBps { get; private set; } = -1;
+    /// <summary>The bitrate of the last REMB the remote sent us, -1 before the first.</summary>
+    public long RemoteRembBps { get; private set; } = -1;
+    /// <summary>What to send at, from the send-side estimator; -1 when none runs.</summary>
+    public long TargetBps => _sendEstimator?.TargetBps ?? -1;
 
     public long NextTimeoutMicros
     {
@@ -265,7 +281,10 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
         foreach (var s in _recv)
             s.HandleTimeout(nowMicros);
         if (_srtp != null && Route is { } to)
+        {
             SendRtcp(nowMicros, to);
+            SendRembIfDue(nowMicros, to); // the at-least-every-second repeat while packets pause
+        }
     }
 
     /// <summary>
@@ -378,6 +397,8 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
                 continue;
             }
             Counters.RtpSent++;
+            // ALR detection counts what left; no probe clusters until src/Gcc's Pacer sends them.
+            _sendEstimator?.OnPacketSent(-1, _now, protectedLength, -1, padding: false);
             length = protectedLength;
             to = route;
             return true;
@@ -522,6 +543,13 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
         int track = FindTrack(packet, out bool rtx);
         if (track < 0)
             return; // counted by FindTrack
+        // Every video packet counts, RTX and probe padding too: they load the path as media does.
+        if (_receiveEstimator != null && _recv[track].IsVideo && packet.TryGetExtension(_config.AbsSendTimeExtensionId, out var ast)
+            && AbsSendTime.TryRead(ast, out var sendTime))
+        {
+            _receiveEstimator.OnPacket(nowMicros, sendTime.Value, length);
+            SendRembIfDue(nowMicros, from);
+        }
         if (rtx)
         {
             // RFC 4588 §4: the original sequence number leads the payload; rebuild the original
@@ -686,9 +714,16 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
                 int n = _sendHistory.Match(tf, _feedback.AsSpan(_feedbackUsed));
                 if (n > 0)
                 {
+                    _sendEstimator?.OnTransportFeedback(_feedback.AsSpan(_feedbackUsed, n), nowMicros);
                     Enqueue(new PeerEvent(PeerEventKind.TransportFeedback, -1) { FeedbackOffset = _feedbackUsed, FeedbackCount = n });
                     _feedbackUsed += n;
                 }
+            }
+            else if (RembView.TryRead(p, out var remb))
+            {
+                Counters.RembReceived++;
+                RemoteRembBps = (long)Math.Min(remb.BitrateBps, long.MaxValue);
+                _sendEstimator?.OnRemb(RemoteRembBps); // a cap on what we send
             }
             else if (ByeView.TryRead(p, out _))
                 ByesReceived++; // the end itself comes with close_notify (or consent loss)
@@ -744,6 +779,10 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
         RttMicros = rttMicros;
         foreach (var s in _recv)
             s.SetRttMicros(rttMicros);
+        if (_receiveEstimator != null)
+            _receiveEstimator.RttMicros = rttMicros;
+        if (_sendEstimator != null)
+            _sendEstimator.RttMicros = rttMicros;
     }
 
     // IEncodedFrameSink: a receive stream's frame becomes an event; its bytes are copied once into the frame buffer.
@@ -888,16 +927,43 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
             dlrr[nd++] = new DlrrSubBlock(_remoteRrtrSsrc, _remoteRrtrMiddle, delay);
         }
         o += new ExtendedReport { SenderSsrc = _rtcpSsrc, HasRrtr = true, RrtrNtpTimestamp = SenderClock.MicrosToNtp(nowMicros), Dlrr = dlrr[..nd] }.Write(slot[o..]);
-        if (_config.RembBps > 0)
+        if (_config.RembBps > 0 && _receiveEstimator == null)
         {
-            int nv = 0;
-            for (int i = 0; i < _recv.Length; i++)
-                if (_recvSsrc[i] != 0 && _recv[i].IsVideo)
-                    _rembSsrcs[nv++] = _recvSsrc[i];
-            // RFC 4585 §3.1: feedback rides in the compound. A fixed cap until an estimator fills it in.
+            int nv = CollectRembSsrcs();
+            // RFC 4585 §3.1: feedback rides in the compound. A fixed cap when no estimator runs.
             if (nv > 0)
+            {
                 o += new Remb { SenderSsrc = _rtcpSsrc, BitrateBps = (ulong)_config.RembBps, Ssrcs = _rembSsrcs.AsSpan(0, nv) }.Write(slot[o..]);
+                Counters.RembSent++;
+                LastRembSentBps = _config.RembBps;
+            }
         }
+        Protect(slot, o, to);
+    }
+
+    private int CollectRembSsrcs()
+    {
+        int nv = 0;
+        for (int i = 0; i < _recv.Length; i++)
+            if (_recvSsrc[i] != 0 && _recv[i].IsVideo)
+                _rembSsrcs[nv++] = _recvSsrc[i];
+        return nv;
+    }
+
+    // The estimator's REMB goes out when RembScheduler says (at once on a drop under 97%, else 200 ms to 1 s), in its
+    // own compound (RFC 3550 §6.1: an empty RR first) rather than waiting up to 200 ms for the next receiver report.
+    private void SendRembIfDue(long nowMicros, in NetAddress to)
+    {
+        if (_receiveEstimator == null || _srtp == null || !_receiveEstimator.TryTakeRemb(nowMicros, out long bps))
+            return;
+        int nv = CollectRembSsrcs();
+        var slot = nv > 0 ? _out.Reserve() : default;
+        if (slot.IsEmpty)
+            return; // a full queue: the scheduler repeats it within a second
+        int o = new ReceiverReport { SenderSsrc = _rtcpSsrc }.Write(slot);
+        o += new Remb { SenderSsrc = _rtcpSsrc, BitrateBps = (ulong)bps, Ssrcs = _rembSsrcs.AsSpan(0, nv) }.Write(slot[o..]);
+        Counters.RembSent++;
+        LastRembSentBps = bps;
         Protect(slot, o, to);
     }
 

@@ -56,6 +56,17 @@ public sealed class PeerConfig
     public IPeerRtpObserver? RtpObserver { get; init; }
     /// <summary>REMB (draft-alvestrand-rmcat-remb) for the receive video SSRCs in every receiver report; 0: none.</summary>
     public long RembBps { get; init; }
+    /// <summary>
+    /// Receive-side estimate (abs-send-time of the receive video packets, draft-ietf-rmcat-gcc-02 §5) whose REMB
+    /// replaces the fixed <see cref="RembBps"/> (RTP_AUTO_BITRATE=1); needs <see cref="AbsSendTimeExtensionId"/>,
+    /// without it the fixed value stays. null: no estimator.
+    /// </summary>
+    public Engine.Gcc.ReceiveSideEstimatorOptions? ReceiveEstimator { get; init; }
+    /// <summary>
+    /// Send-side estimate from the transport-cc feedback, RTT and REMB of what we send (players); runs when there are
+    /// send tracks (it needs <see cref="TransportCcExtensionId"/> for feedback); null: none.
+    /// </summary>
+    public Engine.Gcc.SendSideEstimatorOptions? SendEstimator { get; init; } = Engine.Gcc.SendSideEstimatorOptions.Default;
     /// <summary>Preallocated control datagrams (STUN, DTLS, RTCP), 1500 bytes each; a full queue drops and counts.</summary>
     public int TransmitSlots { get; init; } = 64;
     /// <summary>Events kept until polled.</summary>

@@ -33,4 +33,8 @@ public sealed class PeerCounters
     public long WritesRefused { get; internal set; }
     /// <summary>Media packets dropped on purpose as they left (<see cref="PeerConfig.SimulatedSendLossPercent"/>).</summary>
     public long SimulatedSendLoss { get; internal set; }
+    /// <summary>REMB packets we sent (fixed cap in the receiver report, or the receive-side estimate).</summary>
+    public long RembSent { get; internal set; }
+    /// <summary>REMB packets the remote sent us.</summary>
+    public long RembReceived { get; internal set; }
 }

@@ -203,6 +203,7 @@ public sealed class PlaySession : IMediaSession
             DroppedBeforeKeyframe = DroppedBeforeKeyframe,
             SrtpFailures = c.SrtpFailures,
             SimulatedLoss = c.SimulatedSendLoss,
+            TargetBps = _peer.TargetBps,
         };
     }
 
@@ -218,6 +219,7 @@ public sealed class PlaySession : IMediaSession
         w.WriteString("state", snap.State);
         if (snap.Remote is { } remote) w.WriteString("remote", remote.ToString()); else w.WriteNull("remote");
         w.WriteNumber("uptimeSeconds", Math.Round((nowMicros - CreatedMicros) / 1e6, 1));
+        if (snap.TargetBps >= 0) w.WriteNumber("targetBps", snap.TargetBps); else w.WriteNull("targetBps");
         w.WriteStartArray("tracks");
         for (int i = 0; i < _tracks.Length; i++)
         {

@@ -22,4 +22,6 @@ internal sealed class PlayStatus
     public long SrtpFailures { get; init; }
     /// <summary>Media packets dropped on purpose as they left ([RTP] RTP_PLAY_LOSS).</summary>
     public long SimulatedLoss { get; init; }
+    /// <summary>The send-side estimate (what this player's path carries), -1 when none runs.</summary>
+    public long TargetBps { get; init; } = -1;
 }

@@ -88,9 +88,14 @@ public sealed class PublishSession : IMediaSession, IEncodedFrameSink, IPeerRtpO
             ReceiveTracks = receive,
             MidExtensionId = negotiation.ExtensionIds.GetValueOrDefault(PublishNegotiation.MidUri),
             TransportCcExtensionId = negotiation.ExtensionIds.GetValueOrDefault(PublishNegotiation.TransportCcUri),
+            AbsSendTimeExtensionId = negotiation.ExtensionIds.GetValueOrDefault(PublishNegotiation.AbsSendTimeUri),
             PliIntervalMicros = options.PliIntervalMicros,
-            // The delay-based estimator is the congestion-control issue's; until then REMB caps the sender.
+            // RTP_AUTO_BITRATE=1: REMB from the receive-side estimate within [min, max]; the fixed cap only when the
+            // offer has no abs-send-time to estimate from. It starts at the cap, as the fixed REMB did, until over-use.
             RembBps = options.AutoBitrate ? options.MaxVideoBps : 0,
+            ReceiveEstimator = options.AutoBitrate
+                ? new Engine.Gcc.ReceiveSideEstimatorOptions(options.MinVideoBps, options.MaxVideoBps, options.MaxVideoBps)
+                : null,
             FrameSink = this,
             RtpObserver = this,
             TransmitSlots = 24, // control only (RTCP, the handshake): 24 x 1500 B, as before the Peer
@@ -323,6 +328,7 @@ public sealed class PublishSession : IMediaSession, IEncodedFrameSink, IPeerRtpO
             Remote = _peer.Route,
             SrtpProfile = _peer.State == PeerState.Connected ? (SrtpProfile)_peer.Dtls.SrtpProfile : null,
             RttMicros = _peer.RttMicros,
+            RembBps = _peer.LastRembSentBps,
             Tracks = tracks,
             RtpPackets = c.RtpReceived,
             RtxPackets = c.RtxReceived,
@@ -362,6 +368,7 @@ public sealed class PublishSession : IMediaSession, IEncodedFrameSink, IPeerRtpO
         if (snap.Remote is { } remote) w.WriteString("remote", remote.ToString()); else w.WriteNull("remote");
         w.WriteNumber("uptimeSeconds", Math.Round((nowMicros - CreatedMicros) / 1e6, 1));
         if (snap.SrtpProfile is { } profile) w.WriteString("srtpProfile", profile.ToString());
+        if (snap.RembBps >= 0) w.WriteNumber("rembBps", snap.RembBps); else w.WriteNull("rembBps");
         w.WriteStartArray("tracks");
         for (int i = 0; i < _tracks.Length; i++)
         {

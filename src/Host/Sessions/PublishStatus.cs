@@ -19,6 +19,8 @@ internal sealed class PublishStatus
     public NetAddress? Remote { get; init; }
     public SrtpProfile? SrtpProfile { get; init; }
     public long RttMicros { get; init; } = -1;
+    /// <summary>The last REMB sent (the receive-side estimate, or the fixed cap), -1 before the first.</summary>
+    public long RembBps { get; init; } = -1;
     public required Track[] Tracks { get; init; }
 
     public long RtpPackets { get; init; }

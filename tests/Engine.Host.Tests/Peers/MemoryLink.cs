@@ -30,6 +30,15 @@ public sealed class MemoryLink
     /// <summary>Seen by the sender side; return false to drop (for targeted losses).</summary>
     public Func<Datagram, bool>? Filter { get; set; }
 
+    /// <summary>Bottleneck rate for the datagrams <see cref="Bottlenecked"/> selects; 0: none.</summary>
+    public long RateBps { get; set; }
+    /// <summary>The bottleneck's queue, in time at <see cref="RateBps"/>; a datagram that would wait longer is tail-dropped.</summary>
+    public long QueueMicros { get; set; } = 300_000;
+    /// <summary>Which datagrams pass the bottleneck (all when null).</summary>
+    public Func<Datagram, bool>? Bottlenecked { get; set; }
+    /// <summary>Datagrams the full bottleneck queue dropped.</summary>
+    public long QueueDropped { get; private set; }
+
     public long Sent { get; private set; }
     public long Dropped { get; private set; }
     public long Duplicated { get; private set; }
@@ -48,6 +57,19 @@ public sealed class MemoryLink
         {
             Dropped++;
             return;
+        }
+        if (RateBps > 0 && (Bottlenecked == null || Bottlenecked(d)))
+        {
+            // A FIFO drained at RateBps: the datagram leaves the queue when everything before it has.
+            long start = Math.Max(nowMicros, _bottleneckFreeMicros);
+            if (start - nowMicros > QueueMicros)
+            {
+                QueueDropped++;
+                Dropped++;
+                return;
+            }
+            _bottleneckFreeMicros = start + data.Length * 8_000_000L / RateBps;
+            nowMicros = _bottleneckFreeMicros;
         }
         bool impair = Impair == null || Impair(d);
         if (impair && Loss > 0 && _random.NextDouble() < Loss)
@@ -76,6 +98,7 @@ public sealed class MemoryLink
     }
 
     private long _lastScheduledMicros = long.MinValue;
+    private long _bottleneckFreeMicros = long.MinValue;
 
     /// <summary>The next datagram due at or before <paramref name="nowMicros"/>.</summary>
     public bool TryReceive(long nowMicros, out Datagram datagram)

@@ -25,7 +25,8 @@ internal sealed class PeerPair : IDisposable
     private readonly DtlsCertificate _serverCert = DtlsCertificate.Generate();
     private readonly byte[] _buffer = new byte[1500];
 
-    public PeerPair(int seed, bool serverLearnsSsrcs = true)
+    public PeerPair(int seed, bool serverLearnsSsrcs = true, Engine.Gcc.ReceiveSideEstimatorOptions? serverReceiveEstimator = null,
+        long serverRembBps = 0)
     {
         Link = new MemoryLink(seed);
         var clientSend = new[]
@@ -57,6 +58,7 @@ internal sealed class PeerPair : IDisposable
             Certificate = _serverCert, RemoteFingerprint = _clientCert.Fingerprint,
             ReceiveTracks = serverReceive, SendTracks = serverSend,
             AbsSendTimeExtensionId = 3, TransportCcExtensionId = 5,
+            ReceiveEstimator = serverReceiveEstimator, RembBps = serverRembBps,
             Seed = seed + 1,
         }, 0);
         Client = new Peer(new PeerConfig
