@@ -94,6 +94,8 @@ public sealed unsafe class FlvOutputSession : IVideoPacketSink, IAudioPacketSink
 
     public string Url => FlvMuxer.Redact(_url);
     public string State => _muxer is RtmpFlvWriter { IsLive: false } && _state == "live" ? "connecting" : _state;
+    /// <summary>The state as /api/streams has always shown it: "live" from the open on, not from the server's accept.</summary>
+    public string ReportedState => _state;
     public string Mode => _mode;
     public string? LastError => _lastError;
     public long VideoFramesWritten => Interlocked.Read(ref _videoOut);

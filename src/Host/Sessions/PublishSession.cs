@@ -597,7 +597,7 @@ public sealed class PublishSession : IMediaSession, IEncodedFrameSink
         if (_sink is ISinkStatus status)
         {
             w.WritePropertyName("outputs");
-            status.WriteStatus(w);
+            Engine.Host.Media.SinkStatusJson.Write(w, status);
         }
         w.WriteStartObject("counters");
         Counters.WriteJson(w);
