@@ -137,6 +137,12 @@ public sealed class FlvOutput : IOutputWorkerMember, IDisposable
         // Bounded: what the queue can hold, though the media thread keeps adding.
         for (int i = 0; i < _options.QueueFrames && _session.TryProcessNext(_clockMillis(), out _); i++)
         {
+            if (_session.TranscodesVideo)
+            {
+                // Decided by the frame just written: x264 runs on the output's own thread, not here.
+                MoveToOwnThread();
+                return false;
+            }
         }
         return true;
     }
