@@ -32,7 +32,7 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
     private readonly IceLiteAgent? _iceLite;
     private readonly IceControllingAgent? _iceClient;
     private readonly DtlsEndpoint _dtls;
-    private readonly TransmitQueue _out = new(64);
+    private readonly TransmitQueue _out;
 
     private readonly PeerReceiveTrack[] _recvTracks;
     private readonly RtpReceiveStream[] _recv;
@@ -45,7 +45,7 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
     private readonly RtpSendStream[] _send;
     private readonly H264Packetizer?[] _h264;
     private readonly RtpForwardRewriter[] _rewriters;
-    private readonly SendHistory _sendHistory = new();
+    private readonly SendHistory _sendHistory;
     private readonly LeavingPacketStamper _stamper;
     private int _sendCursor;
 
@@ -54,12 +54,14 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
     private long _remoteRrtrMicros = long.MinValue;
     private long _nextRtcpMicros = long.MaxValue, _nextTwccMicros = long.MaxValue;
 
-    private readonly PeerEvent[] _events = new PeerEvent[512];
+    private readonly PeerEvent[] _events;
     private int _eventHead, _eventCount;
-    private byte[] _frameBytes = new byte[256 * 1024];
+    // Allocated at first use: a receive-only peer with a frame sink never needs them.
+    private byte[] _frameBytes = [];
     private int _frameUsed;
-    private readonly SentPacketResult[] _feedback = new SentPacketResult[4096];
+    private SentPacketResult[] _feedback = [];
     private int _feedbackUsed;
+    private readonly uint[] _rembSsrcs;
 
     private SrtpSession? _srtp;
     private long _now;
@@ -75,7 +77,9 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
         else
             _iceClient = new IceControllingAgent(config.LocalUfrag, config.RemoteUfrag, config.RemotePwd, config.RemoteCandidate, nowMicros,
                 new Random(random.Next()), consentTimeoutMicros: config.ConsentTimeoutMicros);
-        _dtls = new DtlsEndpoint(config.Role == PeerRole.IceLiteServer ? DtlsRole.Server : DtlsRole.Client, config.Certificate,
+        _out = new TransmitQueue(Math.Max(4, config.TransmitSlots));
+        _events = new PeerEvent[Math.Max(16, config.EventCapacity)];
+        _dtls = new DtlsEndpoint(config.DtlsRole ?? (config.Role == PeerRole.IceLiteServer ? DtlsRole.Server : DtlsRole.Client), config.Certificate,
             new DtlsOptions { RemoteFingerprint = config.RemoteFingerprint, InitialRetransmitMicros = config.DtlsInitialRetransmitMicros });
 
         _recvTracks = config.ReceiveTracks.ToArray();
@@ -87,7 +91,7 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
         for (int i = 0; i < _recvTracks.Length; i++)
         {
             var t = _recvTracks[i];
-            _recv[i] = new RtpReceiveStream(t.Codec, t.ClockRate, i, this, t.UseNack ?? t.Codec != MediaCodec.Opus);
+            _recv[i] = new RtpReceiveStream(t.Codec, t.ClockRate, i, config.FrameSink ?? this, t.UseNack ?? t.Codec != MediaCodec.Opus);
             _recvSsrc[i] = t.Ssrc;
             _recvRtxSsrc[i] = t.RtxSsrc;
             _recvMid[i] = System.Text.Encoding.ASCII.GetBytes(t.Mid);
@@ -95,6 +99,9 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
         }
         if (config.TransportCcExtensionId != 0)
             _twcc = new TransportFeedbackBuilder();
+        _rembSsrcs = new uint[_recvTracks.Length];
+        // 8192 remembered packets (160 KB) only when we send: a receive-only peer keeps a token history.
+        _sendHistory = config.SendTracks.Count > 0 ? new SendHistory() : new SendHistory(2);
 
         _stamper = new LeavingPacketStamper(config.AbsSendTimeExtensionId, config.TransportCcExtensionId, _sendHistory,
             (ushort)random.Next(0, 1 << 16));
@@ -134,6 +141,13 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
     public IceControllingAgent? IceClient => _iceClient;
     public IceLiteAgent? IceLite => _iceLite;
     public SendHistory SendHistory => _sendHistory;
+    /// <summary>Control datagrams dropped because the transmit queue was full.</summary>
+    public long TransmitDropped => _out.Dropped;
+    public int ReceiveTrackCount => _recv.Length;
+    /// <summary>The SSRC bound to a receive track (signalled or learned), 0 before its first packet.</summary>
+    public uint GetReceiveSsrc(int receiveTrack) => _recvSsrc[receiveTrack];
+    /// <summary>The RTX SSRC bound to a receive track, 0 when none yet.</summary>
+    public uint GetReceiveRtxSsrc(int receiveTrack) => _recvRtxSsrc[receiveTrack];
     public RtpSendStream GetSendStream(int sendTrack) => _send[sendTrack];
     public RtpReceiveStream GetReceiveStream(int receiveTrack) => _recv[receiveTrack];
     /// <summary>RTCP BYE packets from the remote (RFC 3550 §6.6).</summary>
@@ -389,9 +403,14 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
         if (_iceLite != null)
         {
             var slot = _out.Reserve();
-            _iceLite.HandleStun(datagram, from, nowMicros, slot, out int length);
+            var result = _iceLite.HandleStun(datagram, from, nowMicros, slot, out int length);
             if (length > 0)
                 _out.Commit(length, from);
+            if (result == IceCheckResult.Answered && _dtls.Role == DtlsRole.Client && _dtls.State == DtlsState.New)
+            {
+                _dtls.Start(nowMicros); // setup:passive offer: we are the DTLS client once a check names the path
+                AfterDtls(nowMicros);
+            }
             return;
         }
         var ice = _iceClient!;
@@ -469,9 +488,10 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
             Counters.DroppedWrongPath++;
             return;
         }
-        if (_srtp.UnprotectRtp(datagram, out int length) != SrtpResult.Ok)
+        var unprotect = _srtp.UnprotectRtp(datagram, out int length);
+        if (unprotect != SrtpResult.Ok)
         {
-            Counters.SrtpFailures++;
+            CountSrtp(unprotect);
             return;
         }
         var plain = datagram[..length];
@@ -484,17 +504,19 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
             _twcc.AddReceivedPacket(_twccUnwrapper.Unwrap(tseq), nowMicros);
         int track = FindTrack(packet, out bool rtx);
         if (track < 0)
-        {
-            Counters.DroppedUnknownSsrc++;
-            return;
-        }
+            return; // counted by FindTrack
         if (rtx)
         {
             // RFC 4588 §4: the original sequence number leads the payload; rebuild the original
             // packet in place (header moved 2 bytes on, over the OSN) with the media PT and SSRC.
             var payload = packet.Payload;
             if (payload.Length < 2 + 1)
-                return; // padding-only probe or empty: nothing to repair
+            {
+                // Bandwidth-probe padding (or an empty original): its RTX sequence number is the
+                // RTX stream's own, so the media stream never sees a gap for it.
+                Counters.RtxPadding++;
+                return;
+            }
             ushort osn = BinaryPrimitives.ReadUInt16BigEndian(payload);
             int h = packet.HeaderLength;
             plain[..h].CopyTo(plain[2..]);
@@ -510,10 +532,23 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
             Counters.RtxReceived++;
         }
         Counters.RtpReceived++;
+        _config.RtpObserver?.OnRtpReceived(track, plain, packet, nowMicros);
         _recv[track].OnRtp(packet, nowMicros);
     }
 
-    /// <summary>SSRC (media or RTX) first; a new SSRC binds by MID (and RID), else by payload type (RFC 8843 §9.2).</summary>
+    private void CountSrtp(SrtpResult r)
+    {
+        Counters.SrtpFailures++;
+        if (r == SrtpResult.AuthFailed)
+            Counters.SrtpAuthFailed++;
+        else if (r is SrtpResult.Replay or SrtpResult.TooOld)
+            Counters.SrtpReplayed++;
+    }
+
+    /// <summary>
+    /// SSRC (media or RTX) first; a new SSRC binds by MID (and RID), else by payload type (RFC 8843 §9.2).
+    /// -1 with the reason counted: unknown, RTX before its media, or a second SSRC on a bound track.
+    /// </summary>
     private int FindTrack(in RtpPacketView packet, out bool rtx)
     {
         uint ssrc = packet.Ssrc;
@@ -525,7 +560,10 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
             if (_recvRtxSsrc[i] == ssrc && ssrc != 0)
             {
                 rtx = true;
-                return _recvSsrc[i] != 0 ? i : -1; // RTX before its media: nothing to map onto
+                if (_recvSsrc[i] != 0)
+                    return i;
+                Counters.DroppedRtxBeforeMedia++; // nothing to map the OSN onto yet
+                return -1;
             }
         }
         int pt = packet.PayloadType;
@@ -543,17 +581,33 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
             if (pt == _recvTracks[i].PayloadType || pt == _recvTracks[i].RtxPayloadType)
                 track = i;
         if (track < 0)
+        {
+            Counters.DroppedUnknownSsrc++;
             return -1;
+        }
         if (pt == _recvTracks[track].RtxPayloadType)
         {
-            if (_recvRtxSsrc[track] != 0 || _recvSsrc[track] == 0)
-                return -1; // a second RTX SSRC, or RTX before media
+            if (_recvSsrc[track] == 0)
+            {
+                Counters.DroppedRtxBeforeMedia++;
+                return -1;
+            }
+            if (_recvRtxSsrc[track] != 0)
+            {
+                Counters.DroppedSecondSsrc++; // the RTX of a second simulcast layer
+                return -1;
+            }
             _recvRtxSsrc[track] = ssrc;
             rtx = true;
             return track;
         }
         if (_recvSsrc[track] != 0)
-            return -1; // another SSRC on a bound track: not negotiated
+        {
+            // A second layer (simulcast without RIDs negotiated as tracks): counted, never fed
+            // into the bound stream, whose sequence and timestamps it would break.
+            Counters.DroppedSecondSsrc++;
+            return -1;
+        }
         _recvSsrc[track] = ssrc;
         return track;
     }
@@ -565,9 +619,10 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
             Counters.DroppedWrongPath++;
             return;
         }
-        if (_srtp.UnprotectRtcp(datagram, out int length) != SrtpResult.Ok)
+        var unprotect = _srtp.UnprotectRtcp(datagram, out int length);
+        if (unprotect != SrtpResult.Ok)
         {
-            Counters.SrtpFailures++;
+            CountSrtp(unprotect);
             return;
         }
         if (!RtcpCompound.TryRead(datagram[..length], out var compound))
@@ -609,6 +664,8 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
             }
             else if (TransportFeedbackView.TryRead(p, out var tf))
             {
+                if (_feedback.Length == 0)
+                    _feedback = new SentPacketResult[4096]; // once, at the first feedback
                 int n = _sendHistory.Match(tf, _feedback.AsSpan(_feedbackUsed));
                 if (n > 0)
                 {
@@ -683,7 +740,7 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
                 Counters.EventsDropped++;
                 return;
             }
-            Array.Resize(ref _frameBytes, Math.Min(MaxFrameBytes, Math.Max(need, _frameBytes.Length * 2)));
+            Array.Resize(ref _frameBytes, Math.Min(MaxFrameBytes, Math.Max(Math.Max(need, 256 * 1024), _frameBytes.Length * 2)));
         }
         if (!Enqueue(new PeerEvent(PeerEventKind.FrameReceived, trackIndex)
             {
@@ -803,6 +860,16 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
             dlrr[nd++] = new DlrrSubBlock(_remoteRrtrSsrc, _remoteRrtrMiddle, delay);
         }
         o += new ExtendedReport { SenderSsrc = _rtcpSsrc, HasRrtr = true, RrtrNtpTimestamp = SenderClock.MicrosToNtp(nowMicros), Dlrr = dlrr[..nd] }.Write(slot[o..]);
+        if (_config.RembBps > 0)
+        {
+            int nv = 0;
+            for (int i = 0; i < _recv.Length; i++)
+                if (_recvSsrc[i] != 0 && _recv[i].IsVideo)
+                    _rembSsrcs[nv++] = _recvSsrc[i];
+            // RFC 4585 §3.1: feedback rides in the compound. A fixed cap until an estimator fills it in.
+            if (nv > 0)
+                o += new Remb { SenderSsrc = _rtcpSsrc, BitrateBps = (ulong)_config.RembBps, Ssrcs = _rembSsrcs.AsSpan(0, nv) }.Write(slot[o..]);
+        }
         Protect(slot, o, to);
     }
 

@@ -34,4 +34,23 @@ public sealed class PeerConfig
     public long ConsentTimeoutMicros { get; init; } = IceLiteAgent.DefaultConsentTimeoutMicros;
     /// <summary>DTLS flight retransmission start (RFC 6347 §4.2.4.1 suggests 1 s).</summary>
     public long DtlsInitialRetransmitMicros { get; init; } = 1_000_000;
+
+    /// <summary>
+    /// The DTLS role; null: server on the lite side, client on the controlling side. A lite side
+    /// whose offer said setup:passive is the client and starts at the first answered check.
+    /// </summary>
+    public DtlsRole? DtlsRole { get; init; }
+    /// <summary>
+    /// Receives the frames of the receive tracks directly, on the thread that drives the peer,
+    /// instead of FrameReceived events (no copy into the peer's frame buffer).
+    /// </summary>
+    public Engine.Rtp.Media.IEncodedFrameSink? FrameSink { get; init; }
+    /// <summary>Sees every demuxed RTP packet (RTX already unwrapped) before its receive stream.</summary>
+    public IPeerRtpObserver? RtpObserver { get; init; }
+    /// <summary>REMB (draft-alvestrand-rmcat-remb) for the receive video SSRCs in every receiver report; 0: none.</summary>
+    public long RembBps { get; init; }
+    /// <summary>Preallocated control datagrams (STUN, DTLS, RTCP), 1500 bytes each; a full queue drops and counts.</summary>
+    public int TransmitSlots { get; init; } = 64;
+    /// <summary>Events kept until polled.</summary>
+    public int EventCapacity { get; init; } = 512;
 }

@@ -10,10 +10,21 @@ public sealed class PeerCounters
     public long RtcpSent { get; internal set; }
     public long DroppedWrongPath { get; internal set; }
     public long DroppedUnknownSsrc { get; internal set; }
+    /// <summary>A second media SSRC on a track already bound to one (an unnegotiated simulcast layer): counted, not decoded.</summary>
+    public long DroppedSecondSsrc { get; internal set; }
+    /// <summary>RTX before its media SSRC was known (nothing to map the OSN onto).</summary>
+    public long DroppedRtxBeforeMedia { get; internal set; }
+    /// <summary>RTX packets with no original inside (RFC 4588 §4: bandwidth-probe padding): never reach the media stream.</summary>
+    public long RtxPadding { get; internal set; }
     public long DroppedMalformed { get; internal set; }
     public long DroppedUnknown { get; internal set; }
     /// <summary>SRTP/SRTCP unprotect or protect failures (auth, replay, no context).</summary>
     public long SrtpFailures { get; internal set; }
+    /// <summary>Of <see cref="SrtpFailures"/>, received packets whose tag did not authenticate.</summary>
+    public long SrtpAuthFailed { get; internal set; }
+    /// <summary>Of <see cref="SrtpFailures"/>, received packets replayed or older than the window.</summary>
+    public long SrtpReplayed { get; internal set; }
+
     /// <summary>Events lost because nobody polled (queue full) and frames over the frame buffer.</summary>
     public long EventsDropped { get; internal set; }
     /// <summary>WriteFrame/WriteRtp refused: not connected, bad track, codec without packetizer, rewriter drop.</summary>

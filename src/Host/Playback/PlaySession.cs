@@ -11,10 +11,12 @@ namespace Engine.Host.Playback;
 /// server) on the media loop, fed by its <see cref="PublishSession"/> with the publisher's RTP.
 /// It joins its publisher on the loop thread at its first timer; its video starts at the
 /// publisher's next keyframe, which it asks for when it connects. Loop thread only, except
-/// <see cref="RequestClose"/> and the read-only <see cref="WriteJson"/>.
+/// <see cref="RequestClose"/> and <see cref="WriteJson"/> (which reads only a published snapshot).
 /// </summary>
 public sealed class PlaySession : IMediaSession
 {
+    private const long StatusIntervalMicros = 250_000;
+
     private readonly Peer _peer;
     private readonly PublishSession _publisher;
     private readonly PlayTrack[] _tracks;
@@ -26,6 +28,8 @@ public sealed class PlaySession : IMediaSession
     private volatile bool _closeRequested;
     private volatile string? _closeReason;
     private long _now;
+    private PlayStatus _status;
+    private long _nextStatusMicros;
 
     public PlaySession(string id, string stream, string signaling, PublishSession publisher, PeerConfig config, IReadOnlyList<PlayTrack> tracks, long nowMicros)
     {
@@ -46,6 +50,8 @@ public sealed class PlaySession : IMediaSession
         }
         _peer = new Peer(config, nowMicros);
         _now = nowMicros;
+        _status = Snapshot();
+        _nextStatusMicros = nowMicros + StatusIntervalMicros;
     }
 
     public string Id { get; }
@@ -80,6 +86,7 @@ public sealed class PlaySession : IMediaSession
         _now = nowMicros;
         _peer.HandleDatagram(datagram, from, nowMicros);
         DrainEvents(nowMicros);
+        PublishStatus(nowMicros, timer: false);
     }
 
     public void HandleTimeout(long nowMicros)
@@ -96,6 +103,7 @@ public sealed class PlaySession : IMediaSession
         else
             _peer.HandleTimeout(nowMicros);
         DrainEvents(nowMicros);
+        PublishStatus(nowMicros, timer: true);
     }
 
     public bool TryPollTransmit(Span<byte> destination, out int length, out NetAddress to) => _peer.TryPollTransmit(destination, out length, out to);
@@ -152,52 +160,89 @@ public sealed class PlaySession : IMediaSession
             _peer.Close(_now);
         _publisher.DetachPlayer(this);
         string why = CloseReason ?? "removed";
+        Volatile.Write(ref _status, Snapshot());
         _peer.Dispose();
         OnClosed?.Invoke(this, why);
     }
 
-    /// <summary>This player's part of /api/streams. Read from an HTTP thread: values may be a packet apart.</summary>
+    private string StateName() => _peer.State switch
+    {
+        PeerState.Closed => "closed",
+        PeerState.Connected => _waitingForKeyframe ? "waiting-keyframe" : "media",
+        _ => _peer.Route != null ? "dtls" : "ice",
+    };
+
+    /// <summary>A new snapshot per tick (an allocation per 250 ms, never per packet), and at once when the state moves.</summary>
+    private void PublishStatus(long nowMicros, bool timer)
+    {
+        if ((timer && nowMicros >= _nextStatusMicros) || !ReferenceEquals(StateName(), _status.State))
+        {
+            _nextStatusMicros = nowMicros + StatusIntervalMicros;
+            Volatile.Write(ref _status, Snapshot());
+        }
+    }
+
+    private PlayStatus Snapshot()
+    {
+        var tracks = new PlayStatus.Track[_tracks.Length];
+        for (int i = 0; i < tracks.Length; i++)
+        {
+            var s = _peer.GetSendStream(i);
+            tracks[i] = new PlayStatus.Track(s.PacketsSent, s.PayloadOctetsSent, s.NacksReceived, s.Retransmitted, s.PlisReceived, s.FirsReceived);
+        }
+        var c = _peer.Counters;
+        return new PlayStatus
+        {
+            State = StateName(),
+            Remote = _peer.Route,
+            Tracks = tracks,
+            RtpSent = c.RtpSent,
+            RtcpSent = c.RtcpSent,
+            RtcpReceived = c.RtcpReceived,
+            WritesRefused = c.WritesRefused,
+            DroppedBeforeKeyframe = DroppedBeforeKeyframe,
+            SrtpFailures = c.SrtpFailures,
+        };
+    }
+
+    /// <summary>This player's part of /api/streams, from an HTTP thread: only the last snapshot the media thread published is read.</summary>
     public void WriteJson(Utf8JsonWriter w, long nowMicros)
     {
+        var snap = Volatile.Read(ref _status);
         w.WriteStartObject();
         w.WriteString("id", Id);
         w.WriteString("stream", Stream);
         w.WriteString("signaling", Signaling);
         w.WriteString("role", "player");
-        w.WriteString("state", _peer.State switch
-        {
-            PeerState.Closed => "closed",
-            PeerState.Connected => _waitingForKeyframe ? "waiting-keyframe" : "media",
-            _ => _peer.Route != null ? "dtls" : "ice",
-        });
-        if (_peer.Route is { } remote) w.WriteString("remote", remote.ToString()); else w.WriteNull("remote");
+        w.WriteString("state", snap.State);
+        if (snap.Remote is { } remote) w.WriteString("remote", remote.ToString()); else w.WriteNull("remote");
         w.WriteNumber("uptimeSeconds", Math.Round((nowMicros - CreatedMicros) / 1e6, 1));
         w.WriteStartArray("tracks");
         for (int i = 0; i < _tracks.Length; i++)
         {
             var t = _tracks[i];
-            var s = _peer.GetSendStream(i);
+            var s = snap.Tracks[i];
             w.WriteStartObject();
             w.WriteString("mid", t.Mid);
             w.WriteString("kind", t.Kind == MediaKind.Video ? "video" : "audio");
             w.WriteString("codec", t.Codec);
             w.WriteNumber("ssrc", t.Ssrc);
             w.WriteNumber("packetsSent", s.PacketsSent);
-            w.WriteNumber("bytesSent", s.PayloadOctetsSent);
+            w.WriteNumber("bytesSent", s.BytesSent);
             w.WriteNumber("nacksReceived", s.NacksReceived);
-            w.WriteNumber("retransmissions", s.Retransmitted);
+            w.WriteNumber("retransmissions", s.Retransmissions);
             w.WriteNumber("plisReceived", s.PlisReceived);
             w.WriteNumber("firsReceived", s.FirsReceived);
             w.WriteEndObject();
         }
         w.WriteEndArray();
         w.WriteStartObject("counters");
-        w.WriteNumber("rtpSent", _peer.Counters.RtpSent);
-        w.WriteNumber("rtcpSent", _peer.Counters.RtcpSent);
-        w.WriteNumber("rtcpReceived", _peer.Counters.RtcpReceived);
-        w.WriteNumber("writesRefused", _peer.Counters.WritesRefused);
-        w.WriteNumber("droppedBeforeKeyframe", DroppedBeforeKeyframe);
-        w.WriteNumber("srtpFailures", _peer.Counters.SrtpFailures);
+        w.WriteNumber("rtpSent", snap.RtpSent);
+        w.WriteNumber("rtcpSent", snap.RtcpSent);
+        w.WriteNumber("rtcpReceived", snap.RtcpReceived);
+        w.WriteNumber("writesRefused", snap.WritesRefused);
+        w.WriteNumber("droppedBeforeKeyframe", snap.DroppedBeforeKeyframe);
+        w.WriteNumber("srtpFailures", snap.SrtpFailures);
         w.WriteEndObject();
         w.WriteEndObject();
     }

@@ -5,8 +5,8 @@ namespace Engine.Host.Sessions;
 
 /// <summary>
 /// Answers a browser's publish offer as an ICE-lite, BUNDLE-only, rtcp-mux-only receiver: picks
-/// H264 (packetization-mode 1, Constrained Baseline first), else VP8, else VP9 for video and Opus
-/// for audio, keeps the offer's extmap ids for mid, abs-send-time and transport-wide-cc, and says
+/// H264 (packetization-mode 1, Constrained Baseline first), else VP8, else VP9 for video (with its
+/// RTX when offered) and Opus for audio, keeps the offer's extmap ids for mid, abs-send-time and transport-wide-cc, and says
 /// clearly why an offer it cannot serve is refused.
 /// </summary>
 public static class PublishNegotiation
@@ -97,6 +97,18 @@ public static class PublishNegotiation
             var keep = kind == MediaKind.Video ? KeptVideoFeedback : KeptAudioFeedback;
             answered.Feedback.AddRange(codec.Feedback.Where(f => keep.Contains(f.Type) && (f.Type != "ccm" || f.Parameter == "fir")));
             a.Codecs.Add(answered);
+            // RFC 4588: RTX when offered for the chosen video codec with NACK, so retransmissions
+            // and the sender's bandwidth-probe padding get their own SSRC and sequence (issue 20).
+            int rtxPayloadType = -1;
+            if (kind == MediaKind.Video && answered.Feedback.Any(f => f.Type == "nack" && f.Parameter is null)
+                && m.Codecs.FirstOrDefault(x => x.IsNamed("rtx") && x.AssociatedPayloadType == codec.PayloadType && x.ClockRate == codec.ClockRate) is { } rtx)
+            {
+                rtxPayloadType = rtx.PayloadType;
+                a.Formats.Add(rtx.PayloadType.ToString(CultureInfo.InvariantCulture));
+                var answeredRtx = new RtpCodec(rtx.PayloadType, "rtx", rtx.ClockRate);
+                answeredRtx.Parameters.Add(new SdpParameter("apt", codec.PayloadType.ToString(CultureInfo.InvariantCulture)));
+                a.Codecs.Add(answeredRtx);
+            }
             a.Connection = new SdpConnection("IN", IpVersion(local.CandidateAddress), local.CandidateAddress);
             a.Direction = SdpDirection.RecvOnly;
             a.RtcpMux = true;
@@ -129,7 +141,7 @@ public static class PublishNegotiation
             if (codec.IsNamed("H264") && codec.TryGetH264ProfileLevelId(out byte p, out byte c, out byte l))
                 profile = $"{p:x2}{c:x2}{l:x2}";
             tracks.Add(new NegotiatedTrack(m.Mid, kind, codec.Name!.ToUpperInvariant(), codec.PayloadType, codec.ClockRate,
-                codec.Channels ?? 1, profile, m.Ssrcs.Select(s => s.Ssrc).ToList()));
+                codec.Channels ?? 1, profile, m.Ssrcs.Select(s => s.Ssrc).ToList(), rtxPayloadType));
         }
         if (tracks.Count == 0)
         {

@@ -1,0 +1,23 @@
+using Engine.Ice;
+
+namespace Engine.Host.Playback;
+
+/// <summary>
+/// What /api/streams shows of a player, copied on the media thread at a timer tick or a state
+/// change and published whole: HTTP threads read only this. Immutable once published.
+/// </summary>
+internal sealed class PlayStatus
+{
+    /// <summary>One send track's figures at the snapshot.</summary>
+    internal readonly record struct Track(long PacketsSent, long BytesSent, long NacksReceived, long Retransmissions, long PlisReceived, long FirsReceived);
+
+    public required string State { get; init; }
+    public NetAddress? Remote { get; init; }
+    public required Track[] Tracks { get; init; }
+    public long RtpSent { get; init; }
+    public long RtcpSent { get; init; }
+    public long RtcpReceived { get; init; }
+    public long WritesRefused { get; init; }
+    public long DroppedBeforeKeyframe { get; init; }
+    public long SrtpFailures { get; init; }
+}
