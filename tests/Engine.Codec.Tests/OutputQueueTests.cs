@@ -92,7 +92,8 @@ public sealed class OutputQueueTests
     public void ServerDown_Retries_WithBackoff(RtmpClient client)
     {
         var units = TestMedia.H264AccessUnits(File.ReadAllBytes(TestMedia.Data("baseline-320x240.h264")));
-        var output = new FlvOutput($"rtmp://127.0.0.1:{ClosedPort()}/live/x", [H264], new FlvOutputOptions { Client = client, RetryMinMillis = 50, RetryMaxMillis = 200 }, "t");
+        // A clock that stands still: the first back-off never ends, so a loaded machine cannot fail a second connect before the state is read.
+        var output = new FlvOutput($"rtmp://127.0.0.1:{ClosedPort()}/live/x", [H264], new FlvOutputOptions { Client = client, RetryMinMillis = 50, RetryMaxMillis = 200 }, "t", () => 1_000);
         EnqueueUntilRetrying(output, units);
         Assert.StartsWith("retrying in 50 ms", output.State);
         Assert.NotNull(output.LastError);
