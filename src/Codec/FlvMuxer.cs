@@ -4,7 +4,7 @@ using Engine.Codec.Native;
 
 namespace Engine.Codec;
 
-/// <summary>Where an <see cref="FlvOutput"/> writes its tags. Timestamps are milliseconds from 0.</summary>
+/// <summary>Where an <see cref="FlvOutputSession"/> writes its tags. Timestamps are milliseconds from 0.</summary>
 internal interface IFlvWriter : IDisposable
 {
     /// <summary>False when the writer dropped the frame (its buffer is full); throws when the output failed.</summary>

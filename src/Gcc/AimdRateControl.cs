@@ -74,6 +74,17 @@ public sealed class AimdRateControl
         return incomingBps > 0 && incomingBps < EstimateBps / 2;
     }
 
+    /// <summary>
+    /// Jumps the estimate to a measured rate (a probe's result): the path was seen to carry it, so there
+    /// is no need to climb there at 8%/s. The capacity band is forgotten (it described a slower path).
+    /// </summary>
+    public void SetEstimate(long bps, long nowMicros)
+    {
+        EstimateBps = Math.Clamp(bps, _minBps, _maxBps);
+        _capacityBps = -1;
+        _lastChangeMicros = nowMicros;
+    }
+
     /// <summary>Advances the state machine with the detector's signal and the incoming rate (0 when not known yet).</summary>
     public long Update(BandwidthUsage usage, long incomingBps, long nowMicros)
     {

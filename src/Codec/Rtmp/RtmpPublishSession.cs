@@ -106,6 +106,11 @@ internal sealed class RtmpPublishSession
             _acknowledged = _received;
             Span<byte> ack = stackalloc byte[4];
             BinaryPrimitives.WriteUInt32BigEndian(ack, (uint)_received);
+            if (!_out.CanAppend(12 + ack.Length))
+            {
+                Fail("RTMP: replies to the server over the buffer limit (it does not read)");
+                return;
+            }
             WriteMessage(_out, CsControl, TypeAck, 0, 0, ack, default);
         }
     }
@@ -277,7 +282,11 @@ internal sealed class RtmpPublishSession
                     Span<byte> pong = stackalloc byte[6];
                     BinaryPrimitives.WriteUInt16BigEndian(pong, 7);
                     m.Slice(2, 4).CopyTo(pong[2..]);
-                    WriteMessage(_out, CsControl, TypeUserControl, 0, 0, pong, default);
+                    // A server that floods pings and does not read must not grow the buffer past its limit.
+                    if (!_out.CanAppend(12 + pong.Length))
+                        Fail("RTMP: replies to the server over the buffer limit (it does not read)");
+                    else
+                        WriteMessage(_out, CsControl, TypeUserControl, 0, 0, pong, default);
                 }
                 return;
             case TypeWindowAck:

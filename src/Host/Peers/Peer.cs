@@ -92,6 +92,8 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
         {
             var t = _recvTracks[i];
             _recv[i] = new RtpReceiveStream(t.Codec, t.ClockRate, i, config.FrameSink ?? this, t.UseNack ?? t.Codec != MediaCodec.Opus);
+            if (!t.UseFir)
+                _recv[i].PlisBeforeFir = 0;
             _recvSsrc[i] = t.Ssrc;
             _recvRtxSsrc[i] = t.RtxSsrc;
             _recvMid[i] = System.Text.Encoding.ASCII.GetBytes(t.Mid);
@@ -785,6 +787,7 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
     private void SendRtcp(long nowMicros, in NetAddress to)
     {
         Span<ushort> lost = stackalloc ushort[128];
+        Span<FirEntry> entry = stackalloc FirEntry[1]; // out of the loop (CA2014)
         for (int i = 0; i < _recv.Length; i++)
         {
             var s = _recv[i];
@@ -795,11 +798,21 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
                 if (!slot.IsEmpty)
                     Protect(slot, new GenericNack { SenderSsrc = _rtcpSsrc, MediaSsrc = s.Ssrc, LostSequenceNumbers = lost[..n] }.Write(slot), to);
             }
-            if (s.TakePliDue(nowMicros, _config.PliIntervalMicros))
+            var request = s.TakeKeyframeRequestDue(nowMicros, _config.PliIntervalMicros);
+            if (request != KeyframeRequestKind.None)
             {
                 var slot = _out.Reserve();
                 if (!slot.IsEmpty)
-                    Protect(slot, new Pli { SenderSsrc = _rtcpSsrc, MediaSsrc = s.Ssrc }.Write(slot), to);
+                {
+                    if (request == KeyframeRequestKind.Fir)
+                    {
+                        entry[0] = new FirEntry(s.Ssrc, s.FirSequenceNumber);
+                        Protect(slot, new Fir { SenderSsrc = _rtcpSsrc, Entries = entry }.Write(slot), to);
+                        Counters.FirsSent++;
+                    }
+                    else
+                        Protect(slot, new Pli { SenderSsrc = _rtcpSsrc, MediaSsrc = s.Ssrc }.Write(slot), to);
+                }
             }
         }
         if (_twcc is { PendingCount: > 0 } && nowMicros >= _nextTwccMicros)

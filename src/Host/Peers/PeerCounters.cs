@@ -8,6 +8,8 @@ public sealed class PeerCounters
     public long RtcpReceived { get; internal set; }
     public long RtpSent { get; internal set; }
     public long RtcpSent { get; internal set; }
+    /// <summary>FIRs sent after unanswered PLIs (RFC 5104 §4.3.1).</summary>
+    public long FirsSent { get; internal set; }
     public long DroppedWrongPath { get; internal set; }
     public long DroppedUnknownSsrc { get; internal set; }
     /// <summary>A second media SSRC on a track already bound to one (an unnegotiated simulcast layer): counted, not decoded.</summary>

@@ -18,4 +18,6 @@ public sealed class PeerReceiveTrack
     public uint RtxSsrc { get; init; }
     /// <summary>Generic NACK for this track; video by default.</summary>
     public bool? UseNack { get; init; }
+    /// <summary>The remote accepts FIR (<c>a=rtcp-fb:* ccm fir</c>): unanswered PLIs escalate to FIR (RFC 5104 §4.3.1).</summary>
+    public bool UseFir { get; init; }
 }

@@ -1,6 +1,6 @@
 namespace Engine.Host.Sessions;
 
-/// <summary>One accepted m-line of a publish: what the receive pipeline needs to know about it. RtxPayloadType: RFC 4588 RTX answered for it, -1 for none.</summary>
+/// <summary>One accepted m-line of a publish: what the receive pipeline needs to know about it. RtxPayloadType: RFC 4588 RTX answered for it, -1 for none. Fir: the answer kept <c>ccm fir</c> (RFC 5104).</summary>
 public sealed record NegotiatedTrack(
     string Mid,
     MediaKind Kind,
@@ -10,7 +10,8 @@ public sealed record NegotiatedTrack(
     int Channels,
     string? H264ProfileLevelId,
     IReadOnlyList<uint> OfferedSsrcs,
-    int RtxPayloadType = -1);
+    int RtxPayloadType = -1,
+    bool Fir = false);
 
 public enum MediaKind
 {

@@ -141,7 +141,8 @@ public static class PublishNegotiation
             if (codec.IsNamed("H264") && codec.TryGetH264ProfileLevelId(out byte p, out byte c, out byte l))
                 profile = $"{p:x2}{c:x2}{l:x2}";
             tracks.Add(new NegotiatedTrack(m.Mid, kind, codec.Name!.ToUpperInvariant(), codec.PayloadType, codec.ClockRate,
-                codec.Channels ?? 1, profile, m.Ssrcs.Select(s => s.Ssrc).ToList(), rtxPayloadType));
+                codec.Channels ?? 1, profile, m.Ssrcs.Select(s => s.Ssrc).ToList(), rtxPayloadType,
+                answered.Feedback.Any(f => f.Type == "ccm" && f.Parameter == "fir")));
         }
         if (tracks.Count == 0)
         {

@@ -66,6 +66,7 @@ public sealed class PublishSession : IMediaSession, IEncodedFrameSink, IPeerRtpO
                 ClockRate = t.ClockRate,
                 RtxPayloadType = t.RtxPayloadType,
                 UseNack = video,
+                UseFir = video && t.Fir,
             };
             if (video)
             {

@@ -47,6 +47,35 @@ public sealed class NackGenerator
         return k;
     }
 
+    /// <summary>
+    /// Before the first packet: the stream may have begun at <paramref name="seqNo"/>, so the
+    /// numbers from there to the first packet that arrives are asked for like any other gap.
+    /// </summary>
+    public void ExpectFrom(long seqNo)
+    {
+        if (_highest == long.MinValue)
+            _highest = seqNo - 1;
+    }
+
+    /// <summary>Stops asking for anything below <paramref name="seqNo"/> (it was never part of the stream).</summary>
+    public void ForgetBefore(long seqNo)
+    {
+        if (_missingCount == 0 || _highest == long.MinValue)
+            return;
+        long from = Math.Max(_oldestMissing, _highest - _mask);
+        for (long s = from; s < seqNo && s < _highest; s++)
+        {
+            ref var e = ref _ring[s & _mask];
+            if (e.Missing && e.SeqNo == s)
+            {
+                e.Missing = false;
+                _missingCount--;
+            }
+        }
+        if (_oldestMissing < seqNo)
+            _oldestMissing = seqNo;
+    }
+
     /// <summary>A packet arrived (after SRTP); <paramref name="seqNo"/> is unwrapped.</summary>
     public void OnPacket(long seqNo, long nowMicros)
     {

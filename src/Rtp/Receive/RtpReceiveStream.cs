@@ -9,6 +9,11 @@ namespace Engine.Rtp.Receive;
 /// bookkeeping, a reorder buffer bounded in time, the depacketizer, and the sender's clock (its
 /// reports checked against arrival), ending in <see cref="IEncodedFrameSink"/>. It decides what feedback is due (NACKs, keyframe requests)
 /// and the session sends it. Sans-IO; steady state allocates nothing.
+/// Keyframe requests: a PLI as soon as the stream needs a keyframe (a frame lost for good that
+/// had dependents, a downstream request, the start), repeated every RTT plus a margin but at least
+/// every max interval until one arrives (counted from the last packet of a keyframe that is
+/// arriving); after <see cref="PlisBeforeFir"/> unanswered PLIs, FIR and PLI alternate (a sender
+/// may honour only one of them).
 /// </summary>
 public sealed class RtpReceiveStream
 {
@@ -19,7 +24,10 @@ public sealed class RtpReceiveStream
     private readonly NackGenerator? _nack;
     private readonly SenderClock _clock;
     private SeqNoUnwrapper _unwrapper;
-    private long _lastPliMicros = long.MinValue;
+    private long _lastRequestMicros = long.MinValue;
+    private int _requestsUnanswered;
+    private long _rttMicros = 100_000;
+    private long _backfillEnd = long.MinValue; // the first packet's number when earlier ones were asked for
     private bool _started;
     private bool _keyframeRequested;
     private int _h264ProfileBits = -1;
@@ -53,10 +61,22 @@ public sealed class RtpReceiveStream
     public long Keyframes { get; private set; }
     public long NacksSent { get; private set; }
     public long PlisSent { get; private set; }
+    public long FirsSent { get; private set; }
+    /// <summary>The command sequence number of the last FIR taken (RFC 5104 §4.3.1.1); each FIR is a new command.</summary>
+    public byte FirSequenceNumber { get; private set; }
+    /// <summary>Added to the RTT before a keyframe request is repeated: the sender's time to encode and send the keyframe.</summary>
+    public long KeyframeRequestMarginMicros { get; set; } = 100_000;
+    /// <summary>Unanswered PLIs before FIR is tried (0: never FIR, e.g. when the sender did not offer ccm fir).</summary>
+    public int PlisBeforeFir { get; set; } = 3;
+    /// <summary>Keyframe requests sent since the stream last needed none.</summary>
+    public int KeyframeRequestsUnanswered => _requestsUnanswered;
     /// <summary>Sender reports not used for lip sync: before media, or disagreeing with arrival (see <see cref="SenderClock"/>).</summary>
     public long SenderReportsRejected => _clock.ReportsRejected;
     /// <summary>Frames the depacketizer dropped (incomplete, too large, or while waiting for a keyframe).</summary>
-    public long FramesDropped => Drops(VideoDropReason.IncompleteFrame) + Drops(VideoDropReason.WaitingForKeyframe) + Drops(VideoDropReason.FrameTooLarge);
+    public long FramesDropped => Drops(VideoDropReason.IncompleteFrame) + Drops(VideoDropReason.WaitingForKeyframe) + Drops(VideoDropReason.FrameTooLarge)
+        + Drops(VideoDropReason.MissingReference) + Drops(VideoDropReason.MissingParameterSets);
+    /// <summary>Frames the depacketizer dropped for one reason.</summary>
+    public long FramesDroppedFor(VideoDropReason reason) => Drops(reason);
 
     private long Drops(VideoDropReason r) => _video?.DropCount(r) ?? 0;
 
@@ -70,7 +90,7 @@ public sealed class RtpReceiveStream
 
     /// <summary>Video decoding waits for a keyframe (start, or a loss NACK could not repair).</summary>
     public bool NeedsKeyframe =>
-        _video != null && (!_started || _keyframeRequested || _video.WaitingForKeyframe || (_nack?.KeyframeNeeded ?? false));
+        _video != null && (!_started || _keyframeRequested || _video.KeyframeWanted || (_nack?.KeyframeNeeded ?? false));
 
     /// <summary>A consumer downstream lost its place: ask for a keyframe (PLI) until one arrives.</summary>
     public void RequestKeyframe()
@@ -82,13 +102,26 @@ public sealed class RtpReceiveStream
     /// <summary>One SRTP-authenticated RTP packet of this stream.</summary>
     public void OnRtp(in RtpPacketView packet, long nowMicros)
     {
+        long seq;
         if (!_started)
         {
             _started = true;
             Ssrc = packet.Ssrc;
             Statistics = new RtpReceiveStatistics(packet.Ssrc, ClockRate);
+            seq = _unwrapper.Unwrap(packet.SequenceNumber);
+            BackfillStart(packet.Payload, seq);
         }
-        long seq = _unwrapper.Unwrap(packet.SequenceNumber);
+        else
+        {
+            seq = _unwrapper.Unwrap(packet.SequenceNumber);
+            if (seq < _backfillEnd && !packet.Payload.IsEmpty && _video!.PacketsMissingBefore(packet.Payload) == 0)
+            {
+                // A frame start came back from before the first packet: nothing older matters.
+                _reorder!.SkipTo(seq);
+                _nack!.ForgetBefore(seq);
+                _backfillEnd = long.MinValue;
+            }
+        }
         Statistics.OnPacket(seq, packet.Timestamp, nowMicros, packet.Payload.Length);
         _clock.OnPacket(packet.Timestamp, nowMicros);
         _nack?.OnPacket(seq, nowMicros);
@@ -118,12 +151,16 @@ public sealed class RtpReceiveStream
 
     public void SetRttMicros(long rttMicros)
     {
+        _rttMicros = Math.Clamp(rttMicros, 1_000, 2_000_000);
         _nack?.SetRttMicros(rttMicros);
         // Long enough for a second NACK round (the first NACK or its RTX lost): detection, retry one RTT later, answer one RTT after that.
         _reorder?.SetHoldMicros(Math.Max(50_000, rttMicros * 5 / 2));
     }
 
     public void HandleTimeout(long nowMicros) => DrainReorder(nowMicros);
+
+    /// <summary>The RTT last given by the owner (100 ms until then).</summary>
+    public long RttMicros => _rttMicros;
 
     public long NextTimeoutMicros(long nowMicros) =>
         Math.Min(_reorder?.NextTimeoutMicros ?? long.MaxValue, _nack?.NextTimeoutMicros(nowMicros) ?? long.MaxValue);
@@ -142,24 +179,67 @@ public sealed class RtpReceiveStream
     }
 
     /// <summary>
-    /// True when a PLI should go out now: the stream needs a keyframe and none was asked for within
-    /// <paramref name="intervalMicros"/>. Records the request.
+    /// True when a PLI should go out now (see the class summary; never FIR: use
+    /// <see cref="TakeKeyframeRequestDue"/> for that). <paramref name="intervalMicros"/> is the
+    /// longest wait between requests while no keyframe arrives. Records the request.
     /// </summary>
-    public bool TakePliDue(long nowMicros, long intervalMicros)
-    {
-        if (!_started || !NeedsKeyframe)
-            return false;
-        if (_lastPliMicros != long.MinValue && nowMicros - _lastPliMicros < intervalMicros)
-            return false;
-        _lastPliMicros = nowMicros;
-        _nack?.TakeKeyframeRequest();
-        PlisSent++;
-        return true;
-    }
+    public bool TakePliDue(long nowMicros, long intervalMicros) => Take(nowMicros, intervalMicros, 0) != KeyframeRequestKind.None;
+
+    /// <summary>
+    /// The keyframe request to send now, if any, and records it: PLI, or FIR (with
+    /// <see cref="FirSequenceNumber"/>) once <see cref="PlisBeforeFir"/> PLIs went unanswered.
+    /// <paramref name="maxIntervalMicros"/> is the longest wait between requests while no keyframe arrives.
+    /// </summary>
+    public KeyframeRequestKind TakeKeyframeRequestDue(long nowMicros, long maxIntervalMicros) => Take(nowMicros, maxIntervalMicros, PlisBeforeFir);
 
     /// <summary>When the next PLI may go out if a keyframe is still missing.</summary>
-    public long NextPliMicros(long intervalMicros) =>
-        !_started || !NeedsKeyframe ? long.MaxValue : _lastPliMicros == long.MinValue ? 0 : _lastPliMicros + intervalMicros;
+    public long NextPliMicros(long intervalMicros) => NextKeyframeRequestMicros(intervalMicros);
+
+    /// <summary>When the next keyframe request is due; long.MaxValue when none is needed.</summary>
+    public long NextKeyframeRequestMicros(long maxIntervalMicros) =>
+        !_started || !NeedsKeyframe ? long.MaxValue : _lastRequestMicros == long.MinValue ? 0 : _lastRequestMicros + RepeatMicros(maxIntervalMicros);
+
+    // Sooner than one RTT plus the sender's time to answer would only repeat a request in flight.
+    private long RepeatMicros(long maxIntervalMicros) => Math.Max(1, Math.Min(maxIntervalMicros, _rttMicros + KeyframeRequestMarginMicros));
+
+    private KeyframeRequestKind Take(long nowMicros, long maxIntervalMicros, int plisBeforeFir)
+    {
+        if (!_started || !NeedsKeyframe)
+            return KeyframeRequestKind.None;
+        if (_lastRequestMicros != long.MinValue && nowMicros - _lastRequestMicros < RepeatMicros(maxIntervalMicros))
+            return KeyframeRequestKind.None;
+        _lastRequestMicros = nowMicros;
+        _nack?.TakeKeyframeRequest();
+        int k = _requestsUnanswered++;
+        if (plisBeforeFir > 0 && k >= plisBeforeFir && ((k - plisBeforeFir) & 1) == 0)
+        {
+            // RFC 5104 §4.3.1.2: a repetition keeps the number, a new command increments it. Ours
+            // come an RTT apart, after the last one should have been answered: each is new.
+            FirSequenceNumber++;
+            FirsSent++;
+            return KeyframeRequestKind.Fir;
+        }
+        PlisSent++;
+        return KeyframeRequestKind.Pli;
+    }
+
+    /// <summary>
+    /// The stream's first packet. When it does not begin a frame (its start was lost, or an H.264
+    /// IDR came without the SPS/PPS that go first), the numbers before it are treated as missing,
+    /// NACKed and waited for like any other gap; otherwise nothing before the first arrival is ever asked for.
+    /// </summary>
+    private void BackfillStart(ReadOnlySpan<byte> payload, long seq)
+    {
+        if (_video == null || _reorder == null || _nack == null)
+            return;
+        int k = _video.PacketsMissingBefore(payload);
+        if (k <= 0)
+            return;
+        _reorder.StartAt(seq - k);
+        _nack.ExpectFrom(seq - k);
+        _video.ExpectFrom(seq - k);
+        _backfillEnd = seq;
+    }
 
     public ReportBlock CreateReportBlock(long nowMicros) => Statistics.CreateReportBlock(nowMicros);
 
@@ -184,6 +264,13 @@ public sealed class RtpReceiveStream
             return;
         }
         _video.Push(payload, seq, timestamp, marker);
+        if (_video.AssemblingKeyframe && _lastRequestMicros != long.MinValue)
+        {
+            // The sender answered: a large keyframe can take longer than RTT + margin to arrive,
+            // and asking again while it does would only cost another one.
+            _lastRequestMicros = Math.Max(_lastRequestMicros, nowMicros);
+            _requestsUnanswered = 0;
+        }
         while (_video.TryPollFrame(out var f))
         {
             if (f.Width > 0)
@@ -220,6 +307,12 @@ public sealed class RtpReceiveStream
         {
             Keyframes++;
             _keyframeRequested = false;
+            if (!_video!.KeyframeWanted)
+            {
+                // Answered: the next loss asks at once.
+                _lastRequestMicros = long.MinValue;
+                _requestsUnanswered = 0;
+            }
         }
         long ntp = _clock.TryMapToNtpMicros(timestamp, out long t) ? t : -1;
         _sink.OnFrame(_trackIndex, new EncodedFrame(Codec, data, timestamp, ClockRate, ntp, nowMicros, isKeyframe, width, height));

@@ -36,6 +36,46 @@ public sealed class RtpReorderBuffer
     /// <summary>Tracks RTT: a retransmission needs about one round trip to arrive.</summary>
     public void SetHoldMicros(long holdMicros) => _holdMicros = Math.Clamp(holdMicros, 10_000, 1_000_000);
 
+    /// <summary>Before the first packet: the stream may have begun at <paramref name="seqNo"/>; wait for what comes before the first arrival.</summary>
+    public void StartAt(long seqNo)
+    {
+        if (_started)
+            return;
+        _started = true;
+        _expected = seqNo;
+    }
+
+    /// <summary>Gives up on everything below <paramref name="seqNo"/> now (it is known not to matter).</summary>
+    public void SkipTo(long seqNo)
+    {
+        if (seqNo <= _expected)
+            return;
+        if (seqNo - _expected > _mask)
+        {
+            FlushedPackets += _count;
+            SkippedPackets += seqNo - _expected - _count;
+            Array.Clear(_slots);
+            _count = 0;
+            _expected = seqNo;
+            return;
+        }
+        for (long s = _expected; s < seqNo; s++)
+        {
+            ref var slot = ref _slots[s & _mask];
+            if (slot.Used && slot.SeqNo == s)
+            {
+                slot.Used = false;
+                _count--;
+                FlushedPackets++;
+            }
+            else
+            {
+                SkippedPackets++;
+            }
+        }
+        _expected = seqNo;
+    }
+
     public ReorderResult Insert(long seqNo, ReadOnlySpan<byte> packet, long nowMicros)
     {
         if (!_started)

@@ -24,9 +24,13 @@ public readonly record struct H264Sps(
     private const int MaxDimensionInMbs = 1024; // 16384 px: beyond any level in Table A-1
 
     /// <summary>Parses an SPS NAL unit including its one-byte NAL header.</summary>
-    public static bool TryParse(ReadOnlySpan<byte> nal, out H264Sps sps)
+    public static bool TryParse(ReadOnlySpan<byte> nal, out H264Sps sps) => TryParse(nal, out sps, out _);
+
+    /// <summary>Also returns what slice headers need to be read (H.264 §7.3.3: frame_num's width).</summary>
+    internal static bool TryParse(ReadOnlySpan<byte> nal, out H264Sps sps, out H264SliceParameters slice)
     {
         sps = default;
+        slice = default;
         if (nal.Length < 4 || (nal[0] & 0x1F) != (byte)H264NalUnitType.Sps || (nal[0] & 0x80) != 0)
             return false;
         var r = new H264BitReader(nal[1..]);
@@ -58,7 +62,8 @@ public readonly record struct H264Sps(
                 }
             }
         }
-        if (r.ReadUe() > 12) // log2_max_frame_num_minus4
+        uint log2MaxFrameNumMinus4 = r.ReadUe();
+        if (log2MaxFrameNumMinus4 > 12)
             return false;
         uint pocType = r.ReadUe();
         if (pocType == 0)
@@ -82,7 +87,7 @@ public readonly record struct H264Sps(
             return false;
         }
         uint maxRefFrames = r.ReadUe();
-        r.ReadBit(); // gaps_in_frame_num_value_allowed_flag
+        bool gapsAllowed = r.ReadBit() == 1; // gaps_in_frame_num_value_allowed_flag
         uint widthMbs = r.ReadUe() + 1;
         uint heightMapUnits = r.ReadUe() + 1;
         bool frameMbsOnly = r.ReadBit() == 1;
@@ -111,6 +116,7 @@ public readonly record struct H264Sps(
         if (width <= 0 || height <= 0)
             return false;
         sps = new H264Sps(profile, constraints, level, spsId, chroma, maxRefFrames, frameMbsOnly, (int)width, (int)height);
+        slice = new H264SliceParameters((int)log2MaxFrameNumMinus4 + 4, gapsAllowed, separateColourPlanes, frameMbsOnly);
         return true;
     }
 

@@ -13,4 +13,8 @@ public enum VideoDropReason
     FrameTooLarge,
     /// <summary>A complete frame dropped because decoding must restart at a keyframe.</summary>
     WaitingForKeyframe,
+    /// <summary>A whole frame whose codec information says it refers to a frame that was lost.</summary>
+    MissingReference,
+    /// <summary>An H.264 IDR whose SPS/PPS were never delivered: not a keyframe a decoder can start from.</summary>
+    MissingParameterSets,
 }

@@ -2,10 +2,12 @@ namespace Engine.Rtp.Video;
 
 /// <summary>
 /// The storage and loss rules every video depacketizer shares. Packets arrive in sequence order
-/// (after the reorder buffer); a gap makes the frame incomplete, and after an incomplete frame
-/// everything is dropped until the next intact keyframe, so a decoder never sees a broken reference
-/// chain. Three buffers rotate (one assembling, up to two ready or lent until the next packet), grown
-/// only when a frame is larger than any before: steady state allocates nothing.
+/// (after the reorder buffer). A gap inside a frame makes it incomplete. A gap between frames lost
+/// padding or whole frames: the codec's dependency information (<see cref="IFrameDependencies"/>)
+/// says whether the next whole frame still decodes, and whether a lost frame had dependents; without
+/// it, any gap drops everything until the next intact keyframe, so a decoder never sees a broken
+/// reference chain. Three buffers rotate (one assembling, up to two ready or lent until the next
+/// packet), grown only when a frame is larger than any before: steady state allocates nothing.
 /// </summary>
 public sealed class VideoFrameAssembler
 {
@@ -16,22 +18,40 @@ public sealed class VideoFrameAssembler
     private readonly long[] _dropCounts = new long[Enum.GetValues<VideoDropReason>().Length];
     private readonly byte[][] _buffers = new byte[ReadyCapacity + 1][];
     private readonly Ready[] _ready = new Ready[ReadyCapacity];
+    private readonly IFrameDependencies? _deps;
     private int _readyHead, _readyCount, _lent = -1;
     private int _assembling;
-    private bool _corrupt, _tooLarge, _gapBeforeNextFrame;
+    private bool _corrupt, _tooLarge;
+    private long _lostBefore; // sequence numbers missing between the previous frame and this one
+    private long _pendingLost; // missing ones seen (around padding) while no frame was open
     private long _lastSeqNo = long.MinValue;
 
     public VideoFrameAssembler(int maxFrameBytes, bool startOnKeyframe)
+        : this(maxFrameBytes, startOnKeyframe, null)
+    {
+    }
+
+    internal VideoFrameAssembler(int maxFrameBytes, bool startOnKeyframe, IFrameDependencies? dependencies)
     {
         if (maxFrameBytes < 1024)
             throw new ArgumentOutOfRangeException(nameof(maxFrameBytes));
         _maxFrameBytes = maxFrameBytes;
+        _deps = dependencies;
         WaitingForKeyframe = startOnKeyframe;
         for (int i = 0; i < _buffers.Length; i++)
             _buffers[i] = new byte[Math.Min(InitialCapacity, maxFrameBytes)];
     }
 
+    /// <summary>The base reference chain is broken: only a keyframe (or a frame the codec proves decodable) is delivered.</summary>
     public bool WaitingForKeyframe { get; private set; }
+    /// <summary>The chain is broken or a temporal layer waits to resync: a keyframe is wanted.</summary>
+    public bool KeyframeWanted => WaitingForKeyframe || (_deps?.LayersBroken ?? false);
+    /// <summary>A keyframe is being assembled (its start arrived, its end not yet).</summary>
+    public bool AssemblingKeyframe => InFrame && IsKeyframe;
+    /// <summary>The frame being assembled began with its first packet (set by the codec's parser).</summary>
+    public bool StartSeen { get; set; }
+    /// <summary>Packets of the frame being assembled so far.</summary>
+    public int PacketsInFrame { get; private set; }
     public long FramesCompleted { get; private set; }
     public long KeyframesCompleted { get; private set; }
     public bool InFrame { get; private set; }
@@ -53,6 +73,16 @@ public sealed class VideoFrameAssembler
     public Span<byte> Written => _buffers[_assembling].AsSpan(0, Length);
 
     /// <summary>
+    /// The stream's first packet is <paramref name="seqNo"/> or later: a gap before the first packet
+    /// delivered (the lost start of the stream) counts as one.
+    /// </summary>
+    public void ExpectFrom(long seqNo)
+    {
+        if (_lastSeqNo == long.MinValue)
+            _lastSeqNo = seqNo - 1;
+    }
+
+    /// <summary>
     /// Starts handling one packet. False for a duplicate or late packet, which the caller ignores.
     /// A new timestamp closes a frame whose marker never came (it lost its tail).
     /// </summary>
@@ -61,7 +91,7 @@ public sealed class VideoFrameAssembler
         _lent = -1;
         if (_lastSeqNo != long.MinValue && seqNo <= _lastSeqNo)
             return false;
-        bool gap = _lastSeqNo != long.MinValue && seqNo != _lastSeqNo + 1;
+        long missing = _lastSeqNo == long.MinValue ? 0 : seqNo - _lastSeqNo - 1;
         _lastSeqNo = seqNo;
         if (InFrame && rtpTimestamp != FrameTimestamp)
         {
@@ -74,16 +104,22 @@ public sealed class VideoFrameAssembler
             FrameTimestamp = rtpTimestamp;
             Length = 0;
             UnitCount = 0;
+            PacketsInFrame = 0;
             Width = Height = 0;
             IsKeyframe = false;
-            _corrupt = gap || _gapBeforeNextFrame; // what was lost may have been this frame's first packets
-            _gapBeforeNextFrame = false;
+            StartSeen = false;
+            // What was lost may have been this frame's first packets: the codec's StartSeen tells.
+            _lostBefore = _pendingLost + missing;
+            _pendingLost = 0;
+            _corrupt = false;
             _tooLarge = false;
+            _deps?.BeginFrame();
         }
-        else if (gap)
+        else if (missing > 0)
         {
             _corrupt = true;
         }
+        PacketsInFrame++;
         return true;
     }
 
@@ -96,14 +132,14 @@ public sealed class VideoFrameAssembler
         _lent = -1;
         if (_lastSeqNo != long.MinValue && seqNo <= _lastSeqNo)
             return;
-        bool gap = _lastSeqNo != long.MinValue && seqNo != _lastSeqNo + 1;
+        long missing = _lastSeqNo == long.MinValue ? 0 : seqNo - _lastSeqNo - 1;
         _lastSeqNo = seqNo;
-        if (gap)
+        if (missing > 0)
         {
             if (InFrame)
                 _corrupt = true;
             else
-                _gapBeforeNextFrame = true;
+                _pendingLost += missing;
         }
     }
 
@@ -148,21 +184,47 @@ public sealed class VideoFrameAssembler
     public void CompleteFrame()
     {
         InFrame = false;
+        bool whole = !_corrupt && Length > 0 && (_lostBefore == 0 || StartSeen);
         if (_tooLarge)
             CountDrop(VideoDropReason.FrameTooLarge);
-        if (_corrupt || Length == 0)
+        if (!whole)
         {
             if (!_tooLarge)
                 CountDrop(VideoDropReason.IncompleteFrame);
-            WaitingForKeyframe = true;
+            Lose();
             return;
         }
-        if (WaitingForKeyframe && !IsKeyframe)
+        switch (_deps?.Judge(IsKeyframe, _lostBefore, WaitingForKeyframe) ?? FrameDependencyVerdict.Unknown)
         {
-            CountDrop(VideoDropReason.WaitingForKeyframe);
-            return;
+            case FrameDependencyVerdict.Unknown:
+                if (_lostBefore > 0 && !IsKeyframe)
+                {
+                    // No codec information: the gap may have held a reference frame.
+                    CountDrop(VideoDropReason.IncompleteFrame);
+                    _deps?.OnDropped();
+                    WaitingForKeyframe = true;
+                    return;
+                }
+                if (WaitingForKeyframe && !IsKeyframe)
+                {
+                    CountDrop(VideoDropReason.WaitingForKeyframe);
+                    _deps?.OnDropped();
+                    return;
+                }
+                break;
+            case FrameDependencyVerdict.MissingReference:
+                CountDrop(WaitingForKeyframe ? VideoDropReason.WaitingForKeyframe : VideoDropReason.MissingReference);
+                Lose();
+                return;
+            case FrameDependencyVerdict.MissingParameterSets:
+                CountDrop(VideoDropReason.MissingParameterSets);
+                _deps?.OnDropped();
+                WaitingForKeyframe = true;
+                return;
         }
-        WaitingForKeyframe = false;
+        if (IsKeyframe)
+            WaitingForKeyframe = false;
+        _deps?.OnDelivered(IsKeyframe);
         FramesCompleted++;
         if (IsKeyframe)
             KeyframesCompleted++;
@@ -196,6 +258,12 @@ public sealed class VideoFrameAssembler
         data = _buffers[r.Buffer].AsSpan(0, r.Length);
         (rtpTimestamp, isKeyframe, unitCount, width, height) = (r.Timestamp, r.IsKeyframe, r.UnitCount, r.Width, r.Height);
         return true;
+    }
+
+    private void Lose()
+    {
+        if ((_deps?.OnDropped() ?? FrameLossImpact.BreaksChain) == FrameLossImpact.BreaksChain)
+            WaitingForKeyframe = true;
     }
 
     private int NextFreeBuffer()

@@ -6,11 +6,24 @@ namespace Engine.Rtp.Video;
 /// Rebuilds VP9 frames from RTP payloads (RFC 9628): strips the payload descriptor, starts at B=1,
 /// ends at the marker bit (the end of the whole picture, all spatial layers), and takes the
 /// keyframe flag (P=0 on the first layer) and size from the scalability structure. Loss handling
-/// and storage are the <see cref="VideoFrameAssembler"/>'s.
+/// and storage are the <see cref="VideoFrameAssembler"/>'s; which pictures still decode after a
+/// loss is read from the descriptor (<see cref="Vp9FrameDependencies"/>).
 /// </summary>
-public sealed class Vp9Depacketizer(int maxFrameBytes = 4 * 1024 * 1024, bool startOnKeyframe = true)
-    : VideoDepacketizer(maxFrameBytes, startOnKeyframe)
+public sealed class Vp9Depacketizer : VideoDepacketizer
 {
+    private readonly Vp9FrameDependencies _deps;
+
+    public Vp9Depacketizer(int maxFrameBytes = 4 * 1024 * 1024, bool startOnKeyframe = true)
+        : this(maxFrameBytes, startOnKeyframe, new Vp9FrameDependencies())
+    {
+    }
+
+    private Vp9Depacketizer(int maxFrameBytes, bool startOnKeyframe, Vp9FrameDependencies deps)
+        : base(maxFrameBytes, startOnKeyframe, deps) => _deps = deps;
+
+    public override int PacketsMissingBefore(ReadOnlySpan<byte> payload) =>
+        payload.IsEmpty || (TryReadDescriptor(payload, out var d) && d.Begin && d.SpatialId == 0) ? 0 : FirstPacketBackfill;
+
     private protected override void AppendPayload(ReadOnlySpan<byte> payload)
     {
         if (!TryReadDescriptor(payload, out var d) || d.Length >= payload.Length)
@@ -20,6 +33,10 @@ public sealed class Vp9Depacketizer(int maxFrameBytes = 4 * 1024 * 1024, bool st
         }
         else
         {
+            _deps.OnDescriptor(d.Begin, d.PictureId, d.LongPictureId, d.Flexible, d.InterPicturePredicted, d.Tid, d.SwitchUp,
+                d.Tl0PicIdx, payload.Slice(d.PDiffOffset, d.PDiffCount));
+            if (Frame.PacketsInFrame == 1)
+                Frame.StartSeen = d.Begin && d.SpatialId == 0;
             if (Frame.Length == 0 && !d.Begin)
                 Frame.MarkCorrupt(); // the picture's first packet is missing
             if (d.Begin)
@@ -100,8 +117,8 @@ public sealed class Vp9Depacketizer(int maxFrameBytes = 4 * 1024 * 1024, bool st
     private struct Descriptor
     {
         public int Length;
-        public bool Begin, InterPicturePredicted;
-        public int SpatialId, Width, Height;
+        public bool Begin, InterPicturePredicted, Flexible, LongPictureId, SwitchUp;
+        public int SpatialId, Width, Height, PictureId, Tid, Tl0PicIdx, PDiffOffset, PDiffCount;
     }
 
     // RFC 9628 §4.2: I|P|L|F|B|E|V|Z, then PictureID, layer indices, reference diffs, and the
@@ -109,32 +126,55 @@ public sealed class Vp9Depacketizer(int maxFrameBytes = 4 * 1024 * 1024, bool st
     private static bool TryReadDescriptor(ReadOnlySpan<byte> p, out Descriptor d)
     {
         d = default;
+        d.PictureId = d.Tid = d.Tl0PicIdx = -1;
         if (p.IsEmpty)
             return false;
         byte h = p[0];
         bool i = (h & 0x80) != 0, l = (h & 0x20) != 0, f = (h & 0x10) != 0, v = (h & 0x02) != 0;
         d.InterPicturePredicted = (h & 0x40) != 0;
+        d.Flexible = f;
         d.Begin = (h & 0x08) != 0;
         int o = 1;
         if (i)
         {
             if (p.Length <= o)
                 return false;
-            o += (p[o] & 0x80) != 0 ? 2 : 1;
+            d.LongPictureId = (p[o] & 0x80) != 0;
+            if (d.LongPictureId)
+            {
+                if (p.Length <= o + 1)
+                    return false;
+                d.PictureId = (p[o] & 0x7F) << 8 | p[o + 1];
+                o += 2;
+            }
+            else
+            {
+                d.PictureId = p[o++] & 0x7F;
+            }
         }
         if (l)
         {
             if (p.Length <= o)
                 return false;
+            d.Tid = p[o] >> 5; // TID(3)|U(1)|SID(3)|D(1)
+            d.SwitchUp = (p[o] & 0x10) != 0;
             d.SpatialId = (p[o] >> 1) & 0x07;
-            o += f ? 1 : 2; // non-flexible mode adds TL0PICIDX
+            o++;
+            if (!f) // non-flexible mode adds TL0PICIDX
+            {
+                if (p.Length <= o)
+                    return false;
+                d.Tl0PicIdx = p[o++];
+            }
         }
         if (f && d.InterPicturePredicted)
         {
+            d.PDiffOffset = o;
             for (int n = 0; n < 3; n++) // up to three P_DIFF bytes, N bit says another follows
             {
                 if (p.Length <= o)
                     return false;
+                d.PDiffCount++;
                 bool more = (p[o++] & 0x01) != 0;
                 if (!more)
                     break;

@@ -138,6 +138,7 @@ public class H264DepacketizerTests
     public void AMissingMarkerIsCaughtByTheNextTimestamp()
     {
         var d = new H264Depacketizer(startOnKeyframe: false);
+        d.Push(H264TestData.ParameterSetsStapA(), 0, 100, marker: false); // an IDR without any SPS/PPS is not delivered
         d.Push(new byte[] { 0x65, 1, 2 }, 1, 100, marker: true);
         d.Push(new byte[] { 0x41, 1, 2 }, 2, 200, marker: false); // its marker packet was lost (no gap: the sender skipped it)
         d.Push(new byte[] { 0x41, 3, 4 }, 3, 300, marker: true);
@@ -153,6 +154,7 @@ public class H264DepacketizerTests
     {
         // Bandwidth probes: no payload, the previous frame's timestamp, no marker (as libwebrtc sends them).
         var d = new H264Depacketizer(startOnKeyframe: false);
+        d.Push(H264TestData.ParameterSetsStapA(), 0, 100, marker: false);
         d.Push(new byte[] { 0x65, 1 }, 1, 100, marker: true);
         d.Push(ReadOnlySpan<byte>.Empty, 2, 100, marker: false);
         d.Push(ReadOnlySpan<byte>.Empty, 3, 100, marker: false);
@@ -165,7 +167,8 @@ public class H264DepacketizerTests
         Assert.Equal(200u, f2.RtpTimestamp);
         Assert.Equal(2, f2.NalCount);
         Assert.Equal(0, d.DropCount(VideoDropReason.IncompleteFrame));
-        // A lost probe is still a gap: the next frame cannot be trusted.
+        // A lost probe is still a gap: a frame whose slice header cannot be read (these are not real
+        // slices) falls back to sequence continuity and cannot be trusted.
         d.Push(ReadOnlySpan<byte>.Empty, 8, 200, marker: false);
         d.Push(new byte[] { 0x41, 4 }, 9, 300, marker: true);
         Assert.False(d.TryPollFrame(out _));
@@ -210,7 +213,8 @@ public class H264DepacketizerTests
             d.Push(big, i, 100, marker: i == 4);
         Assert.False(d.TryPollFrame(out _));
         Assert.Equal(1, d.DropCount(VideoDropReason.FrameTooLarge));
-        d.Push(big, 5, 200, marker: true);
+        d.Push(H264TestData.ParameterSetsStapA(), 5, 200, marker: false);
+        d.Push(big, 6, 200, marker: true);
         Assert.True(d.TryPollFrame(out var f));
         Assert.Equal(200u, f.RtpTimestamp);
     }

@@ -30,6 +30,22 @@ internal static class H264TestData
         static byte[] Trim(byte[] nal) => nal.Length > 0 && nal[^1] == 0 ? nal[..^1] : nal;
     }
 
+    /// <summary>A STAP-A (RFC 6184 §5.7.1) with the first SPS and PPS of the baseline stream.</summary>
+    public static byte[] ParameterSetsStapA(string file = "baseline-320x240.h264")
+    {
+        var nals = AnnexBNals(File.ReadAllBytes(PathOf(file)));
+        var sps = nals.First(n => (n[0] & 0x1F) == 7);
+        var pps = nals.First(n => (n[0] & 0x1F) == 8);
+        var stap = new List<byte> { 0x78 };
+        foreach (var nal in new[] { sps, pps })
+        {
+            stap.Add((byte)(nal.Length >> 8));
+            stap.Add((byte)nal.Length);
+            stap.AddRange(nal);
+        }
+        return stap.ToArray();
+    }
+
     public static byte[] FirstSps(string file) =>
         AnnexBNals(File.ReadAllBytes(PathOf(file))).First(n => (n[0] & 0x1F) == 7);
 

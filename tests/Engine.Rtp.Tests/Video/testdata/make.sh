@@ -14,6 +14,8 @@ PRESET=fast enc main-640x360 main 640x360 -pix_fmt yuv420p
 PRESET=fast enc high-200x120 high 200x120 -pix_fmt yuv420p
 PRESET=fast enc high444-64x48 high444 64x48 -pix_fmt yuv444p
 PRESET=fast enc interlaced-320x240 high 320x240 -pix_fmt yuv420p -flags +ildct+ilme
+# Non-reference pictures (nal_ref_idc 0): one B-frame between P-frames, no pyramid.
+enc nonref-320x240 main 320x240 -pix_fmt yuv420p -t 2 -g 10 -bf 1 -x264-params b-pyramid=none:b-adapt=0:weightb=0
 # VP8/VP9 in IVF (the frames as the encoder wrote them), 2 s with a keyframe every 10 frames.
 for codec in vp8 vp9; do
   ffmpeg -v error -y -f lavfi -i "testsrc=size=320x240:rate=15" -t 2 -c:v "libvpx$([ $codec = vp9 ] && echo -vp9)" \
