@@ -196,7 +196,7 @@ public unsafe class CodecBenchmarks
 
     private void DrainQueue()
     {
-        while (_queue.TryDequeue(0, out var q, out _))
+        while (_queue.TryDequeue(out var q, out _))
         {
             long ms = _timeline.ToMillis(0, q.RtpTimestamp, q.ClockRate, q.SenderNtpMicros, q.ArrivalMicros);
             _muxer.WriteVideo(q.Data, ms, q.IsKeyframe, default);

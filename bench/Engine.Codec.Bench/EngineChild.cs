@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Engine.Host.Output;
 using Engine.Rtp;
 using Engine.Rtp.Media;
 using Engine.Rtp.Receive;

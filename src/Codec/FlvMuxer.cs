@@ -4,7 +4,7 @@ using Engine.Codec.Native;
 
 namespace Engine.Codec;
 
-/// <summary>Where an <see cref="FlvOutput"/> writes its tags. Timestamps are milliseconds from 0.</summary>
+/// <summary>Where an <see cref="FlvOutputSession"/> writes its tags. Timestamps are milliseconds from 0.</summary>
 internal interface IFlvWriter : IDisposable
 {
     /// <summary>False when the writer dropped the frame (its buffer is full); throws when the output failed.</summary>
@@ -18,8 +18,9 @@ internal interface IFlvWriter : IDisposable
 
 /// <summary>
 /// FLV through libavformat, to an rtmp:// URL or a file: H.264 (AVCC, with its avcC record) and
-/// AAC. Timestamps are milliseconds (FLV's own unit). One thread; every call may block on I/O,
-/// bounded by the read/write timeout and the interrupt flag.
+/// AAC. Timestamps are milliseconds (FLV's own unit). One thread; every call may block on I/O
+/// inside libavformat (its connect, sends, the trailer), bounded by the read/write timeout and the
+/// interrupt flag, so only an output's own writer thread in the host calls it.
 /// </summary>
 internal sealed unsafe class FlvMuxer : IFlvWriter
 {
@@ -27,7 +28,9 @@ internal sealed unsafe class FlvMuxer : IFlvWriter
     private readonly AvPacket _packet = new();
     private readonly int _videoIndex = -1, _audioIndex = -1;
     private bool _headerWritten;
-    private long _flushIntervalTicks, _lastFlush;
+    private bool _flushByTime;
+    private const long FlushIntervalMillis = 100;
+    private long _lastFlushMillis = -FlushIntervalMillis;
 
     public readonly record struct VideoParameters(byte[] AvcC, int Width, int Height);
     public readonly record struct AudioParameters(byte[] AudioSpecificConfig, int SampleRate, int Channels);
@@ -73,12 +76,13 @@ internal sealed unsafe class FlvMuxer : IFlvWriter
         }
         void* headerOptions = null;
         // Live: no seeking back to patch duration and size at the end. And no send() per frame
-        // (libavformat flushes every packet on non-seekable outputs): we flush every 100 ms instead.
+        // (libavformat flushes every packet on non-seekable outputs): we flush every 100 ms of media
+        // time instead (packet timestamps: a live stream's run at the wall clock's pace, and no clock is read here).
         if (isNetwork)
         {
             AvUtil.av_dict_set(&headerOptions, "flvflags", "no_duration_filesize", 0);
             AvUtil.av_dict_set(&headerOptions, "flush_packets", "0", 0);
-            _flushIntervalTicks = System.Diagnostics.Stopwatch.Frequency / 10;
+            _flushByTime = true;
         }
         int h = AvFormat.avformat_write_header(format, &headerOptions);
         AvUtil.av_dict_free(&headerOptions);
@@ -115,7 +119,7 @@ internal sealed unsafe class FlvMuxer : IFlvWriter
             _packet.Borrow(p, avcc.Length, millis, millis, _videoIndex, key);
             if (!newAvcC.IsEmpty)
                 _packet.AddNewExtradata(newAvcC);
-            Write();
+            Write(millis);
         }
         return true;
     }
@@ -127,22 +131,22 @@ internal sealed unsafe class FlvMuxer : IFlvWriter
         fixed (byte* p = aac)
         {
             _packet.Borrow(p, aac.Length, millis, millis, _audioIndex, key: true);
-            Write();
+            Write(millis);
         }
         return true;
     }
 
-    private void Write()
+    private void Write(long millis)
     {
         int r = AvFormat.av_write_frame(_format, _packet.Ptr);
         _packet.Unref();
         FfmpegLibrary.ThrowIfError(r, "write FLV packet");
-        if (_flushIntervalTicks > 0)
+        if (_flushByTime)
         {
-            long now = System.Diagnostics.Stopwatch.GetTimestamp();
-            if (now - _lastFlush >= _flushIntervalTicks)
+            // Audio and video interleave a few ms apart; only a jump back of a second restarts the count.
+            if (millis - _lastFlushMillis >= FlushIntervalMillis || millis < _lastFlushMillis - 1000)
             {
-                _lastFlush = now;
+                _lastFlushMillis = millis;
                 void* pb = AvLayout.Ptr(_format, AvLayout.FmtPb);
                 AvFormat.avio_flush(pb);
                 // avio reports a failed send through its error field, not a return value.

@@ -19,9 +19,10 @@ internal struct QueuedFrame
 }
 
 /// <summary>
-/// Single producer (the media thread, which never waits) and single consumer (an output's writer
-/// thread, which may wait, or a shared worker's turn, which does not). Bounded in frames and bytes;
-/// the producer decides what to drop when full.
+/// Single producer (the media thread, which never waits) and single consumer (an output's writer,
+/// in the host). Bounded in frames and bytes; the producer decides what to drop when full. Nothing
+/// here waits: the consumer polls, at its batch interval, and a backlog calls the wake-up it was
+/// given (the host's writer thread waits on it).
 /// </summary>
 internal sealed class FrameQueue
 {
@@ -32,15 +33,17 @@ internal sealed class FrameQueue
     private readonly Stack<byte[]> _freeSmall = new(KeptBuffers), _freeLarge = new(KeptBuffers);
     public const int KeptBuffers = 16;
     private const int SmallBuffer = 2048;
-    private readonly object _lock = new(); // Monitor: the consumer waits on it
+    private readonly object _lock = new();
+    private readonly Action? _backlog;
     private int _head, _count, _held; // _held: dequeued, not yet released
     private long _bytes;
-    private bool _completed, _consumerWaiting;
+    private bool _completed;
 
-    public FrameQueue(int maxFrames, long maxBytes)
+    public FrameQueue(int maxFrames, long maxBytes, Action? backlog = null)
     {
         _ring = new QueuedFrame[maxFrames];
         _maxBytes = maxBytes;
+        _backlog = backlog;
     }
 
     private const int WakeBacklog = 32;
@@ -72,16 +75,18 @@ internal sealed class FrameQueue
             ClockRate = frame.ClockRate, SenderNtpMicros = frame.SenderNtpMicros, ArrivalMicros = frame.ArrivalMicros,
             IsKeyframe = frame.IsKeyframe, Width = frame.Width, Height = frame.Height,
         };
+        bool wake;
         lock (_lock)
         {
             _ring[(_head + _count) % _ring.Length] = q;
             _count++;
             _bytes += q.Length;
-            // The consumer wakes by itself every batch interval; a backlog wakes it early. One wake-up
-            // per batch instead of per frame is most of an output's kernel time saved.
-            if (_consumerWaiting && _count >= WakeBacklog)
-                Monitor.Pulse(_lock);
+            // The consumer wakes by itself every batch interval; a backlog wakes it early, once. One
+            // wake-up per batch instead of per frame is most of an output's kernel time saved.
+            wake = _count == WakeBacklog;
         }
+        if (wake)
+            _backlog?.Invoke();
         return true;
     }
 
@@ -89,26 +94,14 @@ internal sealed class FrameQueue
     public void Complete()
     {
         lock (_lock)
-        {
             _completed = true;
-            Monitor.PulseAll(_lock);
-        }
     }
 
-    /// <summary>
-    /// Waits up to <paramref name="timeoutMs"/> for a frame (frames queued meanwhile wake it only in a
-    /// backlog: callers pass the batching interval). False with <paramref name="ended"/> once completed and empty.
-    /// </summary>
-    public bool TryDequeue(int timeoutMs, out QueuedFrame frame, out bool ended)
+    /// <summary>The oldest frame, or false (with <paramref name="ended"/> once completed and empty).</summary>
+    public bool TryDequeue(out QueuedFrame frame, out bool ended)
     {
         lock (_lock)
         {
-            if (_count == 0 && !_completed && timeoutMs > 0)
-            {
-                _consumerWaiting = true;
-                Monitor.Wait(_lock, timeoutMs);
-                _consumerWaiting = false;
-            }
             if (_count == 0)
             {
                 frame = default;

@@ -1,3 +1,4 @@
+using Engine.Host.Output;
 using Engine.Rtp.Media;
 using Xunit;
 

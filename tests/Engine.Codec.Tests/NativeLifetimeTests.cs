@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Engine.Codec.Native;
+using Engine.Host.Output;
 using Engine.Rtp.Media;
 using Xunit;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Engine.Host.Output;
 using Engine.Rtp.Media;
 using Xunit;
 
@@ -44,13 +45,55 @@ public sealed class OutputQueueTests
         Assert.True(output.Completion.IsCompleted);
     }
 
+    [Fact]
+    public void MediaThread_ReturnsWhileAnOutputsOpenIsBlocked()
+    {
+        // libavformat's open (connect, then the RTMP handshake) blocks its writer for up to the I/O
+        // timeout against a server that accepts and never answers. The media thread, audio included
+        // (whose first frame once took the lock the open held), must not wait for it.
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var units = TestMedia.H264AccessUnits(File.ReadAllBytes(TestMedia.Data("baseline-320x240.h264")));
+        var opus = TestMedia.OpusPackets(20);
+        var output = new FlvOutput($"rtmp://127.0.0.1:{port}/live/x", [H264, new TrackInfo(MediaCodec.Opus, 48000, 2, 111)],
+            new FlvOutputOptions { Client = RtmpClient.Ffmpeg, IoTimeoutMicros = 120_000_000 }, "t");
+        try
+        {
+            output.Enqueue(0, new EncodedFrame(MediaCodec.H264, units[0].Avcc, 0, 90000, -1, 0, units[0].Key));
+            Assert.True(listener.Server.Poll(30_000_000, SelectMode.SelectRead), "the writer never connected");
+            using var server = listener.AcceptSocket(); // connected: the writer now waits in the open for the handshake
+            var media = new Thread(() =>
+            {
+                for (int i = 1; i < 200; i++)
+                {
+                    var (data, key) = units[i % units.Count];
+                    output.Enqueue(0, new EncodedFrame(MediaCodec.H264, data, (uint)(i * 6000), 90000, -1, i * 66_000L, key));
+                    output.Enqueue(1, new EncodedFrame(MediaCodec.Opus, opus[i % opus.Count], (uint)(i * 960), 48000, -1, i * 20_000L, false));
+                }
+            }) { IsBackground = true, Name = "test-media" };
+            media.Start();
+            // Bounded, and far below the open's 120 s: a media thread held by the open would miss it.
+            Assert.True(media.Join(TimeSpan.FromSeconds(30)), "the media thread waited for the output's open");
+            Assert.Equal("connecting", output.State); // the open is still blocked
+            Assert.Equal(0, output.VideoFramesWritten);
+            Assert.True(output.Snapshot().Queued > 300, "the frames wait in the queue");
+        }
+        finally
+        {
+            output.Dispose(); // interrupts the open
+        }
+        Assert.True(output.Completion.IsCompleted);
+    }
+
     [Theory]
     [InlineData(RtmpClient.Engine)]
     [InlineData(RtmpClient.Ffmpeg)]
     public void ServerDown_Retries_WithBackoff(RtmpClient client)
     {
         var units = TestMedia.H264AccessUnits(File.ReadAllBytes(TestMedia.Data("baseline-320x240.h264")));
-        var output = new FlvOutput($"rtmp://127.0.0.1:{ClosedPort()}/live/x", [H264], new FlvOutputOptions { Client = client, RetryMinMillis = 50, RetryMaxMillis = 200 }, "t");
+        // A clock that stands still: the first back-off never ends, so a loaded machine cannot fail a second connect before the state is read.
+        var output = new FlvOutput($"rtmp://127.0.0.1:{ClosedPort()}/live/x", [H264], new FlvOutputOptions { Client = client, RetryMinMillis = 50, RetryMaxMillis = 200 }, "t", () => 1_000);
         EnqueueUntilRetrying(output, units);
         Assert.StartsWith("retrying in 50 ms", output.State);
         Assert.NotNull(output.LastError);
@@ -137,7 +180,7 @@ public sealed class OutputQueueTests
             }
             for (int i = 0; i < audioFrames; i++)
                 Assert.True(queue.TryEnqueue(1, new EncodedFrame(MediaCodec.Opus, opus, 0, 48000, -1, 0, false)));
-            while (queue.TryDequeue(0, out var f, out _))
+            while (queue.TryDequeue(out var f, out _))
                 queue.Release(ref f);
         }
 

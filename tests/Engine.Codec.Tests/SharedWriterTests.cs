@@ -1,3 +1,4 @@
+using Engine.Host.Output;
 using Engine.Rtp.Media;
 using Xunit;
 
@@ -8,7 +9,7 @@ public sealed class SharedWriterTests
     private static readonly TrackInfo H264 = new(MediaCodec.H264, 90000, 0, 96);
     private static readonly TrackInfo Opus = new(MediaCodec.Opus, 48000, 2, 111);
 
-    private sealed class Member(Func<int, bool> turn) : OutputWorkers.IMember
+    private sealed class Member(Func<int, bool> turn) : IOutputWorkerMember
     {
         public int Turns, Failures;
         public Exception? Failed;
@@ -91,8 +92,8 @@ public sealed class SharedWriterTests
     {
         // CLOCK_MONOTONIC in nanoseconds 200 days after boot: ticks * 1000 alone would overflow 64 bits.
         long ns = 200L * 86_400 * 1_000_000_000;
-        Assert.Equal(200L * 86_400 * 1000, Rtmp.RtmpPump.ToMillis(ns, 1_000_000_000));
-        Assert.Equal(1234, Rtmp.RtmpPump.ToMillis(12_340_000, 10_000_000));
+        Assert.Equal(200L * 86_400 * 1000, OutputClock.ToMillis(ns, 1_000_000_000));
+        Assert.Equal(1234, OutputClock.ToMillis(12_340_000, 10_000_000));
     }
 
     /// <summary>A keyframe first, then 15 fps video and 20 ms Opus packets, as fast as the bounded queue takes them.</summary>

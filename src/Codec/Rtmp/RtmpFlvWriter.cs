@@ -1,47 +1,47 @@
 namespace Engine.Codec.Rtmp;
 
 /// <summary>
-/// FLV tags to an RTMP server through our own client (<see cref="RtmpPublishSession"/> on the
-/// shared <see cref="RtmpPump"/>): a write appends to the connection's buffer and returns, from
-/// any thread. False when the buffer is full (the caller drops); an <see cref="IOException"/> once
-/// the connection has failed.
+/// FLV tags to an RTMP server through our own client (<see cref="RtmpPublishSession"/> in an
+/// <see cref="RtmpLink"/> that the host's <see cref="IRtmpTransport"/> drives): a write appends
+/// to the connection's buffer and returns, from any thread. False when the buffer is full (the
+/// caller drops); an <see cref="IOException"/> once the connection has failed.
 /// </summary>
 internal sealed class RtmpFlvWriter : IFlvWriter
 {
-    private readonly RtmpConnection _connection;
+    private readonly RtmpLink _link;
+    private readonly IRtmpTransport _transport;
     private readonly bool _hasVideo, _hasAudio;
 
-    private RtmpFlvWriter(RtmpConnection connection, bool hasVideo, bool hasAudio)
+    private RtmpFlvWriter(RtmpLink link, IRtmpTransport transport, bool hasVideo, bool hasAudio)
     {
-        _connection = connection;
+        _link = link;
+        _transport = transport;
         _hasVideo = hasVideo;
         _hasAudio = hasAudio;
     }
 
-    public static RtmpFlvWriter Open(RtmpUrl url, FlvMuxer.VideoParameters? video, FlvMuxer.AudioParameters? audio, int maxPendingBytes, long timeoutMs)
+    /// <summary>Never blocks: the transport connects on its own thread.</summary>
+    public static RtmpFlvWriter Open(RtmpUrl url, FlvMuxer.VideoParameters? video, FlvMuxer.AudioParameters? audio, int maxPendingBytes, long timeoutMs, IRtmpTransport transport)
     {
-        var c = new RtmpConnection(url, maxPendingBytes, timeoutMs);
-        var s = c.Session;
+        var link = new RtmpLink(url, maxPendingBytes, timeoutMs);
+        var s = link.Session;
         // Held by the session until the server accepts the publish.
         s.WriteMetadata(video?.Width ?? 0, video?.Height ?? 0, video != null, audio?.SampleRate ?? 0, audio?.Channels ?? 0);
         if (video is { } v)
             s.WriteVideo(0, keyframe: true, sequenceHeader: true, v.AvcC);
         if (audio is { } a)
             s.WriteAudio(0, sequenceHeader: true, a.AudioSpecificConfig);
-        c.Start();
-        return new RtmpFlvWriter(c, video != null, audio != null);
+        transport.Start(link);
+        return new RtmpFlvWriter(link, transport, video != null, audio != null);
     }
 
-    public bool IsLive
-    {
-        get { lock (_connection) return _connection.Session.IsLive; }
-    }
+    public bool IsLive => _link.IsLive;
 
     public bool WriteVideo(ReadOnlySpan<byte> avcc, long millis, bool key, ReadOnlySpan<byte> newAvcC)
     {
         if (!_hasVideo)
             return true;
-        lock (_connection)
+        lock (_link.Sync)
         {
             var s = Usable();
             if (!newAvcC.IsEmpty && !s.WriteVideo((uint)millis, keyframe: true, sequenceHeader: true, newAvcC))
@@ -54,26 +54,29 @@ internal sealed class RtmpFlvWriter : IFlvWriter
     {
         if (!_hasAudio)
             return true;
-        lock (_connection)
+        lock (_link.Sync)
             return Usable().WriteAudio((uint)millis, sequenceHeader: false, aac);
     }
 
-    // Under the connection's lock: the session, or the failure that ended it.
+    // Under the link's lock: the session, or the failure that ended it.
     private RtmpPublishSession Usable()
     {
-        var s = _connection.Session;
+        var s = _link.Session;
         return s.HasFailed ? throw new IOException(s.Error) : s;
     }
 
-    /// <summary>Ends the publish and waits (bounded) until it is sent.</summary>
+    /// <summary>Ends the publish and waits (bounded: 5 s) until the transport has sent it; only the output's own writer thread calls this.</summary>
     public void Close()
     {
-        lock (_connection)
-            _connection.Session.Finish();
-        RtmpPump.Shared.Wake();
-        if (!_connection.WaitDone(TimeSpan.FromSeconds(5)))
-            _connection.Abort();
+        _link.Finish();
+        _transport.Wake();
+        if (!_link.Done.Wait(TimeSpan.FromSeconds(5)))
+            Dispose();
     }
 
-    public void Dispose() => _connection.Abort();
+    public void Dispose()
+    {
+        _link.Abort();
+        _transport.Wake();
+    }
 }

@@ -1,5 +1,6 @@
 using Engine.Codec;
 using Engine.Host.Config;
+using Engine.Host.Output;
 using Engine.Host.Sessions;
 using Engine.Rtp.Media;
 

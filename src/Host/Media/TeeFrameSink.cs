@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Engine.Rtp.Media;
 
 namespace Engine.Host.Media;
@@ -37,18 +36,11 @@ public sealed class TeeFrameSink(IReadOnlyList<IEncodedFrameSink> sinks) : IEnco
             t.OnRtpPacket(trackIndex, rtpPacket);
     }
 
-    public void WriteStatus(Utf8JsonWriter writer)
+    // Every sink's outputs in one list (today only the FLV sink has any).
+    public void CollectStatus(List<SinkOutputStatus> outputs)
     {
-        var statuses = _sinks.OfType<ISinkStatus>().ToArray();
-        if (statuses.Length == 1)
-        {
-            statuses[0].WriteStatus(writer);
-            return;
-        }
-        writer.WriteStartArray();
-        foreach (var s in statuses)
-            s.WriteStatus(writer);
-        writer.WriteEndArray();
+        foreach (var s in _sinks)
+            (s as ISinkStatus)?.CollectStatus(outputs);
     }
 
     public void Dispose()

@@ -404,7 +404,7 @@ public sealed class PublishSession : IMediaSession, IEncodedFrameSink, IPeerRtpO
         if (_sink is ISinkStatus status)
         {
             w.WritePropertyName("outputs");
-            status.WriteStatus(w);
+            Engine.Host.Media.SinkStatusJson.Write(w, status);
         }
         w.WriteStartObject("counters");
         w.WriteNumber("rtpPackets", snap.RtpPackets);

@@ -1,10 +1,11 @@
-using System.Text.Json;
-
 namespace Engine.Rtp.Media;
 
-/// <summary>Optionally implemented by a sink with state worth showing in /api/streams (its outputs).</summary>
+/// <summary>Optionally implemented by a sink with outputs worth showing in /api/streams.</summary>
 public interface ISinkStatus
 {
-    /// <summary>Writes one JSON value (the caller names the property). Called from an HTTP thread.</summary>
-    void WriteStatus(Utf8JsonWriter writer);
+    /// <summary>
+    /// Adds a snapshot of each output. Called from an HTTP thread: the sink reads only what is safe
+    /// to read there (counters, immutable strings); the caller formats it.
+    /// </summary>
+    void CollectStatus(List<SinkOutputStatus> outputs);
 }

@@ -1,11 +1,10 @@
-using System.Text.Json;
 using Engine.Rtp.Media;
 
-namespace Engine.Codec;
+namespace Engine.Host.Output;
 
 /// <summary>
 /// A published stream's frames to one or more FLV outputs (the RTMP push, the record URL, or a
-/// file). Each output has its own queue and writer thread, so a stalled one costs the others nothing.
+/// file). Each output has its own queue and writer, so a stalled one costs the others nothing.
 /// </summary>
 public sealed class FlvPublishSink : IEncodedFrameSink, ISinkStatus, IDisposable
 {
@@ -38,12 +37,10 @@ public sealed class FlvPublishSink : IEncodedFrameSink, ISinkStatus, IDisposable
         return any;
     }
 
-    public void WriteStatus(Utf8JsonWriter writer)
+    public void CollectStatus(List<SinkOutputStatus> outputs)
     {
-        writer.WriteStartArray();
         foreach (var o in _outputs)
-            o.WriteStatus(writer);
-        writer.WriteEndArray();
+            outputs.Add(o.Snapshot());
     }
 
     public void Dispose()

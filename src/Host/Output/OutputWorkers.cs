@@ -1,6 +1,7 @@
 using System.Diagnostics;
+using Engine.Codec;
 
-namespace Engine.Codec;
+namespace Engine.Host.Output;
 
 /// <summary>
 /// Shared writer threads for outputs whose writer work never blocks. With our RTMP client a write
@@ -12,18 +13,8 @@ namespace Engine.Codec;
 /// than spread ones. An output whose work turns heavy or blocking (a video transcode, its final
 /// close) leaves for its own thread.
 /// </summary>
-internal sealed class OutputWorkers
+public sealed class OutputWorkers
 {
-    /// <summary>What a worker serves.</summary>
-    internal interface IMember
-    {
-        /// <summary>One turn on the worker's thread; false when the member leaves the worker.</summary>
-        bool Turn();
-
-        /// <summary>Turn threw: the member must leave the worker (it is not called again).</summary>
-        void TurnFailed(Exception e);
-    }
-
     /// <summary>
     /// What one member is assumed to cost a worker (share of a core) until the worker has measured it:
     /// about what an Opus to AAC transcode cost here (0.2 CPU-s per 20 s).
@@ -43,7 +34,7 @@ internal sealed class OutputWorkers
     }
 
     /// <summary>Places the member (see the class); returns its worker's wake-up.</summary>
-    public Action Add(IMember member)
+    public Action Add(IOutputWorkerMember member)
     {
         Worker? pick = null, least = _workers[0];
         foreach (var w in _workers)
@@ -58,14 +49,14 @@ internal sealed class OutputWorkers
         return pick.Wake;
     }
 
-    /// <summary>Members on each worker (tests).</summary>
-    internal int[] Counts => _workers.Select(w => w.Count).ToArray();
+    /// <summary>Members on each worker.</summary>
+    public int[] Counts => _workers.Select(w => w.Count).ToArray();
 
     private sealed class Worker
     {
         private readonly string _name;
-        private readonly List<IMember> _members = new();
-        private readonly List<IMember> _snapshot = new();
+        private readonly List<IOutputWorkerMember> _members = new();
+        private readonly List<IOutputWorkerMember> _snapshot = new();
         private readonly object _lock = new();
         private Thread? _thread;
         private bool _wake;
@@ -85,7 +76,7 @@ internal sealed class OutputWorkers
         /// <summary>The share of a core this worker would use with <paramref name="members"/> members.</summary>
         public double Load(int members) => members * Volatile.Read(ref _memberLoad);
 
-        public void Add(IMember member)
+        public void Add(IOutputWorkerMember member)
         {
             lock (_lock)
             {
@@ -115,6 +106,7 @@ internal sealed class OutputWorkers
             while (true)
             {
                 int interval = RtmpClientSettings.SendIntervalMillis;
+                long now;
                 lock (_lock)
                 {
                     while (_members.Count == 0)
@@ -124,13 +116,13 @@ internal sealed class OutputWorkers
                     }
                     // A turn every interval from the last one's start, not an interval after its end: a long
                     // sweep would otherwise stretch every output's batch (and its queue's buffers in flight).
-                    long now = Rtmp.RtmpPump.NowMs;
+                    now = OutputClock.NowMillis();
                     if (due == long.MinValue || now - due > interval)
                         due = now + interval; // the first turn, or one more than a whole turn late: start over
                     for (int i = 0; i < 4 && !_wake && now < due; i++)
                     {
                         Monitor.Wait(_lock, (int)(due - now));
-                        now = Rtmp.RtmpPump.NowMs;
+                        now = OutputClock.NowMillis();
                     }
                     _wake = false;
                     if (now >= due)
