@@ -179,6 +179,18 @@ public sealed class TurnServer
         return TurnAction.ToClient;
     }
 
+    /// <summary>
+    /// The client's TCP/TLS connection closed: its allocation ends with it (RFC 8656 §3.1, the
+    /// 5-tuple is gone) and the relayed ports go back to the allocator. False when it had none.
+    /// </summary>
+    public bool CloseConnection(in TurnFiveTuple client)
+    {
+        if (!_byFiveTuple.TryGetValue(client, out var a))
+            return false;
+        Delete(a);
+        return true;
+    }
+
     /// <summary>Expires allocations (their relayed ports go back to the allocator), permissions and channels.</summary>
     public void HandleTimeout(long nowMicros)
     {
