@@ -81,7 +81,8 @@ public sealed class TurnConfig
     /// <summary>The core's options (clock offset filled in by the host).</summary>
     public TurnServerOptions ToServerOptions()
     {
-        var o = new TurnServerOptions { Realm = Realm, NonceLifetimeSeconds = (uint)StaleNonceSeconds, Software = null };
+        // The listener is not shared with DTLS, so RFC 5766's channel range is safe to take, as coturn does.
+        var o = new TurnServerOptions { Realm = Realm, NonceLifetimeSeconds = (uint)StaleNonceSeconds, Software = null, MaxChannelNumber = 0x7FFF };
         foreach (var (name, password) in Users)
             o.Users[name] = password;
         if (UseAuthSecret)

@@ -143,7 +143,7 @@ internal sealed class TurnStreamConnection
             end += n;
             while (true)
             {
-                int frame = TurnStreamFraming.GetFrameLength(buffer.AsSpan(start, end - start));
+                int frame = TurnStreamFraming.GetFrameLength(buffer.AsSpan(start, end - start), 0x7FFF);
                 if (frame < 0)
                 {
                     // No resync in a byte stream (RFC 8656 §3.1 leaves it to the host): close.

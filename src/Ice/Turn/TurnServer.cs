@@ -254,7 +254,7 @@ public sealed class TurnServer
         ushort channel = BinaryPrimitives.ReadUInt16BigEndian(datagram);
         int length = BinaryPrimitives.ReadUInt16BigEndian(datagram[2..]);
         // RFC 8656 §12.4: too short for its length is discarded; 0x5000-0x7FFF are reserved.
-        if (channel > 0x4FFF || datagram.Length - 4 < length)
+        if (channel > _options.MaxChannelNumber || datagram.Length - 4 < length)
             return Drop(TurnDropReason.Malformed);
         if (!_byFiveTuple.TryGetValue(client, out var a) || a.ExpiresMicros <= nowMicros)
             return Drop(TurnDropReason.NoAllocation);
@@ -547,7 +547,7 @@ public sealed class TurnServer
     {
         if (a is null)
             return SignedError(m, StunErrorCode.AllocationMismatch, key, output, out outputLength);
-        if (!m.TryGetChannelNumber(out ushort channel) || channel < 0x4000 || channel > 0x4FFF || !m.TryGetXorPeerAddress(out var peer))
+        if (!m.TryGetChannelNumber(out ushort channel) || channel < 0x4000 || channel > _options.MaxChannelNumber || !m.TryGetXorPeerAddress(out var peer))
             return SignedError(m, StunErrorCode.BadRequest, key, output, out outputLength);
         peer = peer.UnmapIPv4();
         var error = CheckPeer(a, peer, requirePort: true);

@@ -50,6 +50,13 @@ public sealed class TurnServerOptions
     /// <summary>Key of the nonce MAC; random when null (nonces then die with the process).</summary>
     public byte[]? NonceSecret { get; set; }
 
+    /// <summary>
+    /// Highest channel number bound: 0x4FFF per RFC 8656 §12, where 0x5000-0x7FFF are kept apart for
+    /// RFC 7983 demultiplexing. A standalone listener may take RFC 5766's 0x7FFF: coturn's clients
+    /// (turnutils_uclient) pick numbers up to it.
+    /// </summary>
+    public ushort MaxChannelNumber { get; set; } = 0x4FFF;
+
     /// <summary>SOFTWARE written in responses; null writes none.</summary>
     public string? Software { get; set; }
 }
