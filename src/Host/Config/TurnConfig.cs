@@ -34,8 +34,8 @@ public sealed class TurnConfig
         #allowed-peer-ip=127.0.0.1     (repeatable; exceptions to every deny list)
         #no-multicast-peers            (always on)
         #allow-loopback-peers
-        #user-quota=16
-        #total-quota=10000
+        #user-quota=0                  (0: no per-user limit)
+        #total-quota=0                 (0: the built-in cap, 10000)
         #max-bps=0                     (bits per second per allocation; 0 is no cap)
         #stale-nonce=600
         #no-udp
@@ -89,8 +89,8 @@ public sealed class TurnConfig
             o.SharedSecret = StaticAuthSecret;
         if (TotalQuota > 0)
             o.MaxAllocations = TotalQuota;
-        if (UserQuota > 0)
-            o.MaxAllocationsPerUser = UserQuota;
+        // coturn: user-quota 0 is no per-user limit (total-quota 0 keeps the core's own cap).
+        o.MaxAllocationsPerUser = UserQuota > 0 ? UserQuota : int.MaxValue;
         o.MaxBytesPerSecondPerAllocation = MaxBps / 8;
         o.AllowedPeerRanges.AddRange(AllowedPeers);
         if (AllowLoopbackPeers)
