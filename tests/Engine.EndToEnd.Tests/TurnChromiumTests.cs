@@ -87,4 +87,57 @@ public class TurnChromiumTests
         Assert.True(turn.GetProperty("allocationsCreated").GetInt64() >= 2, turn.GetRawText());
         Assert.True(turn.GetProperty("toClient").GetProperty("packets").GetInt64() > 100, turn.GetRawText());
     }
+
+    // WHIP from a relay-only peer connection: its only path to our media port is our own TURN server.
+    private const string WhipScript = """
+        (async () => { try {
+          const config = { iceServers: [{ urls: 'TURNURL', username: 'USER', credential: 'PASS' }], iceTransportPolicy: 'relay' };
+          const pc = new RTCPeerConnection(config);
+          window.pub = pc;
+          const media = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
+          media.getTracks().forEach(t => pc.addTransceiver(t, { direction: 'sendonly' }));
+          await pc.setLocalDescription(await pc.createOffer());
+          // Non-trickle WHIP: wait for the relay candidates to be in the offer.
+          await new Promise(r => { if (pc.iceGatheringState === 'complete') r(); else pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && r(); setTimeout(r, 5000); });
+          const r = await fetch('/whip/relayed', { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: pc.localDescription.sdp });
+          const body = await r.text();
+          if (r.status !== 201) return 'failed ' + r.status + ': ' + body;
+          await pc.setRemoteDescription({ type: 'answer', sdp: body });
+          return 'ok';
+        } catch (e) { return 'failed: ' + e; } })()
+        """;
+
+    [Fact]
+    public async Task AWhipPublishWhoseOnlyPathIsOurTurnReachesOurMediaPort()
+    {
+        int port = Tools.FreeUdpPort();
+        int min = 30000 + Random.Shared.Next(100) * 200;
+        using var engine = new EngineProcess($"""
+            [TURN]
+            listening-port={port}
+            listening-ip=127.0.0.1
+            relay-ip=127.0.0.1
+            min-port={min}
+            max-port={min + 199}
+            no-tls
+            lt-cred-mech
+            user=pub:pub-pass
+            allowed-peer-ip=127.0.0.1
+            """);
+        await using var page = new ChromiumPage($"http://127.0.0.1:{engine.HttpPort}/");
+        await Tools.PollAsync(async () => (await page.EvaluateAsync("document.readyState")).GetString() ?? "", s => s == "complete", TimeSpan.FromSeconds(30), "the page");
+        var script = WhipScript.Replace("TURNURL", $"turn:127.0.0.1:{port}?transport=udp").Replace("USER", "pub").Replace("PASS", "pub-pass");
+        var result = (await page.EvaluateAsync(script, awaitPromise: true)).GetString();
+        Assert.True(result == "ok", result + "\n" + engine.Output);
+
+        var session = await Tools.PollAsync(async () => (await engine.StreamsAsync()).GetProperty("streams").EnumerateArray().FirstOrDefault(),
+            s => s.ValueKind == JsonValueKind.Object && s.GetProperty("state").GetString() == "media"
+                 && s.GetProperty("tracks").EnumerateArray().Any(t => t.GetProperty("kind").GetString() == "video" && t.GetProperty("frames").GetInt64() >= 30),
+            TimeSpan.FromSeconds(40), "relayed media at the engine");
+        // The engine saw the publisher at a relayed address of ours.
+        var remote = System.Net.IPEndPoint.Parse(session.GetProperty("remote").GetString()!);
+        Assert.InRange(remote.Port, min, min + 199);
+        var turn = JsonDocument.Parse(await engine.Http.GetStringAsync("/api/turn")).RootElement;
+        Assert.True(turn.GetProperty("toPeer").GetProperty("packets").GetInt64() > 100, turn.GetRawText());
+    }
 }
