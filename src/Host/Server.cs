@@ -61,7 +61,7 @@ public static class Server
             {
                 try
                 {
-                    turnHost = new Turn.TurnHost(config.Turn, config.DtlsCertificatePath, config.DtlsKeyPath);
+                    turnHost = new Turn.TurnHost(config.Turn, config.DtlsCertificatePath, config.DtlsKeyPath, Turn.TurnHost.MediaAddresses(loop.LocalEndPoint));
                 }
                 catch (Exception e) when (e is SocketException or IOException or System.Security.Cryptography.CryptographicException)
                 {

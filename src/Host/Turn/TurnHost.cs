@@ -57,10 +57,13 @@ public sealed class TurnHost : IRelayPortAllocator, IDisposable
     private volatile bool _stopping;
 
     /// <param name="dtlsCertificatePath">[WEBRTC] DTLSCER, the TLS certificate when [TURN] cert is not set.</param>
-    public unsafe TurnHost(TurnConfig config, string? dtlsCertificatePath = null, string? dtlsKeyPath = null)
+    /// <param name="ownMediaAddresses">The engine's media ports: always relayed to, whatever the deny lists say (that port only).</param>
+    public unsafe TurnHost(TurnConfig config, string? dtlsCertificatePath = null, string? dtlsKeyPath = null, IEnumerable<IPEndPoint>? ownMediaAddresses = null)
     {
         _config = config;
         var options = config.ToServerOptions();
+        foreach (var media in ownMediaAddresses ?? Array.Empty<IPEndPoint>())
+            options.AllowedPeerAddresses.Add(NetAddress.FromIPEndPoint(media).UnmapIPv4());
         options.UnixEpochOffsetMicros = UnixNowMicros() - MediaLoop.NowMicros();
         _server = new TurnServer(options, this);
         _epoll = TurnNative.EpollCreate1(TurnNative.EpollCloexec);
@@ -582,6 +585,23 @@ public sealed class TurnHost : IRelayPortAllocator, IDisposable
         // SslStream on Linux wants the key attached as it is after a PKCS#12 round trip.
         using (cert)
             return X509CertificateLoader.LoadPkcs12(cert.Export(X509ContentType.Pkcs12), null);
+    }
+
+    /// <summary>Where the media port is reachable: its address, or every address of this host when it is bound to all.</summary>
+    public static List<IPEndPoint> MediaAddresses(IPEndPoint bound)
+    {
+        var list = new List<IPEndPoint>();
+        if (!bound.Address.Equals(IPAddress.Any) && !bound.Address.Equals(IPAddress.IPv6Any))
+        {
+            list.Add(bound);
+            return list;
+        }
+        list.Add(new IPEndPoint(IPAddress.Loopback, bound.Port));
+        list.Add(new IPEndPoint(IPAddress.IPv6Loopback, bound.Port));
+        foreach (var nic in NetworkInterface.GetAllNetworkInterfaces())
+            foreach (var u in nic.GetIPProperties().UnicastAddresses)
+                list.Add(new IPEndPoint(u.Address, bound.Port));
+        return list;
     }
 
     private static long UnixNowMicros() => (DateTime.UtcNow - DateTime.UnixEpoch).Ticks / 10;

@@ -34,6 +34,7 @@ public sealed class TurnServer
     private readonly StunMessageIntegrityKey _nonceKey;
     private readonly TurnIpRange[] _allowed;
     private readonly TurnIpRange[] _denied;
+    private readonly HashSet<NetAddress> _exactAllowed = new();
     private readonly Dictionary<TurnFiveTuple, TurnAllocation> _byFiveTuple = new();
     private readonly Dictionary<NetAddress, TurnAllocation> _byRelay = new();
     private readonly Dictionary<string, int> _allocationsPerUser = new(StringComparer.Ordinal);
@@ -63,6 +64,8 @@ public sealed class TurnServer
         _nonceKey = StunMessageIntegrityKey.Create(options.NonceSecret ?? RandomNumberGenerator.GetBytes(20));
         _allowed = options.AllowedPeerRanges.ToArray();
         _denied = options.DeniedPeerRanges.ToArray();
+        foreach (var address in options.AllowedPeerAddresses)
+            _exactAllowed.Add(address.UnmapIPv4());
         UnixEpochOffsetMicros = options.UnixEpochOffsetMicros;
         Span<byte> seed = stackalloc byte[8];
         RandomNumberGenerator.Fill(seed);
@@ -83,7 +86,8 @@ public sealed class TurnServer
     public long NextTimeoutMicros => _nextTimeoutMicros;
 
     /// <summary>Whether the peer may be relayed to, after unmapping IPv4-mapped IPv6.</summary>
-    public bool IsPeerAllowed(in NetAddress peer) => TurnPeerPolicy.IsAllowed(peer, _allowed, _denied);
+    public bool IsPeerAllowed(in NetAddress peer) =>
+        TurnPeerPolicy.IsAllowed(peer, _allowed, _denied) || _exactAllowed.Count > 0 && _exactAllowed.Contains(peer.UnmapIPv4());
 
     /// <summary>
     /// One message from a client: a STUN request or indication, or ChannelData (RFC 8656 §12.4).
@@ -145,6 +149,9 @@ public sealed class TurnServer
         var peer = peerAddress.UnmapIPv4();
         if (!HasPermission(a, peer, nowMicros))
             return Drop(TurnDropReason.NoPermission);
+        // A permission for an exact-address exception covers that port only.
+        if (a.ExactPeerException && !IsPeerAllowed(peer))
+            return Drop(TurnDropReason.ForbiddenPeer);
         if (!TrySpend(a, data.Length, nowMicros))
             return Drop(TurnDropReason.BandwidthExceeded);
         client = a.FiveTuple;
@@ -580,10 +587,14 @@ public sealed class TurnServer
             return StunErrorCode.BadRequest;
         if (!a.TryGetRelay(peer.IsIPv6, out _))
             return StunErrorCode.PeerAddressFamilyMismatch; // RFC 8656 §9.2, §11.2
-        if (!IsPeerAllowed(peer))
+        if (!TurnPeerPolicy.IsAllowed(peer, _allowed, _denied))
         {
-            Counters.Drop(TurnDropReason.ForbiddenPeer);
-            return StunErrorCode.Forbidden;
+            if (!_exactAllowed.Contains(peer))
+            {
+                Counters.Drop(TurnDropReason.ForbiddenPeer);
+                return StunErrorCode.Forbidden;
+            }
+            a.ExactPeerException = true;
         }
         return 0;
     }

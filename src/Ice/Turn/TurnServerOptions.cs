@@ -41,6 +41,13 @@ public sealed class TurnServerOptions
     /// <summary>Exceptions to every deny list (tests relay to loopback this way).</summary>
     public List<TurnIpRange> AllowedPeerRanges { get; } = new();
 
+    /// <summary>
+    /// Exact transport addresses (IP and port) a client may relay to even when their IP is denied:
+    /// the engine's own media ports. Only that port: an allocation that used this exception is
+    /// checked per packet, both ways.
+    /// </summary>
+    public List<NetAddress> AllowedPeerAddresses { get; } = new();
+
     /// <summary>Denied in addition to the built-in list (loopback, private, link-local, multicast, ...).</summary>
     public List<TurnIpRange> DeniedPeerRanges { get; } = new();
 

@@ -153,6 +153,74 @@ public sealed class TurnHostTests : IDisposable
     }
 
     [Fact]
+    public void TheEnginesOwnMediaPortIsAlwaysAllowedAndOnlyThatPort()
+    {
+        using var media = Udp();
+        using var other = Udp();
+        var mediaAddress = (IPEndPoint)media.LocalEndPoint!;
+        var config = new TurnConfig { ListeningPort = FreeUdpPort(), MinPort = _config.MinPort, MaxPort = _config.MaxPort, Realm = Realm, NoTls = true, NoTcp = true };
+        config.ListeningIps.Add(IPAddress.Loopback);
+        config.RelayIps.Add(IPAddress.Loopback);
+        config.Users["alice"] = "alice-pass";
+        using var host = new TurnHost(config, ownMediaAddresses: new[] { mediaAddress }); // no allowed-peer-ip: loopback is denied
+        host.Start();
+        var server = new IPEndPoint(IPAddress.Loopback, config.ListeningPort);
+        byte[] Ask(StunMethod method, Attributes add)
+        {
+            var buffer = new byte[1024];
+            var w = new StunMessageWriter(buffer, method, StunClass.Request, RandomNumberGenerator.GetBytes(12));
+            add(ref w);
+            if (_nonce.Length > 0)
+            {
+                var key = new byte[16];
+                StunLongTermCredential.TryComputeKey("alice", Realm, "alice-pass", key);
+                w.AddText(StunAttributeType.Username, "alice");
+                w.AddText(StunAttributeType.Realm, Realm);
+                w.AddAttribute(StunAttributeType.Nonce, _nonce);
+                w.AddMessageIntegrity(key);
+            }
+            _client.SendTo(buffer.AsSpan(0, w.Length), server);
+            var response = new byte[2048];
+            int n = _client.Receive(response);
+            Assert.True(StunMessageView.TryRead(response.AsSpan(0, n), out var m));
+            if (m.TryGetNonce(out var nonce))
+                _nonce = nonce.ToArray();
+            return response[..n];
+        }
+        Assert.Equal(401, ErrorCode(Ask(StunMethod.Allocate, (ref StunMessageWriter w) => w.AddRequestedTransport(17))));
+        Assert.Equal(0, ErrorCode(Ask(StunMethod.Allocate, (ref StunMessageWriter w) => w.AddRequestedTransport(17))));
+        var mediaPeer = NetAddress.FromIPEndPoint(mediaAddress);
+        var otherPeer = NetAddress.FromIPEndPoint((IPEndPoint)other.LocalEndPoint!);
+        Assert.Equal(403, ErrorCode(Ask(StunMethod.ChannelBind, (ref StunMessageWriter w) => { w.AddChannelNumber(0x4002); w.AddXorPeerAddress(otherPeer); })));
+        Assert.Equal(0, ErrorCode(Ask(StunMethod.ChannelBind, (ref StunMessageWriter w) => { w.AddChannelNumber(0x4001); w.AddXorPeerAddress(mediaPeer); })));
+
+        // To the media port through the channel; a Send indication to another port of the same IP is refused.
+        var packet = new byte[8];
+        BinaryPrimitives.WriteUInt16BigEndian(packet, 0x4001);
+        BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(2), 4);
+        _client.SendTo(packet, server);
+        var got = new byte[64];
+        EndPoint from = new IPEndPoint(IPAddress.Any, 0);
+        media.ReceiveTimeout = 5000;
+        Assert.Equal(4, media.ReceiveFrom(got, ref from));
+        var buffer = new byte[256];
+        var send = new StunMessageWriter(buffer, StunMethod.Send, StunClass.Indication, RandomNumberGenerator.GetBytes(12));
+        send.AddXorPeerAddress(otherPeer);
+        send.AddAttribute(StunAttributeType.Data, "nope"u8);
+        _client.SendTo(buffer.AsSpan(0, send.Length), server);
+        // Another local port sending to the relay is dropped, though the IP has a permission.
+        other.SendTo("nope"u8, from);
+        media.SendTo("back"u8, from);
+        Assert.Equal(8, _client.Receive(got)); // ChannelData header + "back"; "nope" never arrives
+        Assert.Equal("back"u8.ToArray(), got.AsSpan(4, 4).ToArray());
+        other.ReceiveTimeout = 300;
+        Assert.Throws<SocketException>(() => other.Receive(got));
+        Thread.Sleep(300);
+        var stats = host.Snapshot();
+        Assert.True(stats.CoreDrops[(int)TurnDropReason.ForbiddenPeer] >= 3, string.Join(",", stats.CoreDrops));
+    }
+
+    [Fact]
     public void GarbageIsCountedAndTheServerKeepsAnswering()
     {
         var rng = new Random(17);
