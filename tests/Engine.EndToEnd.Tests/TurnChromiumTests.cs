@@ -72,7 +72,7 @@ public class TurnChromiumTests
             allowed-peer-ip=127.0.0.1
             """);
         await using var page = new ChromiumPage($"http://127.0.0.1:{engine.HttpPort}/");
-        await Tools.PollAsync(async () => (await page.EvaluateAsync("document.readyState")).GetString() ?? "", s => s == "complete", TimeSpan.FromSeconds(30), "the page");
+        await Tools.PollAsync(async () => (await page.EvaluateAsync("location.protocol + document.readyState")).GetString() ?? "", s => s == "http:complete", TimeSpan.FromSeconds(30), "the page"); // not the first about:blank
         var result = (await page.EvaluateAsync(Script, awaitPromise: true)).GetString();
         Assert.True(result == "ok", result + "\n" + engine.Output);
 
@@ -88,7 +88,8 @@ public class TurnChromiumTests
         Assert.True(turn.GetProperty("toClient").GetProperty("packets").GetInt64() > 100, turn.GetRawText());
     }
 
-    // WHIP from a relay-only peer connection: its only path to our media port is our own TURN server.
+    // WHIP from a relay-only peer connection: its only path to our media port is our own TURN server,
+    // which lets it reach that port (on loopback, otherwise denied) because it is the engine's own.
     private const string WhipScript = """
         (async () => { try {
           const config = { iceServers: [{ urls: 'TURNURL', username: 'USER', credential: 'PASS' }], iceTransportPolicy: 'relay' };
@@ -122,10 +123,10 @@ public class TurnChromiumTests
             no-tls
             lt-cred-mech
             user=pub:pub-pass
-            allowed-peer-ip=127.0.0.1
             """);
+        // No allowed-peer-ip: loopback is denied, and only the engine's own media port is let through.
         await using var page = new ChromiumPage($"http://127.0.0.1:{engine.HttpPort}/");
-        await Tools.PollAsync(async () => (await page.EvaluateAsync("document.readyState")).GetString() ?? "", s => s == "complete", TimeSpan.FromSeconds(30), "the page");
+        await Tools.PollAsync(async () => (await page.EvaluateAsync("location.protocol + document.readyState")).GetString() ?? "", s => s == "http:complete", TimeSpan.FromSeconds(30), "the page"); // not the first about:blank
         var script = WhipScript.Replace("TURNURL", $"turn:127.0.0.1:{port}?transport=udp").Replace("USER", "pub").Replace("PASS", "pub-pass");
         var result = (await page.EvaluateAsync(script, awaitPromise: true)).GetString();
         Assert.True(result == "ok", result + "\n" + engine.Output);
