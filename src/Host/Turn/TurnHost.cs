@@ -371,6 +371,13 @@ public sealed class TurnHost : IRelayPortAllocator, IDisposable
     /// <summary>From a connection's reader: one framed message (a pooled copy, returned by the TURN thread), or null when it closed.</summary>
     internal unsafe void Post(TurnStreamConnection connection, byte[]? buffer, int length)
     {
+        if (_stopping)
+        {
+            // Shutting down: the eventfd may be closed (and its number reused) soon.
+            if (buffer != null)
+                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            return;
+        }
         if (buffer != null && Interlocked.Increment(ref _inboxCount) > MaxInbox)
         {
             Interlocked.Decrement(ref _inboxCount);
