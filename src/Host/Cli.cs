@@ -42,6 +42,7 @@ public static class Cli
                     return 0;
                 case "--print-config":
                     stdout.Write(DefaultConfig.Text);
+                    stdout.Write(TurnConfig.CommentedExample);
                     return 0;
                 case "--check-config":
                     checkOnly = true;
@@ -86,7 +87,7 @@ public static class Cli
             stderr.WriteLine("warning: " + warning);
         if (checkOnly)
         {
-            stdout.WriteLine($"config {(configPath ?? "embedded defaults")}: ok (HTTP port {config.HttpPort}, media port {config.WebRtcPort})");
+            stdout.WriteLine($"config {(configPath ?? "embedded defaults")}: ok (HTTP port {config.HttpPort}, media port {config.WebRtcPort}{(config.Turn is { } t ? $", TURN {t.ListeningPort}/{t.TlsListeningPort}" : "")})");
             return 0;
         }
         return Server.Run(config, dumpDir, stdout, stderr);

@@ -56,13 +56,29 @@ public static class Server
         using (loop)
         using (certificate)
         {
+            Turn.TurnHost? turnHost = null;
+            if (config.Turn != null)
+            {
+                try
+                {
+                    turnHost = new Turn.TurnHost(config.Turn, config.DtlsCertificatePath, config.DtlsKeyPath, Turn.TurnHost.MediaAddresses(loop.LocalEndPoint));
+                }
+                catch (Exception e) when (e is SocketException or IOException or System.Security.Cryptography.CryptographicException)
+                {
+                    stderr.WriteLine($"error: [TURN]: {e.Message}");
+                    return 2;
+                }
+                turnHost.Start();
+                Log.Notice($"TURN: {string.Join(", ", turnHost.Listening)}");
+            }
+            using var turnScope = turnHost;
             var sinks = new StreamSinkFactory(config, dumpDirectory);
             var service = new PublishService(config, loop, certificate, sinks.Create);
             loop.Start();
             HttpFrontend frontend;
             try
             {
-                frontend = HttpFrontend.StartAsync(config, service, new TurnCredentials(config), TimeProvider.System, config.IceLocalIp is { } ip && !ip.Equals(IPAddress.Any) ? ip : null)
+                frontend = HttpFrontend.StartAsync(config, service, new TurnCredentials(config), TimeProvider.System, config.IceLocalIp is { } ip && !ip.Equals(IPAddress.Any) ? ip : null, turnServer: turnHost)
                     .GetAwaiter().GetResult();
             }
             catch (IOException e)
@@ -72,7 +88,7 @@ public static class Server
             }
             if (config.PidFile != null)
                 File.WriteAllText(config.PidFile, Environment.ProcessId + "\n");
-            stdout.WriteLine($"engine {Cli.Version}: http://0.0.0.0:{frontend.Port}/ (WHIP POST /whip/{{stream}}, WHEP POST /whep/{{stream}}, WebSocket /ws{(frontend.WebSocketPort is int w ? $" and :{w}" : "")}), media udp {loop.LocalEndPoint}, DTLS {certificate.Fingerprint}");
+            stdout.WriteLine($"engine {Cli.Version}: http://0.0.0.0:{frontend.Port}/ (WHIP POST /whip/{{stream}}, WHEP POST /whep/{{stream}}, WebSocket /ws{(frontend.WebSocketPort is int w ? $" and :{w}" : "")}), media udp {loop.LocalEndPoint}, DTLS {certificate.Fingerprint}{(turnHost != null ? $", TURN {string.Join(", ", turnHost.Listening)}" : "")}");
             stdout.Flush();
             Log.Notice($"started: http {frontend.Port}, media {loop.LocalEndPoint}");
             try

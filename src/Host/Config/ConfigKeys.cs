@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Engine.Codec;
+using Engine.Ice.Turn;
 
 namespace Engine.Host.Config;
 
@@ -84,7 +85,135 @@ internal static class ConfigKeys
         [("EXT", "EXTSETSTATUSPATH")] = (c, e) => c.ExtSetStatusUrl = OptionalUrl(e, "http", "https"),
         [("EXT", "EXTSYNCPATH")] = (c, e) => c.ExtSyncUrl = OptionalUrl(e, "http", "https"),
         [("EXT", "EXTRTHREADCOUNT")] = (c, e) => c.ExtThreadCount = Int(e, 1, 64),
+        // [TURN]: coturn's names and value forms, so a turnserver.conf can be pasted under the header.
+        [("TURN", "LISTENING-PORT")] = (c, e) => T(c).ListeningPort = Port(e),
+        [("TURN", "TLS-LISTENING-PORT")] = (c, e) => T(c).TlsListeningPort = Port(e),
+        [("TURN", "LISTENING-IP")] = (c, e) => T(c).ListeningIps.Add(Ip(e) ?? throw Bad(e, "an IPv4 or IPv6 address")),
+        [("TURN", "RELAY-IP")] = (c, e) => T(c).RelayIps.Add(Ip(e) ?? throw Bad(e, "an IPv4 or IPv6 address")),
+        [("TURN", "EXTERNAL-IP")] = (c, e) => T(c).ExternalIps.Add(ExternalIp(e)),
+        [("TURN", "MIN-PORT")] = (c, e) => T(c).MinPort = Port(e),
+        [("TURN", "MAX-PORT")] = (c, e) => T(c).MaxPort = Port(e),
+        [("TURN", "REALM")] = (c, e) => T(c).Realm = Text(e) ?? throw Bad(e, "a realm"),
+        [("TURN", "LT-CRED-MECH")] = (c, e) => T(c).LongTermCredentials = Flag(e),
+        [("TURN", "USER")] = (c, e) => AddUser(T(c), e),
+        [("TURN", "USE-AUTH-SECRET")] = (c, e) => T(c).UseAuthSecret = Flag(e),
+        [("TURN", "STATIC-AUTH-SECRET")] = (c, e) => T(c).StaticAuthSecret = Text(e),
+        [("TURN", "CERT")] = (c, e) => T(c).CertificatePath = Text(e),
+        [("TURN", "PKEY")] = (c, e) => T(c).KeyPath = Text(e),
+        [("TURN", "DENIED-PEER-IP")] = (c, e) => T(c).DeniedPeers.AddRange(PeerRange(e)),
+        [("TURN", "ALLOWED-PEER-IP")] = (c, e) => T(c).AllowedPeers.AddRange(PeerRange(e)),
+        [("TURN", "NO-MULTICAST-PEERS")] = (c, e) => T(c).NoMulticastPeers = Flag(e),
+        [("TURN", "ALLOW-LOOPBACK-PEERS")] = (c, e) => T(c).AllowLoopbackPeers = Flag(e),
+        [("TURN", "USER-QUOTA")] = (c, e) => T(c).UserQuota = Int(e, 0, 1_000_000),
+        [("TURN", "TOTAL-QUOTA")] = (c, e) => T(c).TotalQuota = Int(e, 0, 1_000_000),
+        [("TURN", "MAX-BPS")] = (c, e) => T(c).MaxBps = Int(e, 0, int.MaxValue),
+        [("TURN", "STALE-NONCE")] = (c, e) => T(c).StaleNonceSeconds = e.Value.Length == 0 ? 600 : Int(e, 1, 86_400),
+        [("TURN", "NO-UDP")] = (c, e) => T(c).NoUdp = Flag(e),
+        [("TURN", "NO-TCP")] = (c, e) => T(c).NoTcp = Flag(e),
+        [("TURN", "NO-TLS")] = (c, e) => T(c).NoTls = Flag(e),
+        [("TURN", "NO-STUN")] = (c, e) => T(c).NoStun = Flag(e),
     };
+
+    private static TurnConfig T(EngineConfig c) => c.Turn ??= new TurnConfig();
+
+    // coturn: a bare name sets the flag; a value may say so explicitly.
+    private static bool Flag(IniEntry e) => e.Value.ToLowerInvariant() switch
+    {
+        "" or "1" or "true" or "yes" or "on" => true,
+        "0" or "false" or "no" or "off" => false,
+        _ => throw Bad(e, "no value, or 1/0, true/false, yes/no, on/off"),
+    };
+
+    private static void AddUser(TurnConfig t, IniEntry e)
+    {
+        int colon = e.Value.IndexOf(':');
+        if (colon <= 0 || colon == e.Value.Length - 1)
+            throw Bad(e, "name:password or name:0x<32 hex digits>");
+        string name = e.Value[..colon], secret = e.Value[(colon + 1)..];
+        if (secret.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+            && (secret.Length != 34 || secret.AsSpan(2).ContainsAnyExcept("0123456789abcdefABCDEF")))
+            throw Bad(e, "a key of 0x and 32 hex digits (MD5 of name:realm:password)");
+        t.Users[name] = secret;
+    }
+
+    // "public" or "public/private" (coturn's 1:1 NAT form).
+    private static (IPAddress, IPAddress?) ExternalIp(IniEntry e)
+    {
+        int slash = e.Value.IndexOf('/');
+        string pub = slash < 0 ? e.Value : e.Value[..slash];
+        if (!IPAddress.TryParse(pub, out var p))
+            throw Bad(e, "an address, or public/private");
+        IPAddress? priv = null;
+        if (slash >= 0 && !IPAddress.TryParse(e.Value[(slash + 1)..], out priv))
+            throw Bad(e, "an address, or public/private");
+        return (p, priv);
+    }
+
+    // coturn writes "a.b.c.d", "first-last"; a CIDR prefix is accepted too. A range becomes the prefixes that cover it exactly.
+    private static List<TurnIpRange> PeerRange(IniEntry e)
+    {
+        string v = e.Value.Trim();
+        int dash = v.IndexOf('-');
+        if (dash < 0)
+            return TurnIpRange.TryParse(v, out var single) ? new List<TurnIpRange> { single } : throw Bad(e, "an address, a CIDR prefix or first-last");
+        if (!IPAddress.TryParse(v[..dash].Trim(), out var a) || !IPAddress.TryParse(v[(dash + 1)..].Trim(), out var b))
+            throw Bad(e, "first-last with two addresses");
+        if (a.IsIPv4MappedToIPv6)
+            a = a.MapToIPv4();
+        if (b.IsIPv4MappedToIPv6)
+            b = b.MapToIPv4();
+        if (a.AddressFamily != b.AddressFamily)
+            throw Bad(e, "first-last of one address family");
+        int bits = a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? 128 : 32;
+        UInt128 lo = ToNumber(a), hi = ToNumber(b);
+        if (lo > hi)
+            throw Bad(e, "first-last with first <= last");
+        var ranges = new List<TurnIpRange>();
+        while (lo <= hi && ranges.Count < 256)
+        {
+            // The largest aligned block starting at lo that ends at or before hi.
+            int size = lo == 0 ? bits : Math.Min(bits, (int)UInt128.TrailingZeroCount(lo));
+            while (size > 0 && (size >= 128 || lo + ((UInt128.One << size) - 1) > hi))
+                size--;
+            ranges.Add(new TurnIpRange(Engine.Ice.NetAddress.FromIPEndPoint(new IPEndPoint(FromNumber(lo, bits), 0)), bits - size));
+            UInt128 next = lo + (UInt128.One << size);
+            if (next == 0 || (bits == 32 && next > uint.MaxValue))
+                break;
+            lo = next;
+        }
+        return ranges;
+    }
+
+    private static UInt128 ToNumber(IPAddress ip)
+    {
+        var bytes = ip.GetAddressBytes();
+        UInt128 n = 0;
+        foreach (byte x in bytes)
+            n = n << 8 | x;
+        return n;
+    }
+
+    private static IPAddress FromNumber(UInt128 n, int bits)
+    {
+        var bytes = new byte[bits / 8];
+        for (int i = bytes.Length - 1; i >= 0; i--, n >>= 8)
+            bytes[i] = (byte)n;
+        return new IPAddress(bytes);
+    }
+
+    public static void ValidateTurn(TurnConfig t)
+    {
+        if (t.MinPort > t.MaxPort)
+            throw new ConfigException($"config: [TURN] min-port ({t.MinPort}) is above max-port ({t.MaxPort})");
+        if (t.UseAuthSecret && string.IsNullOrEmpty(t.StaticAuthSecret))
+            throw new ConfigException("config: [TURN] use-auth-secret needs static-auth-secret");
+        if (!t.UseAuthSecret && t.Users.Count == 0)
+            throw new ConfigException("config: [TURN] nothing is relayed without authentication: set lt-cred-mech with user=name:password, or use-auth-secret with static-auth-secret");
+        if ((t.CertificatePath == null) != (t.KeyPath == null))
+            throw new ConfigException("config: [TURN] cert and pkey go together: set both or neither");
+        if (t.NoUdp && t.NoTcp && t.NoTls)
+            throw new ConfigException("config: [TURN] no-udp, no-tcp and no-tls together leave no listener");
+    }
 
     private static ConfigException Bad(IniEntry e, string expected) =>
         new($"config line {e.Line}: [{e.Section}] {e.Key}={e.Value}: expected {expected}");

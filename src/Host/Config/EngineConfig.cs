@@ -75,6 +75,9 @@ public sealed class EngineConfig
     public string? ExtSyncUrl { get; set; }
     public int ExtThreadCount { get; set; } = 1;
 
+    /// <summary>[TURN]: our TURN server, with coturn's option names; null when the section is absent (no server).</summary>
+    public TurnConfig? Turn { get; set; }
+
     /// <summary>Unknown keys and repeated keys: reported, not fatal.</summary>
     public List<string> Warnings { get; } = new();
 
@@ -87,6 +90,8 @@ public sealed class EngineConfig
             throw new ConfigException("config: " + error);
         var config = new EngineConfig();
         config.Warnings.AddRange(doc.Warnings);
+        if (doc.Sections.Contains("TURN"))
+            config.Turn = new TurnConfig();
         foreach (var entry in doc.Entries)
             ConfigKeys.Apply(config, entry);
         config.Validate();
@@ -103,5 +108,7 @@ public sealed class EngineConfig
             throw new ConfigException("config: [WEBRTC] DTLSCER and DTLSKEY go together: set both or neither");
         if (TurnSharedSecretScheme && string.IsNullOrEmpty(TurnSharedSecret))
             throw new ConfigException("config: [WEBRTC] TURNSTATIC=1 (shared-secret scheme) needs TURNSHARESECRET");
+        if (Turn is { } t)
+            ConfigKeys.ValidateTurn(t);
     }
 }

@@ -3,6 +3,8 @@ namespace Engine.Host.Config;
 /// <summary>
 /// The legacy gateway's INI dialect: <c>[SECTION]</c> headers, <c>KEY=VALUE</c> lines, <c>#</c> or <c>;</c>
 /// comments on their own line. Section and key names are case-insensitive. Parsing never throws.
+/// In <c>[TURN]</c>, which takes a pasted turnserver.conf, a bare name is a flag (value "") and keys
+/// may repeat (<c>user=</c>, <c>denied-peer-ip=</c>): every line is kept, as coturn reads them.
 /// </summary>
 public sealed class IniDocument
 {
@@ -13,6 +15,11 @@ public sealed class IniDocument
     private readonly List<IniEntry> _ordered = new();
 
     public IReadOnlyList<IniEntry> Entries => _ordered;
+
+    /// <summary>Every section header seen, even one with no keys under it.</summary>
+    public HashSet<string> Sections { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    private static bool IsMultiValued(string section) => section.Equals("TURN", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Lines that were dropped as duplicates of an earlier key (the last value wins, as in the legacy parser).</summary>
     public List<string> Warnings { get; } = new();
@@ -50,9 +57,18 @@ public sealed class IniDocument
                     return false;
                 }
                 section = line[1..close].Trim().ToString();
+                document.Sections.Add(section);
                 continue;
             }
             int eq = line.IndexOf('=');
+            if (eq < 0 && IsMultiValued(section))
+            {
+                // coturn's flags: "lt-cred-mech", "no-tls"; a "#" after a value is not a comment there either.
+                var flag = new IniEntry(section, line.ToString(), "", lineNo);
+                document._entries[(flag.Section, flag.Key)] = flag;
+                document._ordered.Add(flag);
+                continue;
+            }
             if (eq <= 0)
             {
                 error = $"line {lineNo}: expected KEY=VALUE, got '{line}'";
@@ -64,7 +80,7 @@ public sealed class IniDocument
                 return false;
             }
             var entry = new IniEntry(section, line[..eq].Trim().ToString(), line[(eq + 1)..].Trim().ToString(), lineNo);
-            if (document._entries.TryGetValue((entry.Section, entry.Key), out var earlier))
+            if (!IsMultiValued(section) && document._entries.TryGetValue((entry.Section, entry.Key), out var earlier))
             {
                 document.Warnings.Add($"line {lineNo}: [{entry.Section}] {entry.Key} repeats line {earlier.Line}; the later value is used");
                 document._ordered.Remove(earlier);

@@ -34,7 +34,7 @@ public sealed partial class HttpFrontend : IAsyncDisposable
     public int? WebSocketPort { get; private set; }
 
     public static async Task<HttpFrontend> StartAsync(EngineConfig config, IPublishService service, TurnCredentials turn, TimeProvider clock,
-        IPAddress? bindAddress = null, CancellationToken cancellationToken = default)
+        IPAddress? bindAddress = null, CancellationToken cancellationToken = default, Turn.TurnHost? turnServer = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -78,6 +78,25 @@ public sealed partial class HttpFrontend : IAsyncDisposable
             w.Flush();
             return Task.CompletedTask;
         });
+        if (turnServer != null)
+        {
+            app.MapGet("/api/turn", ctx =>
+            {
+                ctx.Response.ContentType = "application/json";
+                using var w = new Utf8JsonWriter(ctx.Response.BodyWriter);
+                turnServer.Snapshot().WriteJson(w, turnServer.Listening);
+                w.Flush();
+                return Task.CompletedTask;
+            });
+            // A minimal Prometheus endpoint: today it carries the TURN counters only.
+            app.MapGet("/metrics", ctx =>
+            {
+                var sb = new StringBuilder();
+                turnServer.Snapshot().WriteMetrics(sb);
+                ctx.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+                return ctx.Response.WriteAsync(sb.ToString());
+            });
+        }
         app.Map("/ws", legacy.HandleAsync);
         app.MapPost("/whip/{stream}", ctx => WhipPost(ctx, service));
         app.MapDelete("/whip/{stream}/{id}", ctx => WhipDelete(ctx, service, "WHIP DELETE"));

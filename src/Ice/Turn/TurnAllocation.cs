@@ -30,6 +30,8 @@ internal sealed class TurnAllocation
     public readonly byte[] AllocateTransactionId = new byte[12];
     public uint GrantedLifetimeSeconds;
     public bool IPv6Refused;
+    /// <summary>A peer was let in by an exact-address exception only: every packet's peer is checked, port included.</summary>
+    public bool ExactPeerException;
 
     /// <summary>Peer IP (port 0) → expiry. RFC 8656 §9.</summary>
     public readonly Dictionary<NetAddress, long> Permissions = new();

@@ -34,6 +34,7 @@ public sealed class TurnServer
     private readonly StunMessageIntegrityKey _nonceKey;
     private readonly TurnIpRange[] _allowed;
     private readonly TurnIpRange[] _denied;
+    private readonly HashSet<NetAddress> _exactAllowed = new();
     private readonly Dictionary<TurnFiveTuple, TurnAllocation> _byFiveTuple = new();
     private readonly Dictionary<NetAddress, TurnAllocation> _byRelay = new();
     private readonly Dictionary<string, int> _allocationsPerUser = new(StringComparer.Ordinal);
@@ -63,6 +64,8 @@ public sealed class TurnServer
         _nonceKey = StunMessageIntegrityKey.Create(options.NonceSecret ?? RandomNumberGenerator.GetBytes(20));
         _allowed = options.AllowedPeerRanges.ToArray();
         _denied = options.DeniedPeerRanges.ToArray();
+        foreach (var address in options.AllowedPeerAddresses)
+            _exactAllowed.Add(address.UnmapIPv4());
         UnixEpochOffsetMicros = options.UnixEpochOffsetMicros;
         Span<byte> seed = stackalloc byte[8];
         RandomNumberGenerator.Fill(seed);
@@ -83,7 +86,8 @@ public sealed class TurnServer
     public long NextTimeoutMicros => _nextTimeoutMicros;
 
     /// <summary>Whether the peer may be relayed to, after unmapping IPv4-mapped IPv6.</summary>
-    public bool IsPeerAllowed(in NetAddress peer) => TurnPeerPolicy.IsAllowed(peer, _allowed, _denied);
+    public bool IsPeerAllowed(in NetAddress peer) =>
+        TurnPeerPolicy.IsAllowed(peer, _allowed, _denied) || _exactAllowed.Count > 0 && _exactAllowed.Contains(peer.UnmapIPv4());
 
     /// <summary>
     /// One message from a client: a STUN request or indication, or ChannelData (RFC 8656 §12.4).
@@ -145,6 +149,9 @@ public sealed class TurnServer
         var peer = peerAddress.UnmapIPv4();
         if (!HasPermission(a, peer, nowMicros))
             return Drop(TurnDropReason.NoPermission);
+        // A permission for an exact-address exception covers that port only.
+        if (a.ExactPeerException && !IsPeerAllowed(peer))
+            return Drop(TurnDropReason.ForbiddenPeer);
         if (!TrySpend(a, data.Length, nowMicros))
             return Drop(TurnDropReason.BandwidthExceeded);
         client = a.FiveTuple;
@@ -177,6 +184,18 @@ public sealed class TurnServer
         Counters.PacketsToClient++;
         Counters.BytesToClient += data.Length;
         return TurnAction.ToClient;
+    }
+
+    /// <summary>
+    /// The client's TCP/TLS connection closed: its allocation ends with it (RFC 8656 §3.1, the
+    /// 5-tuple is gone) and the relayed ports go back to the allocator. False when it had none.
+    /// </summary>
+    public bool CloseConnection(in TurnFiveTuple client)
+    {
+        if (!_byFiveTuple.TryGetValue(client, out var a))
+            return false;
+        Delete(a);
+        return true;
     }
 
     /// <summary>Expires allocations (their relayed ports go back to the allocator), permissions and channels.</summary>
@@ -242,7 +261,7 @@ public sealed class TurnServer
         ushort channel = BinaryPrimitives.ReadUInt16BigEndian(datagram);
         int length = BinaryPrimitives.ReadUInt16BigEndian(datagram[2..]);
         // RFC 8656 §12.4: too short for its length is discarded; 0x5000-0x7FFF are reserved.
-        if (channel > 0x4FFF || datagram.Length - 4 < length)
+        if (channel > _options.MaxChannelNumber || datagram.Length - 4 < length)
             return Drop(TurnDropReason.Malformed);
         if (!_byFiveTuple.TryGetValue(client, out var a) || a.ExpiresMicros <= nowMicros)
             return Drop(TurnDropReason.NoAllocation);
@@ -535,7 +554,7 @@ public sealed class TurnServer
     {
         if (a is null)
             return SignedError(m, StunErrorCode.AllocationMismatch, key, output, out outputLength);
-        if (!m.TryGetChannelNumber(out ushort channel) || channel < 0x4000 || channel > 0x4FFF || !m.TryGetXorPeerAddress(out var peer))
+        if (!m.TryGetChannelNumber(out ushort channel) || channel < 0x4000 || channel > _options.MaxChannelNumber || !m.TryGetXorPeerAddress(out var peer))
             return SignedError(m, StunErrorCode.BadRequest, key, output, out outputLength);
         peer = peer.UnmapIPv4();
         var error = CheckPeer(a, peer, requirePort: true);
@@ -568,10 +587,14 @@ public sealed class TurnServer
             return StunErrorCode.BadRequest;
         if (!a.TryGetRelay(peer.IsIPv6, out _))
             return StunErrorCode.PeerAddressFamilyMismatch; // RFC 8656 §9.2, §11.2
-        if (!IsPeerAllowed(peer))
+        if (!TurnPeerPolicy.IsAllowed(peer, _allowed, _denied))
         {
-            Counters.Drop(TurnDropReason.ForbiddenPeer);
-            return StunErrorCode.Forbidden;
+            if (!_exactAllowed.Contains(peer))
+            {
+                Counters.Drop(TurnDropReason.ForbiddenPeer);
+                return StunErrorCode.Forbidden;
+            }
+            a.ExactPeerException = true;
         }
         return 0;
     }

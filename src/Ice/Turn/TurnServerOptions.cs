@@ -41,6 +41,13 @@ public sealed class TurnServerOptions
     /// <summary>Exceptions to every deny list (tests relay to loopback this way).</summary>
     public List<TurnIpRange> AllowedPeerRanges { get; } = new();
 
+    /// <summary>
+    /// Exact transport addresses (IP and port) a client may relay to even when their IP is denied:
+    /// the engine's own media ports. Only that port: an allocation that used this exception is
+    /// checked per packet, both ways.
+    /// </summary>
+    public List<NetAddress> AllowedPeerAddresses { get; } = new();
+
     /// <summary>Denied in addition to the built-in list (loopback, private, link-local, multicast, ...).</summary>
     public List<TurnIpRange> DeniedPeerRanges { get; } = new();
 
@@ -49,6 +56,13 @@ public sealed class TurnServerOptions
 
     /// <summary>Key of the nonce MAC; random when null (nonces then die with the process).</summary>
     public byte[]? NonceSecret { get; set; }
+
+    /// <summary>
+    /// Highest channel number bound: 0x4FFF per RFC 8656 §12, where 0x5000-0x7FFF are kept apart for
+    /// RFC 7983 demultiplexing. A standalone listener may take RFC 5766's 0x7FFF: coturn's clients
+    /// (turnutils_uclient) pick numbers up to it.
+    /// </summary>
+    public ushort MaxChannelNumber { get; set; } = 0x4FFF;
 
     /// <summary>SOFTWARE written in responses; null writes none.</summary>
     public string? Software { get; set; }

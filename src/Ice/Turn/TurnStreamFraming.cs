@@ -12,13 +12,16 @@ public static class TurnStreamFraming
     /// The length of the first message in <paramref name="buffer"/>: 0 when more bytes are needed,
     /// -1 when the stream is not TURN (the host closes the connection; there is no resync).
     /// </summary>
-    public static int GetFrameLength(ReadOnlySpan<byte> buffer)
+    public static int GetFrameLength(ReadOnlySpan<byte> buffer) => GetFrameLength(buffer, 0x4FFF);
+
+    /// <summary>As above, with channels up to <paramref name="maxChannelNumber"/> (0x7FFF on a listener that takes RFC 5766's range).</summary>
+    public static int GetFrameLength(ReadOnlySpan<byte> buffer, ushort maxChannelNumber)
     {
         if (buffer.Length == 0)
             return 0;
         int kind = buffer[0] & 0xC0;
-        if (kind == 0x40 && buffer[0] > 0x4F)
-            return -1; // 0x5000-0x7FFF are reserved channel numbers
+        if (kind == 0x40 && buffer[0] > maxChannelNumber >> 8)
+            return -1; // 0x5000-0x7FFF are reserved channel numbers (RFC 8656 §12)
         if (kind != 0x00 && kind != 0x40)
             return -1;
         if (buffer.Length < 4)

@@ -1,0 +1,137 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Engine.Ice.Turn;
+
+namespace Engine.Host.Turn;
+
+/// <summary>A snapshot of the TURN server's counters, for <c>/api/turn</c> and <c>/metrics</c>.</summary>
+public sealed class TurnStats
+{
+    private static readonly TurnDropReason[] CoreReasons = Enum.GetValues<TurnDropReason>();
+    private static readonly TurnHostDrop[] HostReasons = Enum.GetValues<TurnHostDrop>();
+
+    public long Allocations { get; set; }
+    public long AllocationsCreated { get; set; }
+    public long Permissions { get; set; }
+    public long Channels { get; set; }
+    public long Connections { get; set; }
+    public long PacketsToPeer { get; set; }
+    public long BytesToPeer { get; set; }
+    public long PacketsToClient { get; set; }
+    public long BytesToClient { get; set; }
+    public long ErrorResponses { get; set; }
+    public long[] CoreDrops { get; } = new long[CoreReasons.Length];
+    public long[] HostDrops { get; } = new long[HostReasons.Length];
+
+    /// <summary>On the TURN thread, into a preallocated snapshot: allocates nothing.</summary>
+    internal void CopyFrom(TurnCounters c)
+    {
+        Allocations = c.Allocations;
+        AllocationsCreated = c.AllocationsCreated;
+        Permissions = c.Permissions;
+        Channels = c.Channels;
+        PacketsToPeer = c.PacketsToPeer;
+        BytesToPeer = c.BytesToPeer;
+        PacketsToClient = c.PacketsToClient;
+        BytesToClient = c.BytesToClient;
+        ErrorResponses = c.ErrorResponses;
+        for (int i = 0; i < CoreReasons.Length; i++)
+            CoreDrops[i] = c[CoreReasons[i]];
+    }
+
+    internal void CopyFrom(TurnStats s)
+    {
+        Allocations = s.Allocations;
+        AllocationsCreated = s.AllocationsCreated;
+        Permissions = s.Permissions;
+        Channels = s.Channels;
+        PacketsToPeer = s.PacketsToPeer;
+        BytesToPeer = s.BytesToPeer;
+        PacketsToClient = s.PacketsToClient;
+        BytesToClient = s.BytesToClient;
+        ErrorResponses = s.ErrorResponses;
+        s.CoreDrops.CopyTo(CoreDrops, 0);
+    }
+
+    public void WriteJson(Utf8JsonWriter w, IReadOnlyList<string> listening)
+    {
+        w.WriteStartObject();
+        w.WriteStartArray("listening");
+        foreach (var l in listening)
+            w.WriteStringValue(l);
+        w.WriteEndArray();
+        w.WriteNumber("allocations", Allocations);
+        w.WriteNumber("allocationsCreated", AllocationsCreated);
+        w.WriteNumber("permissions", Permissions);
+        w.WriteNumber("channels", Channels);
+        w.WriteNumber("connections", Connections);
+        w.WriteStartObject("toPeer");
+        w.WriteNumber("packets", PacketsToPeer);
+        w.WriteNumber("bytes", BytesToPeer);
+        w.WriteEndObject();
+        w.WriteStartObject("toClient");
+        w.WriteNumber("packets", PacketsToClient);
+        w.WriteNumber("bytes", BytesToClient);
+        w.WriteEndObject();
+        w.WriteNumber("errorResponses", ErrorResponses);
+        w.WriteStartObject("drops");
+        for (int i = 0; i < CoreReasons.Length; i++)
+            w.WriteNumber(JsonName(CoreReasons[i].ToString()), CoreDrops[i]);
+        for (int i = 0; i < HostReasons.Length; i++)
+            w.WriteNumber(JsonName(HostReasons[i].ToString()), HostDrops[i]);
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    /// <summary>Prometheus text format (version 0.0.4).</summary>
+    public void WriteMetrics(StringBuilder sb)
+    {
+        Gauge(sb, "engine_turn_allocations", "TURN allocations held", Allocations);
+        Counter(sb, "engine_turn_allocations_created_total", "TURN allocations made", AllocationsCreated);
+        Gauge(sb, "engine_turn_permissions", "TURN permissions held", Permissions);
+        Gauge(sb, "engine_turn_channels", "TURN channels bound", Channels);
+        Gauge(sb, "engine_turn_connections", "TURN TCP and TLS client connections", Connections);
+        sb.Append("# HELP engine_turn_relayed_packets_total Packets relayed by TURN\n# TYPE engine_turn_relayed_packets_total counter\n");
+        Line(sb, "engine_turn_relayed_packets_total{direction=\"to_peer\"}", PacketsToPeer);
+        Line(sb, "engine_turn_relayed_packets_total{direction=\"to_client\"}", PacketsToClient);
+        sb.Append("# HELP engine_turn_relayed_bytes_total Payload bytes relayed by TURN\n# TYPE engine_turn_relayed_bytes_total counter\n");
+        Line(sb, "engine_turn_relayed_bytes_total{direction=\"to_peer\"}", BytesToPeer);
+        Line(sb, "engine_turn_relayed_bytes_total{direction=\"to_client\"}", BytesToClient);
+        Counter(sb, "engine_turn_error_responses_total", "TURN error responses sent", ErrorResponses);
+        sb.Append("# HELP engine_turn_drops_total Input dropped by the TURN server, by reason\n# TYPE engine_turn_drops_total counter\n");
+        for (int i = 0; i < CoreReasons.Length; i++)
+            Line(sb, $"engine_turn_drops_total{{reason=\"{SnakeName(CoreReasons[i].ToString())}\"}}", CoreDrops[i]);
+        for (int i = 0; i < HostReasons.Length; i++)
+            Line(sb, $"engine_turn_drops_total{{reason=\"{SnakeName(HostReasons[i].ToString())}\"}}", HostDrops[i]);
+    }
+
+    private static void Gauge(StringBuilder sb, string name, string help, long value)
+    {
+        sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append("\n# TYPE ").Append(name).Append(" gauge\n");
+        Line(sb, name, value);
+    }
+
+    private static void Counter(StringBuilder sb, string name, string help, long value)
+    {
+        sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append("\n# TYPE ").Append(name).Append(" counter\n");
+        Line(sb, name, value);
+    }
+
+    private static void Line(StringBuilder sb, string series, long value) =>
+        sb.Append(series).Append(' ').Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
+
+    private static string JsonName(string pascal) => char.ToLowerInvariant(pascal[0]) + pascal[1..];
+
+    private static string SnakeName(string pascal)
+    {
+        var sb = new StringBuilder(pascal.Length + 8);
+        for (int i = 0; i < pascal.Length; i++)
+        {
+            if (char.IsUpper(pascal[i]) && i > 0)
+                sb.Append('_');
+            sb.Append(char.ToLowerInvariant(pascal[i]));
+        }
+        return sb.ToString();
+    }
+}
