@@ -141,7 +141,8 @@ public class IngestUnderLossTests(ITestOutputHelper log)
         Assert.True(packets.Count > 10, $"only {packets.Count} video packets pulled; {engine.Output}");
         double span = packets[^1].Pts - packets[0].Pts;
         double fps = (packets.Count - 1) / span;
-        double freeze = packets.Zip(packets.Skip(1), (a, b) => b.Pts - a.Pts).Max();
+        var gaps = packets.Zip(packets.Skip(1), (a, b) => b.Pts - a.Pts).ToList();
+        double freeze = gaps.Max();
         var windows = packets.GroupBy(p => (int)Math.Floor(p.Pts - packets[0].Pts)).Where(g => g.Key < (int)Math.Floor(span)).Select(g => g.Sum(p => p.Size) * 8 / 1e6).ToList();
         double avgMbps = packets.Sum(p => p.Size) * 8 / 1e6 / span;
         double peakMbps = windows.Count > 0 ? windows.Max() : double.NaN;
@@ -152,15 +153,20 @@ public class IngestUnderLossTests(ITestOutputHelper log)
         double seconds = (D(browserAfter, "timestamp") - D(browserBefore, "timestamp")) / 1000;
         double encodedFps = (D(browserAfter, "framesEncoded") - D(browserBefore, "framesEncoded")) / seconds;
         double sentMbps = (D(browserAfter, "bytesSent") - D(browserBefore, "bytesSent")) * 8 / 1e6 / seconds;
+        var ob = Session(engineBefore).GetProperty("outputs")[0];
+        var oa = Session(engineAfter).GetProperty("outputs")[0];
+        double OutDelta(string name) => D(oa, name) - D(ob, name);
         var limits = browserAfter.TryGetProperty("qualityLimitationDurations", out var ql) ? ql.GetRawText() : "?";
 
         string figures = string.Join(" | ", [
             $"loss {lossPercent}%", $"line {lost}/{seen} media lost ({(seen > 0 ? 100.0 * lost / seen : 0):F2}%)",
-            $"RTMP {packets.Count} frames over {span:F1} s: {fps:F1} fps", $"longest freeze {freeze * 1000:F0} ms",
+            $"RTMP {packets.Count} frames over {span:F1} s: {fps:F1} fps", $"longest freeze {freeze * 1000:F0} ms ({gaps.Count(g => g > 0.2)} gaps > 200 ms, {gaps.Count(g => g > 0.5)} > 500 ms)",
             $"bitrate avg {avgMbps:F2} Mbit/s, peak {peakMbps:F2} (1 s windows)",
-            $"engine: frames dropped {Delta("framesDropped")}, NACKs sent {Delta("nacksSent")}, recovered {Delta("nackRecovered")}, PLIs sent {Delta("plisSent")}, keyframes {Delta("keyframes")}, packetsLost {Delta("packetsLost")}",
+            $"engine: frames dropped {Delta("framesDropped")}, NACKs sent {Delta("nacksSent")}, recovered {Delta("nackRecovered")}, PLIs sent {Delta("plisSent")}, keyframes {Delta("keyframes")}, packetsLost {D(vb, "packetsLost")} -> {D(va, "packetsLost")}, RTX packets {D(Session(engineAfter).GetProperty("counters"), "rtxPackets") - D(Session(engineBefore).GetProperty("counters"), "rtxPackets")} (padding {D(Session(engineAfter).GetProperty("counters"), "rtxPadding") - D(Session(engineBefore).GetProperty("counters"), "rtxPadding")})",
+            $"engine output: video frames {OutDelta("videoFrames")} ({OutDelta("videoFrames") / seconds:F1}/s), frames dropped {OutDelta("framesDropped")}, GOPs dropped {OutDelta("gopsDropped")}; engine received frames {Delta("frames")}",
+            $"line over the cap {line.Overflow}",
             $"decoder error lines {decodeErrorLines}",
-            $"publisher: encoded {encodedFps:F1} fps, sent {sentMbps:F2} Mbit/s, {D(browserAfter, "width")}x{D(browserAfter, "height")}, target {D(browserAfter, "targetBitrate") / 1e6:F2} Mbit/s, limitation {browserAfter.GetProperty("qualityLimitationReason")} {limits}, encoder {browserAfter.GetProperty("encoder")}, NACKs {D(browserAfter, "nackCount") - D(browserBefore, "nackCount")}, PLIs {D(browserAfter, "pliCount") - D(browserBefore, "pliCount")}, FIRs {D(browserAfter, "firCount") - D(browserBefore, "firCount")}, retransmitted {D(browserAfter, "retransmitted") - D(browserBefore, "retransmitted")}, keyframes {D(browserAfter, "keyFramesEncoded") - D(browserBefore, "keyFramesEncoded")}, ICE RTT {D(browserAfter, "rttMs"):F0} ms",
+            $"publisher: encoded {encodedFps:F1} fps, sent {(D(browserAfter, "framesSent") - D(browserBefore, "framesSent")) / seconds:F1} fps, sent {sentMbps:F2} Mbit/s, {D(browserAfter, "width")}x{D(browserAfter, "height")}, target {D(browserAfter, "targetBitrate") / 1e6:F2} Mbit/s, limitation {browserAfter.GetProperty("qualityLimitationReason")} {limits}, encoder {browserAfter.GetProperty("encoder")}, NACKs {D(browserAfter, "nackCount") - D(browserBefore, "nackCount")}, PLIs {D(browserAfter, "pliCount") - D(browserBefore, "pliCount")}, FIRs {D(browserAfter, "firCount") - D(browserBefore, "firCount")}, retransmitted {D(browserAfter, "retransmitted") - D(browserBefore, "retransmitted")}, keyframes {D(browserAfter, "keyFramesEncoded") - D(browserBefore, "keyFramesEncoded")}, ICE RTT {D(browserAfter, "rttMs"):F0} ms",
             $"output mode {output.GetProperty("mode")}, pulled for {pulledSeconds:F1} s"]);
         log.WriteLine(figures);
         if (Environment.GetEnvironmentVariable("INGEST_LOSS_RESULTS") is { Length: > 0 } results)
