@@ -578,7 +578,7 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
         }
         Counters.RtpReceived++;
         _config.RtpObserver?.OnRtpReceived(track, plain, packet, nowMicros);
-        _recv[track].OnRtp(packet, nowMicros);
+        _recv[track].OnRtp(packet, nowMicros, rtx);
     }
 
     private void CountSrtp(SrtpResult r)

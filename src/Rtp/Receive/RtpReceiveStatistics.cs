@@ -77,8 +77,16 @@ public sealed class RtpReceiveStatistics
         _hasTransit = true;
     }
 
-    /// <summary>Counts a packet the SRTP replay check or the reorder buffer rejected as already seen.</summary>
-    public void OnDuplicate() => Duplicates++;
+    /// <summary>
+    /// A packet counted by <see cref="OnPacket"/> that the reorder buffer found already seen: it
+    /// stops counting as received. Senders' RTX probes resend packets that arrived, and counting
+    /// each copy drove the cumulative loss negative and the fraction lost to 0 under real loss.
+    /// </summary>
+    public void OnDuplicate()
+    {
+        Duplicates++;
+        PacketsReceived--;
+    }
 
     /// <summary>A sender report arrived for this SSRC: remember its NTP time for LSR/DLSR (RFC 3550 §6.4.1).</summary>
     public void OnSenderReport(ulong ntpTimestamp, long arrivalMicros)

@@ -100,7 +100,10 @@ public sealed class RtpReceiveStream
     }
 
     /// <summary>One SRTP-authenticated RTP packet of this stream.</summary>
-    public void OnRtp(in RtpPacketView packet, long nowMicros)
+    public void OnRtp(in RtpPacketView packet, long nowMicros) => OnRtp(packet, nowMicros, retransmission: false);
+
+    /// <summary>One SRTP-authenticated RTP packet; <paramref name="retransmission"/> for one unwrapped from RTX (it does not feed the jitter).</summary>
+    public void OnRtp(in RtpPacketView packet, long nowMicros, bool retransmission)
     {
         long seq;
         if (!_started)
@@ -122,7 +125,7 @@ public sealed class RtpReceiveStream
                 _backfillEnd = long.MinValue;
             }
         }
-        Statistics.OnPacket(seq, packet.Timestamp, nowMicros, packet.Payload.Length);
+        Statistics.OnPacket(seq, packet.Timestamp, nowMicros, packet.Payload.Length, retransmission);
         _clock.OnPacket(packet.Timestamp, nowMicros);
         _nack?.OnPacket(seq, nowMicros);
         if (_reorder == null)

@@ -45,6 +45,31 @@ public class RtpReceiveStreamTests
     }
 
     [Fact]
+    public void RtxCopiesOfPacketsAlreadyReceived_DoNotCountAsReceived()
+    {
+        // Chromium's bandwidth probes are RTX resends of packets that arrived; each copy counted
+        // as received drove the cumulative loss negative and hid real loss from the sender.
+        var sink = new Collector();
+        var s = new RtpReceiveStream(MediaCodec.H264, 90000, 1, sink, useNack: true);
+        var packets = Packets("baseline-320x240.rtp");
+        long now = 0;
+        for (int i = 0; i < packets.Count; i++)
+        {
+            if (i % 10 == 5)
+                continue; // lost for good
+            Feed(s, packets[i], now += 5000);
+            if (i >= 1 && (i - 1) % 10 != 5)
+            {
+                Assert.True(RtpPacketView.TryRead(packets[i - 1], out var copy));
+                s.OnRtp(copy, now, retransmission: true); // a probe resending the previous packet
+            }
+        }
+        int lost = Enumerable.Range(0, packets.Count).Count(i => i % 10 == 5);
+        Assert.Equal(lost, s.Statistics.CumulativeLost);
+        Assert.True(s.Statistics.Duplicates >= packets.Count - 2 * lost - 1);
+    }
+
+    [Fact]
     public void H264FramesComeOutWithSizeFromTheSps()
     {
         var sink = new Collector();
