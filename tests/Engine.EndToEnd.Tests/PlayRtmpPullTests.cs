@@ -23,11 +23,12 @@ public class PlayRtmpPullTests
     /// <summary>A recvonly H.264 offer like a browser's; nobody answers its ICE, which the pull does not care about.</summary>
     private static string Offer(int n) => string.Join("\r\n",
         "v=0", $"o=- {1000 + n} 2 IN IP4 127.0.0.1", "s=-", "t=0 0", "a=group:BUNDLE 0", "a=msid-semantic: WMS",
-        "m=video 9 UDP/TLS/RTP/SAVPF 99", "c=IN IP4 0.0.0.0", "a=rtcp:9 IN IP4 0.0.0.0",
+        "m=video 9 UDP/TLS/RTP/SAVPF 99 100", "c=IN IP4 0.0.0.0", "a=rtcp:9 IN IP4 0.0.0.0",
         $"a=ice-ufrag:pl{n:D2}", "a=ice-pwd:playerpassword0123456789ab",
         "a=fingerprint:sha-256 AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99",
         "a=setup:actpass", "a=mid:0", "a=recvonly", "a=rtcp-mux", "a=rtpmap:99 H264/90000", "a=rtcp-fb:99 nack pli",
-        "a=fmtp:99 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f", "") ;
+        "a=fmtp:99 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+        "a=rtpmap:100 H264/90000", "a=rtcp-fb:100 nack pli", "a=fmtp:100 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f", ""); // as Chromium offers both
 
     private static Task<HttpResponseMessage> PostWhepAsync(EngineProcess engine, string stream, string offer) =>
         engine.Http.PostAsync($"/whep/{stream}", new StringContent(offer, Encoding.UTF8, "application/sdp"));
@@ -46,7 +47,11 @@ public class PlayRtmpPullTests
         try
         {
             // nginx-rtmp has the stream once ffmpeg's first GOP is in: until then a play finds nothing (404).
-            await Tools.PollAsync(async () => (int)(await PostWhepAsync(engine, Stream, Offer(99))).StatusCode, s => s == 201, TimeSpan.FromSeconds(30), "the pull to find the pushed stream");
+            await Tools.PollAsync(async () =>
+            {
+                var r = await PostWhepAsync(engine, Stream, Offer(99));
+                return $"{(int)r.StatusCode} {await r.Content.ReadAsStringAsync()}";
+            }, s => s.StartsWith("201"), TimeSpan.FromSeconds(30), "the pull to find the pushed stream");
             long pullsBefore = (await engine.StreamsAsync()).GetProperty("pullsStarted").GetInt64(); // failed tries before ffmpeg's first GOP count too
 
             await using (var player = PlayTab.OpenPlayer(engine, Stream))
