@@ -92,4 +92,29 @@ public class PlayRtmpPullTests
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(6), $"{sw.ElapsedMilliseconds} ms"); // the 5 s bound, with a second for a loaded machine
         Assert.Equal(0, PullOf(await engine.StreamsAsync(), "nobody-publishes-this")?.GetProperty("players").GetInt32() ?? 0);
     }
+
+    [Fact]
+    public async Task ASourceThatEndsEndsItsPlayersAndItsPull()
+    {
+        using var nginx = new NginxRtmp();
+        using var engine = new EngineProcess($"RTMP2RTPBASEURL={nginx.BaseUrl}");
+        using var push = PushToNginx(nginx, "ending");
+        try
+        {
+            await Tools.PollAsync(async () => (int)(await PostWhepAsync(engine, "ending", Offer(1))).StatusCode, s => s == 201, TimeSpan.FromSeconds(30), "the pull to find the pushed stream");
+            Assert.Equal(201, (int)(await PostWhepAsync(engine, "ending", Offer(2))).StatusCode);
+            Assert.Equal(2, PullOf(await engine.StreamsAsync(), "ending")!.Value.GetProperty("players").GetInt32());
+            push.Kill(true);
+            var sw = Stopwatch.StartNew();
+            var streams = await Tools.PollAsync(engine.StreamsAsync, s => s.GetProperty("players").GetInt32() == 0 && PullOf(s, "ending") == null,
+                TimeSpan.FromSeconds(20), "the players and the pull to end after the source stopped");
+            Console.WriteLine($"[rtmp-pull] source stopped: players and pull gone {sw.ElapsedMilliseconds} ms later");
+            Assert.Contains("RTMP pull) ended: the RTMP source ended", engine.Output);
+        }
+        finally
+        {
+            if (!push.HasExited)
+                push.Kill(true);
+        }
+    }
 }
