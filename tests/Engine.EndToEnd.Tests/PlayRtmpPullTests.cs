@@ -117,4 +117,26 @@ public class PlayRtmpPullTests
                 push.Kill(true);
         }
     }
+
+    [Fact]
+    public async Task ChromiumPlaysAnRtmpStreamWithSendSdpPull()
+    {
+        using var nginx = new NginxRtmp();
+        using var engine = new EngineProcess($"RTMP2RTPBASEURL={nginx.BaseUrl}");
+        using var push = PushToNginx(nginx, "ws-pulled");
+        try
+        {
+            await Tools.PollAsync(async () => (int)(await PostWhepAsync(engine, "ws-pulled", Offer(1))).StatusCode, s => s == 201, TimeSpan.FromSeconds(30), "the pull to find the pushed stream");
+            await using var player = PlayTab.OpenPlayer(engine, "ws-pulled", "ws");
+            var m = await PlayTab.MeasureAsync(() => PlayTab.StatsAsync(player), "Chromium sendSdpPull player of an RTMP pull (Constrained Baseline, no transcode)", engine);
+            Assert.True(m.Fps >= 20, $"{m.Fps:F1} frames/s: {m.Last}\n{engine.Output}");
+            Assert.Equal(640, PlayTab.Long(m.Last, "width"));
+            Assert.Equal(480, PlayTab.Long(m.Last, "height"));
+        }
+        finally
+        {
+            if (!push.HasExited)
+                push.Kill(true);
+        }
+    }
 }
