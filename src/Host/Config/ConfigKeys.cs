@@ -46,7 +46,12 @@ internal static class ConfigKeys
         [("WEBRTC", "RTP2RTMPSHELL")] = (c, e) => c.Rtp2RtmpShell = Text(e),
         [("WEBRTC", "RTP2RTMPBASEURL")] = (c, e) => c.Rtp2RtmpBaseUrl = OptionalUrl(e, "rtmp", "rtmps"),
         [("WEBRTC", "RTP2RTMPBASERECORDURL")] = (c, e) => c.Rtp2RtmpBaseRecordUrl = OptionalUrl(e, "rtmp", "rtmps"),
-        [("WEBRTC", "RTMP2RTPSHELL")] = (c, e) => c.Rtmp2RtpShell = Text(e),
+        [("WEBRTC", "RTMP2RTPSHELL")] = (c, e) =>
+        {
+            c.Rtmp2RtpShell = Text(e);
+            if (!string.IsNullOrEmpty(c.Rtmp2RtpShell)) // RTMP playback is pulled by our own client now
+                c.Warnings.Add($"config line {e.Line}: [WEBRTC] RTMP2RTPSHELL is ignored: RTMP streams are pulled from RTMP2RTPBASEURL by the engine itself");
+        },
         [("WEBRTC", "RTMP2RTPBASEURL")] = (c, e) => c.Rtmp2RtpBaseUrl = OptionalUrl(e, "rtmp"),
         [("WEBRTC", "DTLSCER")] = (c, e) => c.DtlsCertificatePath = Text(e),
         [("WEBRTC", "DTLSKEY")] = (c, e) => c.DtlsKeyPath = Text(e),

@@ -171,6 +171,10 @@ public static class PlayNegotiation
             reason = refusals.Count > 0 ? "nothing to send: " + string.Join("; ", refusals) : "the offer has no media";
             return false;
         }
+        // RFC 8866 §5.14: a refused RTP m-line still lists a payload type (its port 0 refuses it); browsers reject an empty list.
+        for (int i = 0; i < answer.Media.Count; i++)
+            if (answer.Media[i].IsRtp && answer.Media[i].Codecs.Count == 0 && offer.Media[i].Codecs.Count > 0)
+                answer.Media[i].Codecs.Add(new RtpCodec(offer.Media[i].Codecs[0].PayloadType));
         answer.Groups.Add(new SdpGroup("BUNDLE", accepted));
         result = new Result(answer, tracks, ufrag, fingerprints, midExtensionId, absSendTimeId, transportCcId);
         return true;

@@ -26,6 +26,8 @@ public sealed class PublishService : IPublishService
     private readonly ConcurrentDictionary<string, PublishSession> _sessions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _streamOwners = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Playback.PlaySession> _players = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Pull.PullPlayer> _pullPlayers = new(StringComparer.Ordinal);
+    private readonly Pull.RtmpPullService _pulls;
     private readonly Lock _admission = new();
 
     public PublishService(EngineConfig config, MediaLoop loop, DtlsCertificate certificate, Func<SinkRequest, IEncodedFrameSink>? sinkFactory = null)
@@ -35,6 +37,7 @@ public sealed class PublishService : IPublishService
         _certificate = certificate;
         _fingerprint = new SdpFingerprint("sha-256", certificate.Fingerprint.Value.ToArray());
         _sinkFactory = sinkFactory ?? (_ => new NullFrameSink());
+        _pulls = new Pull.RtmpPullService(config, loop);
     }
 
     public int SessionCount => _sessions.Count;
@@ -94,7 +97,7 @@ public sealed class PublishService : IPublishService
         return PublishOutcome.Ok(id, answer, rtmpUrl);
     }
 
-    public int PlayerCount => _players.Count;
+    public int PlayerCount => _players.Count + _pullPlayers.Count;
 
     public Playback.PlaySession? FindPlayer(string id) => _players.GetValueOrDefault(id);
 
@@ -103,17 +106,106 @@ public sealed class PublishService : IPublishService
         if (!SessionDescription.TryParse(request.OfferSdp, out var offer, out var sdpError))
             return PublishOutcome.Fail(PublishError.BadSdp, "bad SDP offer: " + sdpError);
         var publisher = _streamOwners.TryGetValue(request.Stream, out var ownerId) ? _sessions.GetValueOrDefault(ownerId) : null;
+        if ((publisher == null || publisher.IsClosed) && _pulls.BaseUrl(request.ServerId) != null)
+            return PlayPulled(request, offer!);
         if (publisher == null || publisher.IsClosed)
             return PublishOutcome.Fail(PublishError.NoSuchStream, $"stream '{request.Stream}' is not being published here");
         string ufrag = RandomToken(8), pwd = RandomToken(24);
+        if (!TryNegotiatePlay(request, offer!, publisher.Tracks, ufrag, pwd, out var negotiation, out var config, out var failure))
+            return failure;
+        string id = RandomToken(16);
+        Playback.PlaySession player;
+        lock (_admission)
+        {
+            if (_sessions.Count + _players.Count + _pullPlayers.Count >= _config.WebRtcMaxClient)
+                return PublishOutcome.Fail(PublishError.NoFreeSession, $"no free session (WEBRTCMAXCLIENT={_config.WebRtcMaxClient})");
+            player = new Playback.PlaySession(id, request.Stream, request.Signaling, publisher, config, negotiation.Tracks, MediaLoop.NowMicros());
+            _players[id] = player;
+        }
+        player.OnClosed = (p, why) =>
+        {
+            _players.TryRemove(p.Id, out _);
+            Log.Notice($"player {p.Id} stream '{p.Stream}' ended: {why}");
+            if (!why.StartsWith("signaling:", StringComparison.Ordinal))
+                request.OnEnded?.Invoke(p.Id, why);
+        };
+        _loop.Add(player);
+        Log.Notice($"player {id} stream '{request.Stream}' via {request.Signaling}: {string.Join(", ", negotiation.Tracks.Select(t => t.Kind + " " + t.Codec))}");
+        string answer = negotiation.Answer.Write();
+        if (Log.IsEnabled(LogLevel.Debug))
+            Log.Debug($"player {id} offer:\n{request.OfferSdp.TrimEnd()}\nanswer:\n{answer.TrimEnd()}");
+        return PublishOutcome.Ok(id, answer, null);
+    }
+
+    /// <summary>A stream not published here, pulled over RTMP (one pull per stream for all its players).</summary>
+    private PublishOutcome PlayPulled(Playback.PlayRequest request, SessionDescription offer)
+    {
+        var feed = _pulls.Acquire(request.Stream, request.ServerId, out string why);
+        if (feed == null)
+            return PublishOutcome.Fail(PublishError.NoSuchStream, why);
+        var pull = feed.Pull;
+        var published = new List<NegotiatedTrack>();
+        if (pull.HasVideo && !pull.VideoDropped)
+            published.Add(new NegotiatedTrack("v", MediaKind.Video, "H264", 96, 90000, 0, pull.ProfileLevelId, []));
+        if (pull.HasAudio && pull.AudioToOpus)
+            published.Add(new NegotiatedTrack("a", MediaKind.Audio, "opus", 111, 48000, 2, null, []));
+        string ufrag = RandomToken(8), pwd = RandomToken(24);
+        if (published.Count == 0)
+        {
+            _pulls.Release(feed);
+            return PublishOutcome.Fail(PublishError.UnsupportedOffer, $"stream '{request.Stream}' has no media a player can take (H.264 without B-frames)");
+        }
+        if (!TryNegotiatePlay(request, offer, published, ufrag, pwd, out var negotiation, out var config, out var failure))
+        {
+            _pulls.Release(feed);
+            return failure;
+        }
+        string id = RandomToken(16);
+        Pull.PullPlayer player;
+        lock (_admission)
+        {
+            if (_sessions.Count + _players.Count + _pullPlayers.Count >= _config.WebRtcMaxClient)
+            {
+                _pulls.Release(feed);
+                return PublishOutcome.Fail(PublishError.NoFreeSession, $"no free session (WEBRTCMAXCLIENT={_config.WebRtcMaxClient})");
+            }
+            player = new Pull.PullPlayer(id, request.Stream, request.Signaling, feed, config, negotiation.Tracks, MediaLoop.NowMicros());
+            _pullPlayers[id] = player;
+        }
+        player.OnClosed = (p, reason) =>
+        {
+            _pullPlayers.TryRemove(p.Id, out _);
+            _pulls.Release(p.Feed);
+            Log.Notice($"player {p.Id} stream '{p.Stream}' (RTMP pull) ended: {reason}");
+            if (!reason.StartsWith("signaling:", StringComparison.Ordinal))
+                request.OnEnded?.Invoke(p.Id, reason);
+        };
+        _loop.Add(player);
+        Log.Notice($"player {id} stream '{request.Stream}' via {request.Signaling} from {pull.SourceUrl}: {string.Join(", ", negotiation.Tracks.Select(t => t.Kind + " " + t.Codec))}");
+        return PublishOutcome.Ok(id, negotiation.Answer.Write(), null);
+    }
+
+    private bool TryNegotiatePlay(Playback.PlayRequest request, SessionDescription offer, IReadOnlyList<NegotiatedTrack> published, string ufrag, string pwd,
+        out Playback.PlayNegotiation.Result negotiation, out Peers.PeerConfig config, out PublishOutcome failure)
+    {
+        negotiation = null!;
+        config = null!;
+        failure = default;
         var local = new PublishNegotiation.LocalParameters(ufrag, pwd, _fingerprint, CandidateAddress(request.LocalAddress), _loop.LocalEndPoint.Port,
             (ulong)Random.Shared.NextInt64(1, long.MaxValue));
-        if (!Playback.PlayNegotiation.TryAnswer(offer, publisher.Tracks, request.Stream, local, Random.Shared, out var negotiation, out var reason))
-            return PublishOutcome.Fail(PublishError.UnsupportedOffer, reason);
-        var fingerprint = negotiation!.RemoteFingerprints.FirstOrDefault(f => f.Algorithm == "sha-256") ?? negotiation.RemoteFingerprints[0];
+        if (!Playback.PlayNegotiation.TryAnswer(offer, published, request.Stream, local, Random.Shared, out var result, out var reason))
+        {
+            failure = PublishOutcome.Fail(PublishError.UnsupportedOffer, reason);
+            return false;
+        }
+        negotiation = result!;
+        var fingerprint = negotiation.RemoteFingerprints.FirstOrDefault(f => f.Algorithm == "sha-256") ?? negotiation.RemoteFingerprints[0];
         if (!DtlsFingerprint.TryParse(fingerprint.ToString(), out var remoteFingerprint))
-            return PublishOutcome.Fail(PublishError.UnsupportedOffer, "unusable remote fingerprint: " + fingerprint);
-        var config = new Peers.PeerConfig
+        {
+            failure = PublishOutcome.Fail(PublishError.UnsupportedOffer, "unusable remote fingerprint: " + fingerprint);
+            return false;
+        }
+        config = new Peers.PeerConfig
         {
             Role = Peers.PeerRole.IceLiteServer,
             LocalUfrag = ufrag,
@@ -138,28 +230,7 @@ public sealed class PublishService : IPublishService
             SimulatedSendLossPercent = _config.PlayLossPercent,
             SimulatedSendLossSeed = _config.PlayLossSeed,
         };
-        string id = RandomToken(16);
-        Playback.PlaySession player;
-        lock (_admission)
-        {
-            if (_sessions.Count + _players.Count >= _config.WebRtcMaxClient)
-                return PublishOutcome.Fail(PublishError.NoFreeSession, $"no free session (WEBRTCMAXCLIENT={_config.WebRtcMaxClient})");
-            player = new Playback.PlaySession(id, request.Stream, request.Signaling, publisher, config, negotiation.Tracks, MediaLoop.NowMicros());
-            _players[id] = player;
-        }
-        player.OnClosed = (p, why) =>
-        {
-            _players.TryRemove(p.Id, out _);
-            Log.Notice($"player {p.Id} stream '{p.Stream}' ended: {why}");
-            if (!why.StartsWith("signaling:", StringComparison.Ordinal))
-                request.OnEnded?.Invoke(p.Id, why);
-        };
-        _loop.Add(player);
-        Log.Notice($"player {id} stream '{request.Stream}' via {request.Signaling}: {string.Join(", ", negotiation.Tracks.Select(t => t.Kind + " " + t.Codec))}");
-        string answer = negotiation.Answer.Write();
-        if (Log.IsEnabled(LogLevel.Debug))
-            Log.Debug($"player {id} offer:\n{request.OfferSdp.TrimEnd()}\nanswer:\n{answer.TrimEnd()}");
-        return PublishOutcome.Ok(id, answer, null);
+        return true;
     }
 
     private static MediaCodec PlayCodec(string name) => name switch
@@ -182,6 +253,12 @@ public sealed class PublishService : IPublishService
 
     public bool End(string sessionId, string reason)
     {
+        if (_pullPlayers.TryGetValue(sessionId, out var pulled))
+        {
+            pulled.RequestClose("signaling: " + reason);
+            _loop.Remove(pulled);
+            return true;
+        }
         if (_players.TryGetValue(sessionId, out var player))
         {
             player.RequestClose("signaling: " + reason);
@@ -219,7 +296,10 @@ public sealed class PublishService : IPublishService
         w.WriteStartArray("playback");
         foreach (var p in _players.Values.OrderBy(p => p.CreatedMicros))
             p.WriteJson(w, now);
+        foreach (var p in _pullPlayers.Values.OrderBy(p => p.CreatedMicros))
+            p.WriteJson(w, now);
         w.WriteEndArray();
+        _pulls.WriteJson(w);
         w.WriteEndObject();
     }
 

@@ -117,7 +117,7 @@ public sealed class LegacyWebSocketHandler(IPublishService service, TurnCredenti
             }
         }
 
-        /// <summary>sendSdpCall publishes; sendSdpPull plays a stream published here (server_id is not used: one server).</summary>
+        /// <summary>sendSdpCall publishes; sendSdpPull plays a stream published here, else pulls it from RTMP2RTPBASEURL[_server_id].</summary>
         private async Task<bool> CallAsync(LegacyRequest request, bool pull)
         {
             string? stream = request.GetString("stream"), sdp = request.GetString("sdp");
@@ -145,7 +145,7 @@ public sealed class LegacyWebSocketHandler(IPublishService service, TurnCredenti
                 _outbox.Writer.TryWrite(null);
             };
             var outcome = pull
-                ? service.Play(new Playback.PlayRequest { Stream = stream, OfferSdp = sdp, Signaling = "ws", LocalAddress = localAddress, OnEnded = onEnded })
+                ? service.Play(new Playback.PlayRequest { Stream = stream, OfferSdp = sdp, Signaling = "ws", LocalAddress = localAddress, OnEnded = onEnded, ServerId = request.GetString("server_id") })
                 : service.Publish(new PublishRequest
                 {
                     Stream = stream,

@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+
+namespace Engine.EndToEnd.Tests;
+
+/// <summary>
+/// Issue 15: a stream not published here is pulled over RTMP (RTMP2RTPBASEURL) and played over WHEP.
+/// ffmpeg pushes a 640x480 30 frames/s H.264 Constrained Baseline stream without B-frames plus AAC
+/// (a sine) to nginx-rtmp; Chromium plays it through the engine's pull; ten more WHEP players of the
+/// stream share the one pull; an unknown stream answers 404 within 5 s.
+/// </summary>
+[Collection("chromium")]
+public class PlayRtmpPullTests
+{
+    private const string Stream = "pulled";
+
+    private static Process PushToNginx(NginxRtmp nginx, string stream) => Tools.StartDrained(Tools.Require("ffmpeg"),
+        "-v error -nostdin -re -f lavfi -i testsrc2=size=640x480:rate=30 -f lavfi -i sine=frequency=440:sample_rate=48000 " +
+        "-c:v libx264 -profile:v baseline -preset veryfast -tune zerolatency -bf 0 -g 30 -pix_fmt yuv420p " +
+        $"-c:a aac -b:a 64k -ac 2 -f flv {nginx.Url(stream)}");
+
+    /// <summary>A recvonly H.264 offer like a browser's; nobody answers its ICE, which the pull does not care about.</summary>
+    private static string Offer(int n) => string.Join("\r\n",
+        "v=0", $"o=- {1000 + n} 2 IN IP4 127.0.0.1", "s=-", "t=0 0", "a=group:BUNDLE 0", "a=msid-semantic: WMS",
+        "m=video 9 UDP/TLS/RTP/SAVPF 99 100", "c=IN IP4 0.0.0.0", "a=rtcp:9 IN IP4 0.0.0.0",
+        $"a=ice-ufrag:pl{n:D2}", "a=ice-pwd:playerpassword0123456789ab",
+        "a=fingerprint:sha-256 AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99",
+        "a=setup:actpass", "a=mid:0", "a=recvonly", "a=rtcp-mux", "a=rtpmap:99 H264/90000", "a=rtcp-fb:99 nack pli",
+        "a=fmtp:99 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+        "a=rtpmap:100 H264/90000", "a=rtcp-fb:100 nack pli", "a=fmtp:100 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f", ""); // as Chromium offers both
+
+    private static Task<HttpResponseMessage> PostWhepAsync(EngineProcess engine, string stream, string offer) =>
+        engine.Http.PostAsync($"/whep/{stream}", new StringContent(offer, Encoding.UTF8, "application/sdp"));
+
+    private static JsonElement? PullOf(JsonElement streams, string stream) =>
+        streams.TryGetProperty("pulls", out var pulls)
+            ? pulls.EnumerateArray().Where(p => p.GetProperty("stream").GetString() == stream).Select(p => (JsonElement?)p).FirstOrDefault()
+            : null;
+
+    [Fact]
+    public async Task ChromiumPlaysAnRtmpStreamOverWhepAndTenPlayersShareOnePull()
+    {
+        using var nginx = new NginxRtmp();
+        using var engine = new EngineProcess($"RTMP2RTPBASEURL={nginx.BaseUrl}");
+        using var push = PushToNginx(nginx, Stream);
+        try
+        {
+            // nginx-rtmp has the stream once ffmpeg's first GOP is in: until then a play finds nothing (404).
+            await Tools.PollAsync(async () =>
+            {
+                var r = await PostWhepAsync(engine, Stream, Offer(99));
+                return $"{(int)r.StatusCode} {await r.Content.ReadAsStringAsync()}";
+            }, s => s.StartsWith("201"), TimeSpan.FromSeconds(30), "the pull to find the pushed stream");
+            long pullsBefore = (await engine.StreamsAsync()).GetProperty("pullsStarted").GetInt64(); // failed tries before ffmpeg's first GOP count too
+
+            await using (var player = PlayTab.OpenPlayer(engine, Stream))
+            {
+                var m = await PlayTab.MeasureAsync(() => PlayTab.StatsAsync(player), "Chromium WHEP player of an RTMP pull (Constrained Baseline, no transcode)", engine);
+                Console.WriteLine($"[rtmp-pull] {m.Fps:F1} frames/s decoded over {m.Seconds:F1} s, {PlayTab.Long(m.Last, "width")}x{PlayTab.Long(m.Last, "height")}, first frame {m.FirstFrameMs} ms after the answer");
+                Assert.True(m.Fps >= 20, $"{m.Fps:F1} frames/s: {m.Last}\n{engine.Output}");
+                Assert.Equal(640, PlayTab.Long(m.Last, "width"));
+                Assert.Equal(480, PlayTab.Long(m.Last, "height"));
+            }
+
+            var answers = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => PostWhepAsync(engine, Stream, Offer(i))));
+            Assert.All(answers, a => Assert.Equal(201, (int)a.StatusCode));
+            var streams = await engine.StreamsAsync();
+            var pull = PullOf(streams, Stream);
+            Assert.True(pull.HasValue, streams.ToString());
+            Assert.Equal(pullsBefore, streams.GetProperty("pullsStarted").GetInt64()); // every player since, Chromium's too, on the one pull
+            Assert.True(pull!.Value.GetProperty("players").GetInt32() >= 10, pull.Value.ToString());
+            Assert.Equal(nginx.Url(Stream), pull.Value.GetProperty("sourceUrl").GetString());
+            Assert.True(pull.Value.GetProperty("bitrateBps").GetInt64() > 0, pull.Value.ToString());
+        }
+        finally
+        {
+            if (!push.HasExited)
+                push.Kill(true);
+        }
+    }
+
+    [Fact]
+    public async Task AnUnknownStreamAnswers404WithinFiveSeconds()
+    {
+        using var nginx = new NginxRtmp();
+        using var engine = new EngineProcess($"RTMP2RTPBASEURL={nginx.BaseUrl}");
+        var sw = Stopwatch.StartNew();
+        var answer = await PostWhepAsync(engine, "nobody-publishes-this", Offer(1));
+        Console.WriteLine($"[rtmp-pull] unknown stream: {(int)answer.StatusCode} after {sw.ElapsedMilliseconds} ms");
+        Assert.Equal(404, (int)answer.StatusCode);
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(6), $"{sw.ElapsedMilliseconds} ms"); // the 5 s bound, with a second for a loaded machine
+        Assert.Equal(0, PullOf(await engine.StreamsAsync(), "nobody-publishes-this")?.GetProperty("players").GetInt32() ?? 0);
+    }
+
+    [Fact]
+    public async Task ASourceThatEndsEndsItsPlayersAndItsPull()
+    {
+        using var nginx = new NginxRtmp();
+        using var engine = new EngineProcess($"RTMP2RTPBASEURL={nginx.BaseUrl}");
+        using var push = PushToNginx(nginx, "ending");
+        try
+        {
+            await Tools.PollAsync(async () => (int)(await PostWhepAsync(engine, "ending", Offer(1))).StatusCode, s => s == 201, TimeSpan.FromSeconds(30), "the pull to find the pushed stream");
+            Assert.Equal(201, (int)(await PostWhepAsync(engine, "ending", Offer(2))).StatusCode);
+            Assert.Equal(2, PullOf(await engine.StreamsAsync(), "ending")!.Value.GetProperty("players").GetInt32());
+            push.Kill(true);
+            var sw = Stopwatch.StartNew();
+            var streams = await Tools.PollAsync(engine.StreamsAsync, s => s.GetProperty("players").GetInt32() == 0 && PullOf(s, "ending") == null,
+                TimeSpan.FromSeconds(20), "the players and the pull to end after the source stopped");
+            Console.WriteLine($"[rtmp-pull] source stopped: players and pull gone {sw.ElapsedMilliseconds} ms later");
+            Assert.Contains("RTMP pull) ended: the RTMP source ended", engine.Output);
+        }
+        finally
+        {
+            if (!push.HasExited)
+                push.Kill(true);
+        }
+    }
+
+    [Fact]
+    public async Task ChromiumPlaysAnRtmpStreamWithSendSdpPull()
+    {
+        using var nginx = new NginxRtmp();
+        using var engine = new EngineProcess($"RTMP2RTPBASEURL={nginx.BaseUrl}");
+        using var push = PushToNginx(nginx, "ws-pulled");
+        try
+        {
+            await Tools.PollAsync(async () => (int)(await PostWhepAsync(engine, "ws-pulled", Offer(1))).StatusCode, s => s == 201, TimeSpan.FromSeconds(30), "the pull to find the pushed stream");
+            await using var player = PlayTab.OpenPlayer(engine, "ws-pulled", "ws");
+            var m = await PlayTab.MeasureAsync(() => PlayTab.StatsAsync(player), "Chromium sendSdpPull player of an RTMP pull (Constrained Baseline, no transcode)", engine);
+            Assert.True(m.Fps >= 20, $"{m.Fps:F1} frames/s: {m.Last}\n{engine.Output}");
+            Assert.Equal(640, PlayTab.Long(m.Last, "width"));
+            Assert.Equal(480, PlayTab.Long(m.Last, "height"));
+        }
+        finally
+        {
+            if (!push.HasExited)
+                push.Kill(true);
+        }
+    }
+}
