@@ -20,6 +20,9 @@ public class RembFollowsLinkTests(ITestOutputHelper output)
     private const int MaxBps = 2_500_000, MinBps = 100_000;
     private const int Seconds = 30;
     private const int SettledFrom = 15; // seconds after media starts; the asserts below judge from here
+    // The estimator grows to at most 1.5x the incoming rate + 10 kbit/s; tbf's bucket lets the
+    // measured rate peek a little over the link, hence 1.6x rather than 1.5x.
+    private const double RembCeilingBps = 1.6 * LinkBps;
 
     internal sealed record Sample(double T, long? RembBps, double TargetBps, double SentBps, string Limitation, long FramesSent, long EngineFrames, int Width);
 
@@ -124,7 +127,7 @@ public class RembFollowsLinkTests(ITestOutputHelper output)
         var s = await PublishAsync(shaped: true);
         string table = Table(s);
         var settled = s.Where(x => x.T >= SettledFrom).ToList();
-        Assert.All(settled, x => Assert.True(x.RembBps is { } r && r <= 1.5 * LinkBps, $"REMB above 1.5x the link at {x.T} s\n{table}"));
+        Assert.All(settled, x => Assert.True(x.RembBps is { } r && r <= RembCeilingBps, $"REMB above 1.6x the link at {x.T} s\n{table}"));
         // Above the floor, and not collapsed: on average at least half the link.
         Assert.True(settled.Average(x => x.RembBps!.Value) >= 0.5 * LinkBps, $"REMB collapsed under the link\n{table}");
         Assert.All(settled, x => Assert.True(x.RembBps > MinBps, $"REMB at the floor at {x.T} s\n{table}"));
