@@ -15,7 +15,8 @@ internal sealed class EngineProcess : IDisposable
     public readonly HttpClient Http;
 
     /// <param name="localIp">ICELOCALIP: media, the answer's candidate and HTTP bind to it.</param>
-    public EngineProcess(string extraConfig = "", string localIp = "127.0.0.1")
+    /// <param name="inside">Run the engine inside this namespace (localIp then its inside address).</param>
+    public EngineProcess(string extraConfig = "", string localIp = "127.0.0.1", NetNamespace? inside = null)
     {
         System.IO.Directory.CreateDirectory(Directory);
         var config = Path.Combine(Directory, "engine.config");
@@ -30,7 +31,9 @@ internal sealed class EngineProcess : IDisposable
             RECORDDIR={System.IO.Path.Combine(Directory, "recordings")}
             {extraConfig}
             """);
-        var psi = new ProcessStartInfo(Tools.EngineBinary, $"--config {config} --dump-dir {Path.Combine(Directory, "dump")}")
+        string args = $"--config {config} --dump-dir {Path.Combine(Directory, "dump")}";
+        var (file, arguments) = inside?.Exec(Tools.EngineBinary, args) ?? (Tools.EngineBinary, args); // ip netns exec execs: same pid
+        var psi = new ProcessStartInfo(file, arguments)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

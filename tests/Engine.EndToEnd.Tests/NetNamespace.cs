@@ -11,12 +11,15 @@ internal sealed class NetNamespace : IDisposable
     public string Name { get; }
     public string HostAddress { get; }
     public string InsideAddress { get; }
+    /// <summary>The veth end on the host side: its egress carries what the host sends into the namespace.</summary>
+    public string HostInterface { get; }
 
     public NetNamespace()
     {
         string id = Guid.NewGuid().ToString("n")[..6];
         Name = "engtest-" + id;
         string hostEnd = "veh" + id, insideEnd = "ven" + id; // interface names: at most 15 characters
+        HostInterface = hostEnd;
         // A third octet no interface here uses yet.
         var used = Tools.Run(Tools.Require("ip"), "-4 -o addr show").Stdout;
         int octet = Enumerable.Range(0, 64).Select(_ => Random.Shared.Next(1, 255)).First(o => !used.Contains($"10.213.{o}."));
