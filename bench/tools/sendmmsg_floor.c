@@ -1,4 +1,4 @@
-// From /work/shared/tools/sendmmsg_floor.c (this team's own tool, copied unchanged below this line for bench/results/playback.md).
+// The team's loopback floor tool (kept here so the repository stands alone), unchanged below this line; used by bench/results/playback.md.
 // Physical floor for fan-out on this machine: CPU per 1200-byte UDP datagram sent with sendmmsg
 // (batches of 64) to P distinct loopback destinations (bound sockets that are never read, so the
 // kernel drops at their full queues after delivery work). One process, CPU from getrusage.
