@@ -32,9 +32,8 @@ internal sealed class RtmpPlaySession
 
     private readonly RtmpUrl _url;
     private readonly IRtmpPlayHandler _handler;
-    private readonly ByteBuffer _in, _out, _scratch;
-    private readonly RtmpChunkReader _reader = new(MaxChunkStreams, MaxMessage, MaxInChunkSize, MaxMessageBytes);
-    private readonly RtmpClientHandshake _handshake = new();
+    private readonly ByteBuffer _out, _scratch;
+    private readonly RtmpClientInput _input = new(MaxChunkStreams, MaxMessage, MaxInChunkSize, MaxMessageBytes);
     private long _received, _acknowledged;
     private uint _ackWindow, _windowSent, _streamId;
     private bool _haveStream;
@@ -43,7 +42,6 @@ internal sealed class RtmpPlaySession
     {
         _url = url;
         _handler = handler;
-        _in = new ByteBuffer(8192, MaxInChunkSize + 32);
         _out = new ByteBuffer(4096, MaxOutgoing);
         _scratch = new ByteBuffer(512, 8192);
     }
@@ -54,10 +52,10 @@ internal sealed class RtmpPlaySession
     /// <summary>Bytes to send; the host consumes what the socket took.</summary>
     public ByteBuffer Outgoing => _out;
     public uint StreamId => _streamId;
-    public int InChunkSize => _reader.ChunkSize;
+    public int InChunkSize => _input.Reader.ChunkSize;
     public uint AckWindow => _ackWindow;
     public long BytesReceived => _received;
-    public long MessagesReceived => _reader.Messages;
+    public long MessagesReceived => _input.Reader.Messages;
     public long MediaMessages { get; private set; }
     public long AggregateMessages { get; private set; }
     public long AcknowledgementsSent { get; private set; }
@@ -78,13 +76,12 @@ internal sealed class RtmpPlaySession
         _received += data.Length;
         while (!data.IsEmpty && !IsOver)
         {
-            int room = Math.Min(data.Length, _in.MaxCapacity - _in.Length);
+            int room = _input.Append(data);
             if (room == 0)
             {
                 Fail("RTMP: unparsable input from the server"); // a full buffer always holds a whole chunk
                 return;
             }
-            _in.Append(data[..room]);
             data = data[room..];
             Parse();
         }
@@ -125,33 +122,20 @@ internal sealed class RtmpPlaySession
     {
         while (!IsOver)
         {
-            if (!_handshake.IsDone)
+            switch (_input.Next(_out, out var message, out string? error))
             {
-                bool hadS1 = _handshake.HasS1;
-                int n = _handshake.Read(_in.Span, _out, out string? error);
-                if (n < 0)
-                {
+                case RtmpInputEvent.HandshakeReply:
+                    SendConnect();
+                    break;
+                case RtmpInputEvent.Message:
+                    OnMessage(message.Type, message.Timestamp, message.StreamId, message.Payload);
+                    break;
+                case RtmpInputEvent.Failed:
                     Fail(error!);
                     return;
-                }
-                if (n == 0)
+                default:
                     return;
-                _in.Consume(n);
-                if (!hadS1)
-                    SendConnect();
-                continue;
             }
-            var result = _reader.Read(_in.Span, out int consumed, out var message);
-            _in.Consume(consumed);
-            if (result == RtmpChunkResult.Failed)
-            {
-                Fail(_reader.Error!);
-                return;
-            }
-            if (result == RtmpChunkResult.NeedMore)
-                return;
-            if (result == RtmpChunkResult.Message)
-                OnMessage(message.Type, message.Timestamp, message.StreamId, message.Payload);
         }
     }
 

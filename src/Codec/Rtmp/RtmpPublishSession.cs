@@ -25,13 +25,12 @@ internal sealed class RtmpPublishSession
     private static readonly string[] StatusKeys = ["code", "level", "description"];
 
     private readonly RtmpUrl _url;
-    private readonly ByteBuffer _held, _in, _scratch;
+    private readonly ByteBuffer _held, _scratch;
     private ByteBuffer _out;
     private readonly int _maxPendingBytes;
     private readonly List<int> _heldHeaders = new(64);
     // Every chunk stream may hold a whole message: the buffer budget never binds.
-    private readonly RtmpChunkReader _reader = new(MaxChunkStreams, MaxMessage, MaxInChunkSize, MaxChunkStreams * MaxMessage);
-    private readonly RtmpClientHandshake _handshake = new();
+    private readonly RtmpClientInput _input = new(MaxChunkStreams, MaxMessage, MaxInChunkSize, MaxChunkStreams * MaxMessage);
     private long _received, _acknowledged;
     private uint _ackWindow, _streamId;
 
@@ -41,7 +40,6 @@ internal sealed class RtmpPublishSession
         _maxPendingBytes = maxPendingBytes;
         _out = NewOutgoingBuffer();
         _held = new ByteBuffer(0, maxPendingBytes);
-        _in = new ByteBuffer(4096, MaxInChunkSize + 32);
         _scratch = new ByteBuffer(512, MaxMessage);
     }
 
@@ -70,7 +68,7 @@ internal sealed class RtmpPublishSession
 
     /// <summary>Media bytes waiting: held before the publish starts, not yet handed to the host, or in flight.</summary>
     public int PendingBytes => _out.Length + _held.Length + InFlight;
-    public long MessagesReceived => _reader.Messages;
+    public long MessagesReceived => _input.Reader.Messages;
 
     /// <summary>C0 and C1: the plain handshake (no digest), which nginx-rtmp, SRS and others accept.</summary>
     public void Start(uint epochMillis) => RtmpClientHandshake.WriteC0C1(_out, epochMillis);
@@ -83,13 +81,12 @@ internal sealed class RtmpPublishSession
         _received += data.Length;
         while (!data.IsEmpty && State != RtmpPublishState.Failed)
         {
-            int room = Math.Min(data.Length, _in.MaxCapacity - _in.Length);
+            int room = _input.Append(data);
             if (room == 0)
             {
                 Fail("RTMP: unparsable input from the server"); // cannot happen: a full buffer always holds a whole chunk
                 return;
             }
-            _in.Append(data[..room]);
             data = data[room..];
             Parse();
         }
@@ -111,33 +108,20 @@ internal sealed class RtmpPublishSession
     {
         while (State != RtmpPublishState.Failed)
         {
-            if (!_handshake.IsDone)
+            switch (_input.Next(_out, out var message, out string? error))
             {
-                bool hadS1 = _handshake.HasS1;
-                int n = _handshake.Read(_in.Span, _out, out string? error);
-                if (n < 0)
-                {
+                case RtmpInputEvent.HandshakeReply:
+                    SendConnect();
+                    break;
+                case RtmpInputEvent.Message:
+                    OnMessage(message.Type, message.Payload);
+                    break;
+                case RtmpInputEvent.Failed:
                     Fail(error!);
                     return;
-                }
-                if (n == 0)
+                default:
                     return;
-                _in.Consume(n);
-                if (!hadS1)
-                    SendConnect();
-                continue;
             }
-            var result = _reader.Read(_in.Span, out int consumed, out var message);
-            _in.Consume(consumed);
-            if (result == RtmpChunkResult.Failed)
-            {
-                Fail(_reader.Error!);
-                return;
-            }
-            if (result == RtmpChunkResult.NeedMore)
-                return;
-            if (result == RtmpChunkResult.Message)
-                OnMessage(message.Type, message.Payload);
         }
     }
 
