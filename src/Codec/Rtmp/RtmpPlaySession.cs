@@ -16,14 +16,14 @@ internal enum RtmpPlayState { Handshake, Connect, CreateStream, Play, Playing, U
 /// </summary>
 internal sealed class RtmpPlaySession
 {
-    public const int HandshakeSize = 1536;
-    public const int OutChunkSize = 4096;
+    public const int HandshakeSize = RtmpClientHandshake.Size;
+    public const int OutChunkSize = RtmpChunkWriter.ChunkSize;
     public const int MaxMessage = 4 << 20;
     public const uint ClientWindow = 2_500_000;
     public const uint BufferMillis = 3000;
     private const int MaxInChunkSize = 65536, MaxChunkStreams = 16, MaxMessageBytes = 16 << 20, MaxOutgoing = 1 << 20;
     private const int CsControl = 2, CsCommand = 3, CsStream = 8;
-    private const byte TypeSetChunkSize = 1, TypeAbort = 2, TypeAck = 3, TypeUserControl = 4, TypeWindowAck = 5,
+    private const byte TypeSetChunkSize = RtmpChunkReader.TypeSetChunkSize, TypeAck = 3, TypeUserControl = 4, TypeWindowAck = 5,
         TypePeerBandwidth = 6, TypeAudio = 8, TypeVideo = 9, TypeAmf3Data = 15, TypeAmf3Command = 17, TypeData = 18,
         TypeCommand = 20, TypeAggregate = 22;
     private const ushort UcStreamBegin = 0, UcStreamEof = 1, UcSetBufferLength = 3, UcPingRequest = 6, UcPingResponse = 7;
@@ -32,11 +32,8 @@ internal sealed class RtmpPlaySession
 
     private readonly RtmpUrl _url;
     private readonly IRtmpPlayHandler _handler;
-    private readonly ByteBuffer _in, _out, _scratch;
-    private readonly InStream[] _streams = new InStream[MaxChunkStreams];
-    private int _streamCount, _messageBytes;
-    private int _handshakeRead;
-    private int _inChunkSize = 128;
+    private readonly ByteBuffer _out, _scratch;
+    private readonly RtmpClientInput _input = new(MaxChunkStreams, MaxMessage, MaxInChunkSize, MaxMessageBytes);
     private long _received, _acknowledged;
     private uint _ackWindow, _windowSent, _streamId;
     private bool _haveStream;
@@ -45,7 +42,6 @@ internal sealed class RtmpPlaySession
     {
         _url = url;
         _handler = handler;
-        _in = new ByteBuffer(8192, MaxInChunkSize + 32);
         _out = new ByteBuffer(4096, MaxOutgoing);
         _scratch = new ByteBuffer(512, 8192);
     }
@@ -56,10 +52,10 @@ internal sealed class RtmpPlaySession
     /// <summary>Bytes to send; the host consumes what the socket took.</summary>
     public ByteBuffer Outgoing => _out;
     public uint StreamId => _streamId;
-    public int InChunkSize => _inChunkSize;
+    public int InChunkSize => _input.Reader.ChunkSize;
     public uint AckWindow => _ackWindow;
     public long BytesReceived => _received;
-    public long MessagesReceived { get; private set; }
+    public long MessagesReceived => _input.Reader.Messages;
     public long MediaMessages { get; private set; }
     public long AggregateMessages { get; private set; }
     public long AcknowledgementsSent { get; private set; }
@@ -70,14 +66,7 @@ internal sealed class RtmpPlaySession
     public long AggregatesMalformed { get; private set; }
 
     /// <summary>C0 and C1: the plain handshake (no digest), which nginx-rtmp, SRS and others accept.</summary>
-    public void Start(uint epochMillis)
-    {
-        var c = _out.Reserve(1 + HandshakeSize);
-        c[0] = 3;
-        BinaryPrimitives.WriteUInt32BigEndian(c[1..], epochMillis);
-        c.Slice(5, 4).Clear();
-        System.Security.Cryptography.RandomNumberGenerator.Fill(c.Slice(9, HandshakeSize - 8));
-    }
+    public void Start(uint epochMillis) => RtmpClientHandshake.WriteC0C1(_out, epochMillis);
 
     /// <summary>Bytes from the server, in order. Events go to the handler during the call; replies to <see cref="Outgoing"/>.</summary>
     public void Receive(ReadOnlySpan<byte> data)
@@ -87,13 +76,12 @@ internal sealed class RtmpPlaySession
         _received += data.Length;
         while (!data.IsEmpty && !IsOver)
         {
-            int room = Math.Min(data.Length, _in.MaxCapacity - _in.Length);
+            int room = _input.Append(data);
             if (room == 0)
             {
                 Fail("RTMP: unparsable input from the server"); // a full buffer always holds a whole chunk
                 return;
             }
-            _in.Append(data[..room]);
             data = data[room..];
             Parse();
         }
@@ -134,181 +122,27 @@ internal sealed class RtmpPlaySession
     {
         while (!IsOver)
         {
-            if (_handshakeRead < 1 + 2 * HandshakeSize)
+            switch (_input.Next(_out, out var message, out string? error))
             {
-                if (!ParseHandshake())
+                case RtmpInputEvent.HandshakeReply:
+                    SendConnect();
+                    break;
+                case RtmpInputEvent.Message:
+                    OnMessage(message.Type, message.Timestamp, message.StreamId, message.Payload);
+                    break;
+                case RtmpInputEvent.Failed:
+                    Fail(error!);
                     return;
-                continue;
+                default:
+                    return;
             }
-            if (!ParseChunk())
-                return;
         }
-    }
-
-    private bool ParseHandshake()
-    {
-        var s = _in.Span;
-        if (_handshakeRead == 0)
-        {
-            if (s.Length < 1 + HandshakeSize)
-                return false;
-            if (s[0] != 3)
-                return Fail($"RTMP handshake: server version {s[0]}, not 3");
-            _out.Append(s.Slice(1, HandshakeSize)); // C2 echoes S1
-            _in.Consume(1 + HandshakeSize);
-            _handshakeRead = 1 + HandshakeSize;
-            SendConnect();
-            return true;
-        }
-        if (s.Length < HandshakeSize)
-            return false;
-        _in.Consume(HandshakeSize); // S2 echoes C1; servers differ in what they put there
-        _handshakeRead += HandshakeSize;
-        return true;
-    }
-
-    // RTMP 1.0 §5.3.1: basic header, message header (fmt 0-3), extended timestamp, chunk data.
-    private bool ParseChunk()
-    {
-        var s = _in.Span;
-        if (s.IsEmpty)
-            return false;
-        int fmt = s[0] >> 6, csid = s[0] & 0x3F, pos = 1;
-        if (csid == 0)
-        {
-            if (s.Length < 2) return false;
-            csid = 64 + s[1];
-            pos = 2;
-        }
-        else if (csid == 1)
-        {
-            if (s.Length < 3) return false;
-            csid = 64 + s[1] + s[2] * 256;
-            pos = 3;
-        }
-        int header = fmt switch { 0 => 11, 1 => 7, 2 => 3, _ => 0 };
-        if (s.Length < pos + header)
-            return false;
-        int index = FindStream(csid);
-        if (index < 0)
-        {
-            if (_streamCount == MaxChunkStreams)
-                return Fail("RTMP: too many chunk streams from the server");
-            if (fmt != 0)
-                return Fail("RTMP: a chunk stream started without a full header");
-        }
-        InStream fresh = default;
-        ref var st = ref index >= 0 ? ref _streams[index] : ref fresh;
-        if (st.Filled > 0 && fmt != 3)
-            return Fail("RTMP: a new message header inside a message");
-        var h = s.Slice(pos, header);
-        uint tsField = 0;
-        if (fmt <= 2)
-            tsField = (uint)(h[0] << 16 | h[1] << 8 | h[2]);
-        int length = st.Length;
-        byte type = st.Type;
-        uint streamId = st.StreamId;
-        if (fmt <= 1)
-        {
-            length = h[3] << 16 | h[4] << 8 | h[5];
-            type = h[6];
-        }
-        if (fmt == 0)
-            streamId = BinaryPrimitives.ReadUInt32LittleEndian(h[7..]);
-        pos += header;
-        // §5.3.1.3: a type 3 chunk repeats the extended field when its message's header had one.
-        bool extended = fmt <= 2 ? tsField == 0xFFFFFF : st.Extended;
-        if (extended)
-        {
-            if (s.Length < pos + 4)
-                return false;
-            tsField = BinaryPrimitives.ReadUInt32BigEndian(s[pos..]);
-            pos += 4;
-        }
-        if (length > MaxMessage)
-            return Fail($"RTMP: a server message of {length} bytes (limit {MaxMessage})");
-        int chunk = Math.Min(_inChunkSize, length - st.Filled);
-        if (s.Length < pos + chunk)
-            return false;
-        if (index < 0)
-        {
-            index = _streamCount++;
-            _streams[index] = new InStream { Csid = csid };
-            st = ref _streams[index];
-        }
-        if (st.Filled == 0)
-        {
-            // A new message: fmt 0 carries the time, 1 and 2 a delta, 3 repeats the last delta.
-            st.Timestamp = fmt switch { 0 => tsField, 3 => st.Timestamp + st.Delta, _ => st.Timestamp + tsField };
-            if (fmt is 1 or 2)
-                st.Delta = tsField;
-            else if (fmt == 0)
-                st.Delta = 0;
-            st.Length = length;
-            st.Type = type;
-            st.StreamId = streamId;
-            st.Extended = extended;
-        }
-        if (chunk > 0 && !EnsureCapacity(ref st, st.Filled + chunk))
-            return false;
-        s.Slice(pos, chunk).CopyTo(st.Message.AsSpan(st.Filled));
-        st.Filled += chunk;
-        _in.Consume(pos + chunk);
-        if (st.Filled == st.Length)
-        {
-            st.Filled = 0;
-            MessagesReceived++;
-            OnMessage(st.Type, st.Timestamp, st.StreamId, st.Message.AsSpan(0, st.Length));
-        }
-        return true;
-    }
-
-    // Buffers grow with the bytes that arrive, not with the length a header claims.
-    private bool EnsureCapacity(ref InStream st, int needed)
-    {
-        int have = st.Message?.Length ?? 0;
-        if (have >= needed)
-            return true;
-        int size = Math.Max(have, 4096);
-        while (size < needed)
-            size *= 2;
-        size = Math.Min(size, Math.Max(needed, st.Length));
-        if (_messageBytes - have + size > MaxMessageBytes)
-            return Fail($"RTMP: server messages in progress over {MaxMessageBytes >> 20} MB");
-        var bigger = new byte[size];
-        st.Message.AsSpan(0, st.Filled).CopyTo(bigger);
-        _messageBytes += size - have;
-        st.Message = bigger;
-        return true;
-    }
-
-    private int FindStream(int csid)
-    {
-        for (int i = 0; i < _streamCount; i++)
-            if (_streams[i].Csid == csid)
-                return i;
-        return -1;
     }
 
     private void OnMessage(byte type, uint millis, uint streamId, ReadOnlySpan<byte> m)
     {
         switch (type)
         {
-            case TypeSetChunkSize:
-            {
-                if (m.Length < 4)
-                    return;
-                int size = (int)(BinaryPrimitives.ReadUInt32BigEndian(m) & 0x7FFFFFFF);
-                if (size is < 1 or > MaxInChunkSize)
-                    Fail($"RTMP: server chunk size {size} (limit {MaxInChunkSize})");
-                else
-                    _inChunkSize = size;
-                return;
-            }
-            case TypeAbort:
-                if (m.Length >= 4 && FindStream((int)BinaryPrimitives.ReadUInt32BigEndian(m)) is int i and >= 0)
-                    _streams[i].Filled = 0;
-                return;
             case TypeUserControl:
                 OnUserControl(m);
                 return;
@@ -575,32 +409,9 @@ internal sealed class RtmpPlaySession
     /// <summary>One message, fmt 0 header then fmt 3 chunks of <see cref="OutChunkSize"/>; false (and failed) when replies are not being sent.</summary>
     private bool Send(int csid, byte type, uint streamId, ReadOnlySpan<byte> payload)
     {
-        int chunks = Math.Max(1, (payload.Length + OutChunkSize - 1) / OutChunkSize);
-        if (!_out.CanAppend(12 + payload.Length + chunks - 1))
+        if (!_out.CanAppend(RtmpChunkWriter.MessageSize(payload.Length, 0)))
             return Fail($"RTMP: {MaxOutgoing >> 20} MB of replies to the server unsent");
-        var h = _out.Reserve(12);
-        h[0] = (byte)csid;
-        h[1] = h[2] = h[3] = 0; // control and commands carry time 0
-        h[4] = (byte)(payload.Length >> 16); h[5] = (byte)(payload.Length >> 8); h[6] = (byte)payload.Length;
-        h[7] = type;
-        BinaryPrimitives.WriteUInt32LittleEndian(h[8..], streamId);
-        for (int written = 0; written < payload.Length;)
-        {
-            if (written > 0)
-                _out.Reserve(1)[0] = (byte)(0xC0 | csid);
-            int n = Math.Min(OutChunkSize, payload.Length - written);
-            _out.Append(payload.Slice(written, n));
-            written += n;
-        }
+        RtmpChunkWriter.Write(_out, csid, type, streamId, 0, payload, default); // control and commands carry time 0
         return true;
-    }
-
-    private struct InStream
-    {
-        public int Csid, Length, Filled;
-        public uint Timestamp, Delta, StreamId;
-        public byte Type;
-        public bool Extended;
-        public byte[]? Message;
     }
 }

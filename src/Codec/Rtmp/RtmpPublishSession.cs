@@ -15,24 +15,22 @@ internal enum RtmpPublishState { Handshake, Connect, CreateStream, Publish, Live
 /// </summary>
 internal sealed class RtmpPublishSession
 {
-    public const int HandshakeSize = 1536;
-    public const int OutChunkSize = 4096;
+    public const int HandshakeSize = RtmpClientHandshake.Size;
+    public const int OutChunkSize = RtmpChunkWriter.ChunkSize;
     private const int MaxInChunkSize = 65536, MaxMessage = 65536, MaxChunkStreams = 8;
     private const int CsControl = 2, CsCommand = 3, CsAudio = 4, CsData = 5, CsVideo = 6, CsStream = 8;
-    private const byte TypeSetChunkSize = 1, TypeAbort = 2, TypeAck = 3, TypeUserControl = 4, TypeWindowAck = 5,
+    private const byte TypeSetChunkSize = RtmpChunkReader.TypeSetChunkSize, TypeAck = 3, TypeUserControl = 4, TypeWindowAck = 5,
         TypePeerBandwidth = 6, TypeAudio = 8, TypeVideo = 9, TypeAmf3Command = 17, TypeData = 18, TypeCommand = 20;
     private const double TxnConnect = 1, TxnReleaseStream = 2, TxnFcPublish = 3, TxnCreateStream = 4, TxnPublish = 5;
     private static readonly string[] StatusKeys = ["code", "level", "description"];
 
     private readonly RtmpUrl _url;
-    private readonly ByteBuffer _held, _in, _scratch;
+    private readonly ByteBuffer _held, _scratch;
     private ByteBuffer _out;
     private readonly int _maxPendingBytes;
     private readonly List<int> _heldHeaders = new(64);
-    private readonly InStream[] _streams = new InStream[MaxChunkStreams];
-    private int _streamCount;
-    private int _handshakeRead; // bytes of S0 S1 S2 consumed
-    private int _inChunkSize = 128;
+    // Every chunk stream may hold a whole message: the buffer budget never binds.
+    private readonly RtmpClientInput _input = new(MaxChunkStreams, MaxMessage, MaxInChunkSize, MaxChunkStreams * MaxMessage);
     private long _received, _acknowledged;
     private uint _ackWindow, _streamId;
 
@@ -42,7 +40,6 @@ internal sealed class RtmpPublishSession
         _maxPendingBytes = maxPendingBytes;
         _out = NewOutgoingBuffer();
         _held = new ByteBuffer(0, maxPendingBytes);
-        _in = new ByteBuffer(4096, MaxInChunkSize + 32);
         _scratch = new ByteBuffer(512, MaxMessage);
     }
 
@@ -71,17 +68,10 @@ internal sealed class RtmpPublishSession
 
     /// <summary>Media bytes waiting: held before the publish starts, not yet handed to the host, or in flight.</summary>
     public int PendingBytes => _out.Length + _held.Length + InFlight;
-    public long MessagesReceived { get; private set; }
+    public long MessagesReceived => _input.Reader.Messages;
 
     /// <summary>C0 and C1: the plain handshake (no digest), which nginx-rtmp, SRS and others accept.</summary>
-    public void Start(uint epochMillis)
-    {
-        var c = _out.Reserve(1 + HandshakeSize);
-        c[0] = 3;
-        BinaryPrimitives.WriteUInt32BigEndian(c[1..], epochMillis);
-        c.Slice(5, 4).Clear(); // zero version: the plain handshake
-        System.Security.Cryptography.RandomNumberGenerator.Fill(c.Slice(9, HandshakeSize - 8));
-    }
+    public void Start(uint epochMillis) => RtmpClientHandshake.WriteC0C1(_out, epochMillis);
 
     /// <summary>Bytes from the server, in order. Replies (C2, commands, acknowledgements) go to <see cref="Outgoing"/>.</summary>
     public void Receive(ReadOnlySpan<byte> data)
@@ -91,13 +81,12 @@ internal sealed class RtmpPublishSession
         _received += data.Length;
         while (!data.IsEmpty && State != RtmpPublishState.Failed)
         {
-            int room = Math.Min(data.Length, _in.MaxCapacity - _in.Length);
+            int room = _input.Append(data);
             if (room == 0)
             {
                 Fail("RTMP: unparsable input from the server"); // cannot happen: a full buffer always holds a whole chunk
                 return;
             }
-            _in.Append(data[..room]);
             data = data[room..];
             Parse();
         }
@@ -111,7 +100,7 @@ internal sealed class RtmpPublishSession
                 Fail("RTMP: replies to the server over the buffer limit (it does not read)");
                 return;
             }
-            WriteMessage(_out, CsControl, TypeAck, 0, 0, ack, default);
+            RtmpChunkWriter.Write(_out, CsControl, TypeAck, 0, 0, ack, default);
         }
     }
 
@@ -119,162 +108,27 @@ internal sealed class RtmpPublishSession
     {
         while (State != RtmpPublishState.Failed)
         {
-            if (_handshakeRead < 1 + 2 * HandshakeSize)
+            switch (_input.Next(_out, out var message, out string? error))
             {
-                if (!ParseHandshake())
+                case RtmpInputEvent.HandshakeReply:
+                    SendConnect();
+                    break;
+                case RtmpInputEvent.Message:
+                    OnMessage(message.Type, message.Payload);
+                    break;
+                case RtmpInputEvent.Failed:
+                    Fail(error!);
                     return;
-                continue;
+                default:
+                    return;
             }
-            if (!ParseChunk())
-                return;
         }
-    }
-
-    private bool ParseHandshake()
-    {
-        var s = _in.Span;
-        if (_handshakeRead == 0)
-        {
-            if (s.Length < 1 + HandshakeSize)
-                return false;
-            if (s[0] != 3)
-                return Fail($"RTMP handshake: server version {s[0]}, not 3");
-            _out.Append(s.Slice(1, HandshakeSize)); // C2 echoes S1
-            _in.Consume(1 + HandshakeSize);
-            _handshakeRead = 1 + HandshakeSize;
-            SendConnect();
-            return true;
-        }
-        if (s.Length < HandshakeSize)
-            return false;
-        _in.Consume(HandshakeSize); // S2 echoes C1; servers differ in what they put there, so it is not checked
-        _handshakeRead += HandshakeSize;
-        return true;
-    }
-
-    private bool ParseChunk()
-    {
-        var s = _in.Span;
-        if (s.IsEmpty)
-            return false;
-        int fmt = s[0] >> 6, csid = s[0] & 0x3F, pos = 1;
-        if (csid == 0)
-        {
-            if (s.Length < 2) return false;
-            csid = 64 + s[1];
-            pos = 2;
-        }
-        else if (csid == 1)
-        {
-            if (s.Length < 3) return false;
-            csid = 64 + s[1] + s[2] * 256;
-            pos = 3;
-        }
-        int header = fmt switch { 0 => 11, 1 => 7, 2 => 3, _ => 0 };
-        if (s.Length < pos + header)
-            return false;
-        int index = FindStream(csid);
-        if (index < 0)
-        {
-            if (_streamCount == MaxChunkStreams)
-                return Fail("RTMP: too many chunk streams from the server");
-            if (fmt != 0)
-                return Fail("RTMP: a chunk stream started without a full header");
-        }
-        InStream fresh = default;
-        ref var st = ref index >= 0 ? ref _streams[index] : ref fresh;
-        if (st.Filled > 0 && fmt != 3)
-            return Fail("RTMP: a new message header inside a message");
-        var h = s.Slice(pos, header);
-        uint tsField = 0;
-        if (fmt <= 2)
-            tsField = (uint)(h[0] << 16 | h[1] << 8 | h[2]);
-        int length = st.Length;
-        byte type = st.Type;
-        uint streamId = st.StreamId;
-        if (fmt <= 1)
-        {
-            length = h[3] << 16 | h[4] << 8 | h[5];
-            type = h[6];
-        }
-        if (fmt == 0)
-            streamId = BinaryPrimitives.ReadUInt32LittleEndian(h[7..]);
-        pos += header;
-        bool extended = fmt <= 2 ? tsField == 0xFFFFFF : st.Extended;
-        if (extended)
-        {
-            if (s.Length < pos + 4)
-                return false;
-            tsField = BinaryPrimitives.ReadUInt32BigEndian(s[pos..]);
-            pos += 4;
-        }
-        if (length > MaxMessage)
-            return Fail($"RTMP: a server message of {length} bytes (limit {MaxMessage})");
-        int chunk = Math.Min(_inChunkSize, length - st.Filled);
-        if (s.Length < pos + chunk)
-            return false;
-        if (index < 0)
-        {
-            // Registered only now that its first chunk is complete.
-            index = _streamCount++;
-            _streams[index] = new InStream { Csid = csid };
-            st = ref _streams[index];
-        }
-
-        if (st.Filled == 0)
-        {
-            // A new message: fmt 0 carries the time, 1 and 2 a delta, 3 repeats the last delta.
-            st.Timestamp = fmt switch { 0 => tsField, 3 => st.Timestamp + st.Delta, _ => st.Timestamp + tsField };
-            if (fmt is 1 or 2)
-                st.Delta = tsField;
-            else if (fmt == 0)
-                st.Delta = 0;
-            st.Length = length;
-            st.Type = type;
-            st.StreamId = streamId;
-            st.Extended = extended;
-            if (st.Message == null || st.Message.Length < length)
-                st.Message = new byte[Math.Max(length, 256)];
-        }
-        s.Slice(pos, chunk).CopyTo(st.Message.AsSpan(st.Filled));
-        st.Filled += chunk;
-        _in.Consume(pos + chunk);
-        if (st.Filled == st.Length)
-        {
-            st.Filled = 0;
-            MessagesReceived++;
-            OnMessage(st.Type, st.Message.AsSpan(0, st.Length));
-        }
-        return true;
-    }
-
-    private int FindStream(int csid)
-    {
-        for (int i = 0; i < _streamCount; i++)
-            if (_streams[i].Csid == csid)
-                return i;
-        return -1;
     }
 
     private void OnMessage(byte type, ReadOnlySpan<byte> m)
     {
         switch (type)
         {
-            case TypeSetChunkSize:
-            {
-                if (m.Length < 4)
-                    return;
-                int size = (int)(BinaryPrimitives.ReadUInt32BigEndian(m) & 0x7FFFFFFF);
-                if (size is < 1 or > MaxInChunkSize)
-                    Fail($"RTMP: server chunk size {size} (limit {MaxInChunkSize})");
-                else
-                    _inChunkSize = size;
-                return;
-            }
-            case TypeAbort:
-                if (m.Length >= 4 && FindStream((int)BinaryPrimitives.ReadUInt32BigEndian(m)) is int i and >= 0)
-                    _streams[i].Filled = 0;
-                return;
             case TypeUserControl:
                 // PingRequest (6) wants a PingResponse (7) with the same time.
                 if (m.Length >= 6 && BinaryPrimitives.ReadUInt16BigEndian(m) == 6)
@@ -286,7 +140,7 @@ internal sealed class RtmpPublishSession
                     if (!_out.CanAppend(12 + pong.Length))
                         Fail("RTMP: replies to the server over the buffer limit (it does not read)");
                     else
-                        WriteMessage(_out, CsControl, TypeUserControl, 0, 0, pong, default);
+                        RtmpChunkWriter.Write(_out, CsControl, TypeUserControl, 0, 0, pong, default);
                 }
                 return;
             case TypeWindowAck:
@@ -370,7 +224,7 @@ internal sealed class RtmpPublishSession
     {
         Span<byte> size = stackalloc byte[4];
         BinaryPrimitives.WriteUInt32BigEndian(size, OutChunkSize);
-        WriteMessage(_out, CsControl, TypeSetChunkSize, 0, 0, size, default);
+        RtmpChunkWriter.Write(_out, CsControl, TypeSetChunkSize, 0, 0, size, default);
         var b = _scratch;
         b.Clear();
         Amf0.WriteString(b, "connect");
@@ -381,7 +235,7 @@ internal sealed class RtmpPublishSession
         Amf0.WriteKey(b, "flashVer"); Amf0.WriteString(b, "FMLE/3.0 (compatible; Engine)");
         Amf0.WriteKey(b, "tcUrl"); Amf0.WriteString(b, _url.TcUrl);
         Amf0.WriteObjectEnd(b);
-        WriteMessage(_out, CsCommand, TypeCommand, 0, 0, b.Span, default);
+        RtmpChunkWriter.Write(_out, CsCommand, TypeCommand, 0, 0, b.Span, default);
         State = RtmpPublishState.Connect;
     }
 
@@ -394,7 +248,7 @@ internal sealed class RtmpPublishSession
         Amf0.WriteNull(b);
         Amf0.WriteString(b, _url.Stream);
         Amf0.WriteString(b, "live");
-        WriteMessage(_out, CsStream, TypeCommand, _streamId, 0, b.Span, default);
+        RtmpChunkWriter.Write(_out, CsStream, TypeCommand, _streamId, 0, b.Span, default);
     }
 
     private void SendCommand(int csid, uint streamId, string name, double txn, object? argument)
@@ -408,7 +262,7 @@ internal sealed class RtmpPublishSession
             Amf0.WriteString(b, s);
         else if (argument is double d)
             Amf0.WriteNumber(b, d);
-        WriteMessage(_out, csid, TypeCommand, streamId, 0, b.Span, default);
+        RtmpChunkWriter.Write(_out, csid, TypeCommand, streamId, 0, b.Span, default);
     }
 
     /// <summary>@setDataFrame onMetaData: what players show before the first frame.</summary>
@@ -487,63 +341,12 @@ internal sealed class RtmpPublishSession
             return false;
         bool live = State == RtmpPublishState.Live;
         var target = live ? _out : _held;
-        int size = MessageSize(prefix.Length + data.Length, millis);
+        int size = RtmpChunkWriter.MessageSize(prefix.Length + data.Length, millis);
         if (PendingBytes + size > _maxPendingBytes || !target.CanAppend(size))
             return false;
         if (!live)
             _heldHeaders.Add(_held.Length); // its stream id is patched in once createStream has answered
-        WriteMessage(target, csid, type, _streamId, millis, prefix, data);
+        RtmpChunkWriter.Write(target, csid, type, _streamId, millis, prefix, data);
         return true;
-    }
-
-    private static int MessageSize(int length, uint millis)
-    {
-        int ext = millis >= 0xFFFFFF ? 4 : 0;
-        int chunks = Math.Max(1, (length + OutChunkSize - 1) / OutChunkSize);
-        return 12 + ext + length + (chunks - 1) * (1 + ext);
-    }
-
-    /// <summary>One message, fmt 0 header, split into chunks of <see cref="OutChunkSize"/>.</summary>
-    private static void WriteMessage(ByteBuffer b, int csid, byte type, uint streamId, uint millis, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> data)
-    {
-        int length = prefix.Length + data.Length;
-        bool ext = millis >= 0xFFFFFF;
-        var h = b.Reserve(ext ? 16 : 12);
-        h[0] = (byte)csid;
-        uint ts = ext ? 0xFFFFFF : millis;
-        h[1] = (byte)(ts >> 16); h[2] = (byte)(ts >> 8); h[3] = (byte)ts;
-        h[4] = (byte)(length >> 16); h[5] = (byte)(length >> 8); h[6] = (byte)length;
-        h[7] = type;
-        BinaryPrimitives.WriteUInt32LittleEndian(h[8..], streamId);
-        if (ext)
-            BinaryPrimitives.WriteUInt32BigEndian(h[12..], millis);
-        int written = 0;
-        while (written < length)
-        {
-            if (written > 0)
-            {
-                var c = b.Reserve(ext ? 5 : 1);
-                c[0] = (byte)(0xC0 | csid);
-                if (ext)
-                    BinaryPrimitives.WriteUInt32BigEndian(c[1..], millis);
-            }
-            int n = Math.Min(OutChunkSize, length - written);
-            var dst = b.Reserve(n);
-            // The chunk may straddle the prefix and the data.
-            int fromPrefix = Math.Clamp(prefix.Length - written, 0, n);
-            if (fromPrefix > 0)
-                prefix.Slice(written, fromPrefix).CopyTo(dst);
-            data.Slice(written + fromPrefix - prefix.Length, n - fromPrefix).CopyTo(dst[fromPrefix..]);
-            written += n;
-        }
-    }
-
-    private struct InStream
-    {
-        public int Csid, Length, Filled;
-        public uint Timestamp, Delta, StreamId;
-        public byte Type;
-        public bool Extended;
-        public byte[]? Message;
     }
 }
