@@ -3,8 +3,13 @@
 # turnutils_uclient load, one after the other in one run, on loopback through one turnutils_peer echo.
 # CPU is utime+stime from /proc/PID/stat around the load; relayed packets are both directions.
 #   bench/turn/run.sh [clients] [messages] [bytes] [interval_ms]
+# After the paced rounds, SATURATE=1 (default) repeats the pair with -z 0 (no pacing: each client
+# sends as fast as it can, so the servers, the client and the peer compete for the cores) to see
+# whether either server keeps up. STRACE=1 counts each server's syscalls over one more paced load
+# (perf stat on the syscall tracepoints, all threads).
 set -euo pipefail
 CLIENTS=${1:-50}; MESSAGES=${2:-2000}; BYTES=${3:-1000}; INTERVAL=${4:-5}
+PACED=${PACED:-1}; SATURATE=${SATURATE:-1}; STRACE=${STRACE:-0}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 ENGINE=${ENGINE:-$ROOT/artifacts/engine}
 WORK=$(mktemp -d /tmp/turn-bench.XXXXXX)
@@ -52,11 +57,11 @@ sleep 3
 kill -0 $OURS || { cat "$WORK/engine.log"; exit 1; }
 kill -0 $COTURN || { cat "$WORK/coturn.log"; exit 1; }
 
-run() { # name pid port
-  local name=$1 pid=$2 port=$3
+run() { # name pid port [interval]
+  local name=$1 pid=$2 port=$3 interval=${4:-$INTERVAL}
   local c0 c1 t0 t1 out sent recv lost
   c0=$(cpu_ticks "$pid"); t0=$(date +%s.%N)
-  out=$(turnutils_uclient -c -z "$INTERVAL" -u $USER_ -w $PASS -p "$port" -e 127.0.0.1 -r $PEER_PORT \
+  out=$(turnutils_uclient -c -z "$interval" -u $USER_ -w $PASS -p "$port" -e 127.0.0.1 -r $PEER_PORT \
         -n "$MESSAGES" -m "$CLIENTS" -l "$BYTES" 127.0.0.1 2>&1 || true)
   t1=$(date +%s.%N); c1=$(cpu_ticks "$pid")
   sent=$(grep -o 'tot_send_msgs=[0-9]*' <<<"$out" | tail -1 | cut -d= -f2 || true)
@@ -72,10 +77,44 @@ run() { # name pid port
 
 echo "turnutils_uclient: $CLIENTS clients x $MESSAGES messages of $BYTES B, channels, UDP, -z $INTERVAL ms; $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "coturn: $(turnserver --version 2>/dev/null | head -1 || true)"
-echo
-echo "| server | sent | received | lost | CPU-s | wall s | relayed packets per CPU-s | CPU-s per million relayed | RSS / peak MB |"
-echo "|---|---|---|---|---|---|---|---|---|"
-run coturn $COTURN $COTURN_PORT
-run ours $OURS $OURS_PORT
-run coturn $COTURN $COTURN_PORT
-run ours $OURS $OURS_PORT
+if [ "$PACED" = 1 ]; then
+  echo
+  echo "| server | sent | received | lost | CPU-s | wall s | relayed packets per CPU-s | CPU-s per million relayed | RSS / peak MB |"
+  echo "|---|---|---|---|---|---|---|---|---|"
+  run coturn $COTURN $COTURN_PORT
+  run ours $OURS $OURS_PORT
+  run coturn $COTURN $COTURN_PORT
+  run ours $OURS $OURS_PORT
+fi
+
+if [ "$SATURATE" = 1 ]; then
+  echo
+  echo "unpaced (-z 0), the same clients and messages:"
+  echo
+  echo "| server | sent | received | lost | CPU-s | wall s | relayed packets per CPU-s | CPU-s per million relayed | RSS / peak MB |"
+  echo "|---|---|---|---|---|---|---|---|---|"
+  run coturn $COTURN $COTURN_PORT 0
+  run ours $OURS $OURS_PORT 0
+  run coturn $COTURN $COTURN_PORT 0
+  run ours $OURS $OURS_PORT 0
+fi
+
+if [ "$STRACE" = 1 ]; then
+  # perf's syscall tracepoints barely slow the server (strace -c does, which makes wakes find more).
+  EVENTS=raw_syscalls:sys_enter
+  for c in epoll_wait epoll_pwait recvmmsg recvmsg recvfrom sendmmsg sendmsg sendto read write; do
+    EVENTS+=",syscalls:sys_enter_$c"
+  done
+  for s in "coturn $COTURN $COTURN_PORT" "ours $OURS $OURS_PORT"; do
+    set -- $s
+    perf stat -x, -e "$EVENTS" -p "$2" -o "$WORK/perf.$1" & tp=$!
+    sleep 1
+    out=$(run "$1" "$2" "$3")
+    kill -INT $tp; wait $tp 2>/dev/null || true
+    recv=$(awk -F'|' '{print $4}' <<<"$out" | xargs)
+    echo
+    echo "$1 while counted: $out"
+    awk -F, -v r="$recv" '$1 ~ /^[0-9]+$/ && $1 > 0 { n = $3; sub(/.*sys_enter_?/, "", n); if (n == "") n = "all syscalls";
+      printf "  %-14s %9d  %.2f per relayed packet\n", n, $1, $1 / (2 * r) }' "$WORK/perf.$1"
+  done
+fi

@@ -15,7 +15,8 @@ namespace Engine.Host.Turn;
 /// <summary>
 /// The I/O shell of <see cref="TurnServer"/>: UDP listeners and relayed sockets on one thread of
 /// its own ("turn-loop", not the media thread) that waits in epoll, reads in batches (recvmmsg),
-/// answers clients in batches (sendmmsg) and sends to peers with one sendto each; TCP and TLS
+/// answers clients in batches (sendmmsg) and sends to peers in batches too (one sendmmsg per run of
+/// datagrams for the same relayed socket, flushed before each wait); TCP and TLS
 /// clients are read and written by their own tasks and their framed messages queued to that thread
 /// (bounded). Timers come from the core's next timeout. A datagram, a frame or a connection that
 /// misbehaves is a counted drop; nothing thrown by one connection reaches another.
@@ -41,6 +42,9 @@ public sealed class TurnHost : IRelayPortAllocator, IDisposable
     private readonly Dictionary<NetAddress, Entry> _relayByAdvertised = new();
     private readonly List<Entry> _listeners = new();
     private readonly UdpBatch _rx = new(BatchSize, SlotBytes);
+    // Datagrams for peers, all from one relayed socket (_peerTxRelay): sendmmsg takes one socket.
+    private readonly UdpBatch _peerTx = new(BatchSize, SlotBytes);
+    private Entry? _peerTxRelay;
     private readonly byte[] _scratch = new byte[65_536 + 64];
     private readonly ConcurrentQueue<StreamInput> _inbox = new();
     private int _inboxCount;
@@ -174,9 +178,10 @@ public sealed class TurnHost : IRelayPortAllocator, IDisposable
                     Log.Error($"turn: {e.GetType().Name}: {e.Message}");
                 }
             }
-            FlushListeners();
             if (!_inbox.IsEmpty)
                 DrainInbox();
+            FlushPeers();
+            FlushListeners();
         }
     }
 
@@ -214,19 +219,32 @@ public sealed class TurnHost : IRelayPortAllocator, IDisposable
                     HostCounters.Increment(TurnHostDrop.StunDisabled);
                     continue;
                 }
-                if (tx.Count == tx.Capacity)
-                    Flush(listener);
-                var output = tx.NextBuffer;
+                // ChannelData (RFC 8656 §12: first byte 0b01) is written by the core straight into the
+                // peer batch, anything else into the client batch: no second copy either way.
+                bool channelData = datagram.Length > 0 && (datagram[0] & 0xC0) == 0x40;
+                if (channelData ? _peerTx.Count == _peerTx.Capacity : tx.Count == tx.Capacity)
+                {
+                    if (channelData)
+                        FlushPeers();
+                    else
+                        Flush(listener);
+                }
+                var output = channelData ? _peerTx.NextBuffer : tx.NextBuffer;
                 var five = new TurnFiveTuple(TurnTransport.Udp, from, listener.Local);
                 var action = _server.HandleClientMessage(datagram, five, now, output, out int length, out var relay, out var peer);
                 if (action == TurnAction.ToClient)
                 {
-                    if (!tx.TryAdd(length, from, listener.IPv6Socket))
+                    if (channelData)
+                        SendToClient(five, output[..length]);
+                    else if (!tx.TryAdd(length, from, listener.IPv6Socket))
                         HostCounters.Increment(TurnHostDrop.BadAddress);
                 }
                 else if (action == TurnAction.ToPeer)
                 {
-                    SendToPeer(relay, peer, output[..length]);
+                    if (channelData)
+                        AddPeerInPlace(relay, peer, length);
+                    else
+                        SendToPeer(relay, peer, output[..length]);
                 }
             }
             if (n < BatchSize)
@@ -253,9 +271,23 @@ public sealed class TurnHost : IRelayPortAllocator, IDisposable
                     HostCounters.Increment(TurnHostDrop.BadAddress);
                     continue;
                 }
-                var action = _server.HandlePeerDatagram(relay.Advertised, from, _rx.Datagram(i), now, _scratch, out int length, out var client);
-                if (action == TurnAction.ToClient)
-                    SendToClient(client, _scratch.AsSpan(0, length));
+                // The listener this relay's client last came through: the core writes into its batch.
+                var listener = relay.ClientListener;
+                if (listener is not null && listener.Tx!.Count == listener.Tx.Capacity)
+                    Flush(listener);
+                var output = listener is not null ? listener.Tx!.NextBuffer : _scratch;
+                var action = _server.HandlePeerDatagram(relay.Advertised, from, _rx.Datagram(i), now, output, out int length, out var client);
+                if (action != TurnAction.ToClient)
+                    continue;
+                if (listener is not null && client.Transport == TurnTransport.Udp && client.Server == listener.Local)
+                {
+                    if (!listener.Tx!.TryAdd(length, client.Client, listener.IPv6Socket))
+                        HostCounters.Increment(TurnHostDrop.BadAddress);
+                    continue;
+                }
+                SendToClient(client, output[..length]);
+                if (client.Transport == TurnTransport.Udp && _listenerByLocal.TryGetValue(client.Server, out var l))
+                    relay.ClientListener = l;
             }
             if (n < BatchSize)
                 return;
@@ -290,11 +322,50 @@ public sealed class TurnHost : IRelayPortAllocator, IDisposable
             HostCounters.Increment(TurnHostDrop.BadAddress);
     }
 
+    /// <summary>Commits the peer batch's next slot, which the core has just filled with <paramref name="length"/> bytes.</summary>
+    private void AddPeerInPlace(in NetAddress relayAddress, in NetAddress peer, int length)
+    {
+        if (!_relayByAdvertised.TryGetValue(relayAddress, out var relay))
+        {
+            HostCounters.Increment(TurnHostDrop.ConnectionGone);
+            return;
+        }
+        if (_peerTxRelay != relay && _peerTx.Count > 0)
+        {
+            // Another socket: the slot must move to the front of a fresh batch.
+            Span<byte> slot = _peerTx.NextBuffer[..length];
+            FlushPeers();
+            slot.CopyTo(_peerTx.NextBuffer);
+        }
+        _peerTxRelay = relay;
+        if (!_peerTx.TryAdd(length, peer, relay.IPv6Socket))
+            HostCounters.Increment(TurnHostDrop.BadAddress);
+    }
+
+    private void FlushPeers()
+    {
+        if (_peerTx.Count == 0)
+            return;
+        _peerTx.Send(_peerTxRelay!.Socket.SafeHandle, out int errors);
+        if (errors > 0)
+            HostCounters.Add(TurnHostDrop.SendError, errors);
+    }
+
     private unsafe void SendToPeer(in NetAddress relayAddress, in NetAddress peer, ReadOnlySpan<byte> payload)
     {
         if (!_relayByAdvertised.TryGetValue(relayAddress, out var relay))
         {
             HostCounters.Increment(TurnHostDrop.ConnectionGone);
+            return;
+        }
+        if (payload.Length <= SlotBytes)
+        {
+            if (_peerTx.Count == _peerTx.Capacity || (_peerTxRelay != relay && _peerTx.Count > 0))
+                FlushPeers();
+            payload.CopyTo(_peerTx.NextBuffer);
+            _peerTxRelay = relay;
+            if (!_peerTx.TryAdd(payload.Length, peer, relay.IPv6Socket))
+                HostCounters.Increment(TurnHostDrop.BadAddress);
             return;
         }
         byte* sockaddr = stackalloc byte[32];
@@ -468,6 +539,11 @@ public sealed class TurnHost : IRelayPortAllocator, IDisposable
     {
         if (!_relayByAdvertised.Remove(relayAddress, out var entry))
             return;
+        if (_peerTxRelay == entry)
+        {
+            FlushPeers(); // its datagrams leave before its socket closes
+            _peerTxRelay = null;
+        }
         _entries[entry.Index] = null;
         _freeEntries.Push(entry.Index);
         entry.Socket.Dispose(); // closing the fd takes it out of the epoll set
@@ -628,6 +704,7 @@ public sealed class TurnHost : IRelayPortAllocator, IDisposable
         foreach (var l in _listeners)
             l.Tx?.Dispose();
         _rx.Dispose();
+        _peerTx.Dispose();
         if (_eventFd >= 0)
             TurnNative.Close(_eventFd);
         if (_epoll >= 0)
@@ -647,5 +724,6 @@ public sealed class TurnHost : IRelayPortAllocator, IDisposable
         public readonly NetAddress Local = local;
         public readonly NetAddress Advertised = advertised;
         public UdpBatch? Tx;
+        public Entry? ClientListener;
     }
 }
