@@ -37,10 +37,18 @@ public class RtmpOutputTests
         // Our RTMP client: the audio transcode runs on a shared worker unless the video is re-encoded.
         string writer = mode == "remux H264" ? "shared worker" : "own thread";
         await Tools.PollAsync(async () => Output(await engine.StreamsAsync()).GetProperty("writer").GetString()!, w => w == writer, TimeSpan.FromSeconds(5), "the writer to be a " + writer);
-        var session = (await engine.StreamsAsync()).GetProperty("streams")[0];
-        var videoTrack = session.GetProperty("tracks").EnumerateArray().Single(t => t.GetProperty("kind").GetString() == "video");
         if (codec == "h264" && profile == "") // Chromium's OpenH264 sends Constrained Baseline (even when 4d001f is negotiated)
-            Assert.StartsWith("42", videoTrack.GetProperty("h264Profile").GetString());
+        {
+            // /api/streams is a snapshot the media thread publishes every few hundred ms: the
+            // profile can appear a snapshot after the output went live.
+            string h264Profile = await Tools.PollAsync(async () =>
+            {
+                var track = (await engine.StreamsAsync()).GetProperty("streams")[0].GetProperty("tracks").EnumerateArray()
+                    .Single(t => t.GetProperty("kind").GetString() == "video");
+                return track.TryGetProperty("h264Profile", out var p) ? p.GetString() ?? "" : "";
+            }, p => p.Length > 0, TimeSpan.FromSeconds(5), "the video track's H.264 profile");
+            Assert.StartsWith("42", h264Profile);
+        }
 
         // Pull it back from nginx while the browser keeps publishing.
         string pulled = Path.Combine(engine.Directory, stream + ".flv");
