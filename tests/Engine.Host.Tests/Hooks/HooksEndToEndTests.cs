@@ -32,6 +32,15 @@ public sealed class HooksEndToEndTests : IAsyncLifetime
 
     /// <summary>What /status answers, by the param's userId ("down" to drop the connection).</summary>
     private Func<string, string> _statusReply = _ => """{"ret":1}""";
+    /// <summary>/sync waits for this before it answers.</summary>
+    private volatile TaskCompletionSource _syncGate = Completed();
+
+    private static TaskCompletionSource Completed()
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        done.SetResult();
+        return done;
+    }
 
     public async Task InitializeAsync()
     {
@@ -45,6 +54,8 @@ public sealed class HooksEndToEndTests : IAsyncLifetime
             var body = doc.RootElement.Clone();
             string path = ctx.Request.Path.Value!;
             _received.Enqueue((path, body));
+            if (path == "/sync")
+                await _syncGate.Task.WaitAsync(TimeSpan.FromSeconds(20));
             string reply = path == "/status" && UserParam.TryGetUserId(body.GetProperty("param").GetString(), out var user) ? _statusReply(user) : """{"ret":1}""";
             if (reply == "down")
             {
@@ -232,6 +243,50 @@ public sealed class HooksEndToEndTests : IAsyncLifetime
         Assert.Equal(6, _hooks.Counters.Attempts); // the sync's 3 and the login's 3
         Assert.Equal(1, _hooks.Counters.Calls(HookKind.Status, HookResult.Failed));
         Assert.Equal(SyncStart.Deferred, _hooks.RequestSync()); // the failures asked for one, 30 s after the last
+    }
+
+    [Fact]
+    public async Task ALoginWhileTheSyncIsInFlightIsErrno16()
+    {
+        await WaitForStartupSync();
+        _syncGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Assert.Equal("started", (await GetJsonAsync("/synconlineusers")).GetProperty("sync").GetString());
+        Assert.Equal("pending", (await GetJsonAsync("/synconlineusers")).GetProperty("sync").GetString());
+        using (var ws = await ConnectAsync())
+        {
+            await SendAsync(ws, Login("userId=dave"));
+            Assert.Equal((int)LegacyErrno.SyncPending, (await ReceiveAsync(ws))!.Value.GetProperty("errno").GetInt32());
+        }
+        Assert.Empty(Received("/status"));
+        _syncGate.SetResult();
+        Assert.True(await FakeBackEnd.Until(() => !_hooks.SyncPending));
+        using var again = await ConnectAsync();
+        await SendAsync(again, Login("userId=dave"));
+        Assert.Equal(0, (await ReceiveAsync(again))!.Value.GetProperty("errno").GetInt32());
+    }
+
+    [Fact]
+    public async Task WithoutHooksALoginIsAcceptedLocally()
+    {
+        await WaitForStartupSync(); // the first engine's, before the swap
+        int calls = _received.Count;
+        _http.Dispose();
+        await _frontend.DisposeAsync();
+        _hooks.Dispose();
+        var config = EngineConfig.Parse("");
+        config.HttpPort = 0;
+        // No HookService passed, as the front-end's other tests do: one without URLs is made.
+        _frontend = await HttpFrontend.StartAsync(config, _service, new TurnCredentials(config), TimeProvider.System, IPAddress.Loopback);
+        _hooks = new HookService(config); // disposed with the test; the front-end's own holds nothing
+        _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_frontend.Port}"), Timeout = TimeSpan.FromSeconds(10) };
+
+        using var ws = await ConnectAsync();
+        await SendAsync(ws, Login("userId=erin"));
+        Assert.Equal(0, (await ReceiveAsync(ws))!.Value.GetProperty("errno").GetInt32());
+        var online = await GetJsonAsync("/getonlineusers");
+        Assert.Equal("erin", Assert.Single(online.GetProperty("userlist").EnumerateArray()).GetString());
+        Assert.Equal(0, (await GetJsonAsync("/synconlineusers")).GetProperty("ret").GetInt32());
+        Assert.Equal(calls, _received.Count);
     }
 
     [Fact]
