@@ -171,6 +171,11 @@ public sealed class PackagingTests : IClassFixture<PackagingTests.Packages>
             Assert.Contains("NoNewPrivs:\t1", File.ReadAllText($"/proc/{service.Pid}/status"));
             Assert.Matches($@"Max open files +{service.NoFile} +{service.NoFile} ", File.ReadAllText($"/proc/{service.Pid}/limits"));
             Assert.Equal(Path.Combine(root, "var/lib/engine"), new FileInfo($"/proc/{service.Pid}/cwd").LinkTarget);
+            // It runs under ProtectSystem=strict: "/" read-only, its state folder writable.
+            var mounts = File.ReadAllLines($"/proc/{service.Pid}/mountinfo").Select(l => l.Split(' ')).ToLookup(f => f[4], f => f[5]);
+            Assert.StartsWith("ro,", mounts["/"].Last() + ",");
+            Assert.StartsWith("rw,", mounts[Path.Combine(root, "var/lib/engine")].Last() + ",");
+            Assert.StartsWith("rw,", mounts[Path.Combine(root, "var/log/engine")].Last() + ",");
         }
 
         // A conffile: the admin's edit survives reinstalling the package.
@@ -349,7 +354,8 @@ public sealed class PackagingTests : IClassFixture<PackagingTests.Packages>
         /// From the unit in <paramref name="root"/>: ExecStart's binary and config under the root
         /// (the config copied into <paramref name="runDir"/> with free loopback ports and the
         /// root's RECORDDIR), User= from the root's passwd (setpriv), NoNewPrivileges= (setpriv),
-        /// LimitNOFILE= (prlimit; capped at this process's hard limit), WorkingDirectory=.
+        /// LimitNOFILE= (prlimit; capped at this process's hard limit), WorkingDirectory=, and
+        /// ProtectSystem=strict with StateDirectory= and LogsDirectory= the only writable folders.
         /// </summary>
         public static ServiceRun FromUnit(string root, string unitPath, string runDir)
         {
@@ -362,12 +368,32 @@ public sealed class PackagingTests : IClassFixture<PackagingTests.Packages>
             int hard = int.Parse(Run("/bin/sh", "-c", "ulimit -Hn").Stdout.Trim());
             int noFile = Math.Min(int.Parse(service["LimitNOFILE"]), hard);
             var (config, httpPort) = MovedConfig(File.ReadAllText(root + exec[configAt + 1]), root, runDir);
-            var args = new List<string> { $"--nofile={noFile}:{noFile}", Tools.Require("setpriv"), $"--reuid={uid}", $"--regid={gid}", "--clear-groups" };
+            var args = new List<string> { Tools.Require("prlimit"), $"--nofile={noFile}:{noFile}", Tools.Require("setpriv"), $"--reuid={uid}", $"--regid={gid}", "--clear-groups" };
             if (service["NoNewPrivileges"] == "yes")
                 args.Add("--no-new-privs");
             args.AddRange(["--", root + exec[0], .. exec[1..configAt], "--config", config]);
-            return new ServiceRun(Tools.Require("prlimit"), args, root + service["WorkingDirectory"], httpPort, uid, noFile);
+            Assert.Equal("strict", service["ProtectSystem"]);
+            // ProtectSystem=strict: every mount read-only but /proc, /sys, /dev and the two folders
+            // (a private mount namespace: the machine's mounts do not change). /tmp too, which is
+            // stricter than PrivateTmp=.
+            string state = root + "/var/lib/" + service["StateDirectory"], logs = root + "/var/log/" + service["LogsDirectory"];
+            args.InsertRange(0, ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", StrictScript, "strict", root, state, logs]);
+            return new ServiceRun(Tools.Require("unshare"), args, root + service["WorkingDirectory"], httpPort, uid, noFile);
         }
+
+        private const string StrictScript =
+            """
+            set -e
+            root=$1 state=$2 logs=$3
+            shift 3
+            mount --bind "$state" "$state"
+            mount --bind "$logs" "$logs"
+            awk '{ print $5 }' /proc/self/mountinfo | grep -v -E '^/(proc|sys|dev)(/|$)' | grep -v -x -F -e "$state" -e "$logs" |
+              while read -r m; do mount -o remount,bind,ro "$m" 2>/dev/null || true; done
+            if touch "$root/etc/.strict-probe" 2>/dev/null; then echo "strict: $root/etc is still writable" >&2; exit 97; fi
+            touch "$state/.strict-probe" && rm "$state/.strict-probe"
+            exec "$@"
+            """;
 
         public static ServiceRun Direct(string binary, string configText, string runDir)
         {

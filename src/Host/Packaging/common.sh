@@ -15,11 +15,11 @@ engine_version() {
   "$1" --version | awk '{ print $2 }'
 }
 
-# The Debian architecture of an ELF binary.
+# The Debian architecture of an ELF binary (e_machine, bytes 18-19, little-endian).
 engine_arch() {
-  case "$(readelf -h "$1" | awk -F: '/Machine:/ { gsub(/^ +/, "", $2); print $2 }')" in
-    *X86-64*) echo amd64 ;;
-    *AArch64*) echo arm64 ;;
+  case "$(od -An -t u2 -j 18 -N 2 "$1" | tr -d ' ')" in
+    62) echo amd64 ;;
+    183) echo arm64 ;;
     *) echo "unknown ELF machine in $1" >&2; return 1 ;;
   esac
 }
