@@ -191,6 +191,52 @@ public sealed class PackagingTests : IClassFixture<PackagingTests.Packages>
         Assert.False(File.Exists(wants.FullName));
     }
 
+    /// <summary>
+    /// The plain `dpkg -i` a user runs, on this machine's own packages (Depends checked, nothing
+    /// forced, no DPKG_ROOT), but inside an overlay of "/" in a private mount namespace: every
+    /// write lands in a temporary upper folder, so this machine's packages and users stay as they are.
+    /// </summary>
+    [Fact]
+    public void Deb_RealDpkgInstallAndPurge_InAnOverlayOfThisMachine()
+    {
+        string overlay = Path.Combine("/dev/shm", "engine-pkg-ov-" + Guid.NewGuid().ToString("n")[..8]);
+        try
+        {
+            foreach (var d in new[] { "upper", "work", "merged" })
+                Directory.CreateDirectory(Path.Combine(overlay, d));
+            const string Script =
+                """
+                set -e
+                o=$1 deb=$2
+                mount -t overlay overlay -o "lowerdir=/,upperdir=$o/upper,workdir=$o/work" "$o/merged"
+                mount -t proc proc "$o/merged/proc"
+                chroot "$o/merged" /bin/sh -e -c '
+                  dpkg -i "$1"
+                  echo "user: $(getent passwd engine)"
+                  echo "state: $(stat -c "%U %a" /var/lib/engine /var/log/engine | tr "\n" " ")"
+                  echo "wants: $(readlink /etc/systemd/system/multi-user.target.wants/engine.service)"
+                  echo "status: $(dpkg-query -W -f "\${Status} \${Version}" engine)"
+                  dpkg --purge engine
+                  [ ! -e /var/lib/engine ] && [ ! -e /etc/engine/mediaserver.config ] && echo "purged"
+                ' chroot "$deb"
+                """;
+            var run = Run(Tools.Require("unshare"), ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", Script, "overlay", overlay, _packages.Deb], allowFailure: true, timeoutMs: 180_000);
+            string output = run.Stdout + run.Stderr;
+            Assert.True(run.Code == 0, "dpkg in the overlay: " + output);
+            Assert.DoesNotContain("dependency problems", output);
+            Assert.Matches(@"user: engine:x:\d+:\d+:engine media server:/var/lib/engine:/usr/sbin/nologin", run.Stdout);
+            Assert.Contains("state: engine 750 engine 750", run.Stdout);
+            Assert.Contains("wants: /lib/systemd/system/engine.service", run.Stdout);
+            Assert.Contains($"status: install ok installed {_packages.Version}", run.Stdout);
+            Assert.Contains("purged", run.Stdout);
+            Assert.NotEqual(0, Run(Tools.Require("dpkg-query"), ["-W", "engine"], allowFailure: true).Code); // not on this machine
+        }
+        finally
+        {
+            try { Directory.Delete(overlay, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
     [Fact]
     public async Task Tar_InstallScriptIntoARoot_RunsAsTheUnitSaysAndServes()
     {
