@@ -571,7 +571,7 @@ public sealed class PackagingTests : IClassFixture<PackagingTests.Packages>
     private static (int Code, string Stdout, string Stderr) Run(string file, params string[] args) => Run(file, args, allowFailure: false);
 
     /// <summary>Runs a tool (bounded) with an argument list; fails the test on a non-zero exit unless allowed.</summary>
-    private static (int Code, string Stdout, string Stderr) Run(string file, string[] args, bool allowFailure, int timeoutMs = 60_000)
+    private static (int Code, string Stdout, string Stderr) Run(string file, string[] args, bool allowFailure, int timeoutMs = 120_000)
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args)
