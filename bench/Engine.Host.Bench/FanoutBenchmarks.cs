@@ -22,7 +22,8 @@ namespace Engine.Host.Bench;
 /// clock moves 1 ms per packet. <c>ForwardAndSend</c> polls straight into a <see cref="UdpBatch"/>
 /// and sends with sendmmsg(2), 64 datagrams a call, the last partial batch at the end of each input
 /// packet (the worst case: one input packet per wake-up). <c>ForwardOwnCopy</c> is <c>Forward</c>
-/// with each player copying the packet into its own history (the path before the shared history).
+/// with each player copying the packet into its own history (the path before the shared history;
+/// the players are <see cref="PeerSendTrack.ForwardOnly"/>, so their own slots come at its first packet).
 /// Reported per packet per player; the cleanup prints history and managed heap bytes per player.
 /// Run in process (BenchmarkDotNet's own build of the Host times out on a loaded machine):
 /// <c>--filter '*Fanout*' '*SrtpProtectBaseline*' --inProcess --launchCount 1 --warmupCount 3 --iterationCount 10</c>.

@@ -137,6 +137,7 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
                 Seed = random.Next(),
                 PacerCapacity = video ? 2048 : 256,
                 MaxPacketSize = MaxSendPacketSize,
+                PreallocatePayloads = !t.ForwardOnly,
             }, _stamper);
             if (t.Codec == MediaCodec.H264)
                 _h264[i] = new H264Packetizer(Math.Min(H264Packetizer.DefaultMaxPayloadSize, _send[i].MaxPayloadSize));

@@ -13,8 +13,7 @@ namespace Engine.Rtp.Send;
 /// (<see cref="TryPollPacket"/>). A forwarded packet stays in its source's
 /// <see cref="SharedPacketHistory"/> (<see cref="WriteShared"/>): the history keeps only this
 /// stream's header fields and the shared id, and the packet is built from the shared payload when
-/// it leaves or is resent. Sans-IO; storage is allocated once (the own payload slots at the first
-/// own packet), the rest allocates nothing.
+/// it leaves or is resent. Sans-IO; storage is allocated once, the rest allocates nothing.
 /// </summary>
 public sealed class RtpSendStream
 {
@@ -25,7 +24,7 @@ public sealed class RtpSendStream
     private readonly IRtpPacer _pacer;
     private readonly Random _random;
     private readonly byte[] _headerTemplate; // fixed header + reserved extension elements
-    private byte[] _store = []; // own payload slots: allocated at the first own packet, never for forward-only streams
+    private byte[] _store = []; // own payload slots; a forward-only stream allocates them at its first own packet, if ever
     private readonly long[] _slotSeq; // unwrapped sequence number held, -1 when empty
     private readonly int[] _slotLength;
     private readonly long[] _slotResentMicros;
@@ -68,6 +67,8 @@ public sealed class RtpSendStream
         _slotSharedId = new long[options.HistoryPackets];
         _slotTimestamp = new uint[options.HistoryPackets];
         _slotMarker = new bool[options.HistoryPackets];
+        if (options.PreallocatePayloads)
+            _store = new byte[options.HistoryPackets * _slotSize];
         Array.Fill(_slotSeq, -1L);
         _nextSeq = _random.Next(0, 1 << 15); // RFC 3550 §5.1 random start; low half leaves room before the first wrap
         _nextRtxSeq = (ushort)_random.Next(0, 1 << 16);

@@ -58,7 +58,7 @@ public sealed class ForwardAllocationTests : IDisposable
             LocalUfrag = $"plyS{i}", LocalPwd = "play-server-password-0123",
             RemoteUfrag = $"plyC{i}",
             Certificate = _serverCert, RemoteFingerprint = _playCert.Fingerprint,
-            SendTracks = [new PeerSendTrack { Mid = "0", Ssrc = 0x5550u + (uint)i, PayloadType = 96, Codec = MediaCodec.H264, RtxSsrc = 0x6660u + (uint)i, RtxPayloadType = 97 }],
+            SendTracks = [new PeerSendTrack { Mid = "0", Ssrc = 0x5550u + (uint)i, PayloadType = 96, Codec = MediaCodec.H264, RtxSsrc = 0x6660u + (uint)i, RtxPayloadType = 97, ForwardOnly = true }],
             AbsSendTimeExtensionId = 3, TransportCcExtensionId = 5,
             Seed = 20 + i,
         }, [new PlayTrack("0", MediaKind.Video, "H264", 0, 96, 90000, 0x5550u + (uint)i, 0x6660u + (uint)i, 97)], now);
@@ -163,6 +163,8 @@ public sealed class ForwardAllocationTests : IDisposable
                 Assert.False(player.WaitingForKeyframe);
                 Assert.Equal(0, player.Peer.Counters.WritesRefused);
                 Assert.True(player.Peer.GetSendStream(0).PacketsSent >= 390, $"{player.Peer.GetSendStream(0).PacketsSent} sent");
+                // Headers and shared ids only: no payload copies.
+                Assert.True(player.Peer.GetSendStream(0).HistoryBytes < 64 * 1024, $"{player.Peer.GetSendStream(0).HistoryBytes} B");
             }
         }
         finally

@@ -13,7 +13,7 @@ public class SharedPacketHistoryTests
 {
     private const uint RtxSsrcBase = 0x9000;
 
-    private static RtpSendStream NewStream(uint ssrc, int seed, bool rtx = true, int history = 256, LeavingPacketStamper? stamper = null) =>
+    private static RtpSendStream NewStream(uint ssrc, int seed, bool rtx = true, int history = 256, LeavingPacketStamper? stamper = null, bool preallocate = false) =>
         new(new RtpSendStreamOptions
         {
             Ssrc = ssrc,
@@ -23,6 +23,7 @@ public class SharedPacketHistoryTests
             HistoryPackets = history,
             MaxPacketSize = 1400,
             Seed = seed,
+            PreallocatePayloads = preallocate,
         }, stamper);
 
     /// <summary>A publisher's packet: its own SSRC, sequence, timestamp, a one-byte extension block and a payload.</summary>
@@ -243,8 +244,11 @@ public class SharedPacketHistoryTests
     [Fact]
     public void APlayerOnTheSharedHistoryHoldsAFractionOfAnOwnHistory()
     {
-        var own = NewStream(1, seed: 1, history: 1024);
+        var own = NewStream(1, seed: 1, history: 1024, preallocate: true);
         var shared = NewStream(2, seed: 2, history: 1024);
+        var late = NewStream(3, seed: 3, history: 1024); // forward-only, then an own packet after all
+        Assert.True(own.HistoryBytes >= 1024 * 1400, $"{own.HistoryBytes}");
+        Assert.True(late.HistoryBytes <= 1024 * 48, $"{late.HistoryBytes}");
         var ring = new SharedPacketHistory(1024, 1388);
         long now = 0;
         for (int i = 0; i < 10; i++)
@@ -253,6 +257,10 @@ public class SharedPacketHistoryTests
             own.WritePayload(v.Payload, v.Timestamp, v.Marker, now);
             shared.WriteShared(ring, ring.Store(Source(i)), v.Timestamp, v.Marker, now);
         }
+        Assert.True(late.WritePayload(PayloadOf(Source(0)), 0, false, now));
+        Assert.Equal(own.HistoryBytes, late.HistoryBytes);
+        long t = now;
+        Assert.Equal(PayloadOf(Source(0)), Parse(Drain(late, ref t).Single()).Payload.ToArray());
         Console.WriteLine($"history per video stream: own copies {own.HistoryBytes} B, on the shared ring {shared.HistoryBytes} B; the ring once per source track {ring.StorageBytes} B");
         Assert.True(own.HistoryBytes >= 1024 * 1400, $"{own.HistoryBytes}");
         Assert.True(shared.HistoryBytes <= 1024 * 48, $"{shared.HistoryBytes}");
