@@ -128,7 +128,7 @@ public sealed class RtpSendStream
     /// <summary>Where the next packet's payload goes: write it here, then <see cref="CommitPacket"/>.</summary>
     public Span<byte> PayloadBuffer => Store.AsSpan(SlotOffset(_nextSeq) + HeaderLength, MaxPayloadSize);
 
-    /// <summary>Bytes this stream's history holds now: own payload slots (once used) and per-packet fields.</summary>
+    /// <summary>Bytes this stream's history holds now: own payload slots (when allocated) and per-packet fields.</summary>
     public long HistoryBytes => _store.Length + (long)_slotSeq.Length * (sizeof(long) * 3 + sizeof(int) * 2 + sizeof(bool) + IntPtr.Size);
 
     private byte[] Store => _store.Length != 0 ? _store : _store = new byte[_slotSeq.Length * _slotSize];
