@@ -80,6 +80,14 @@ public sealed class RtpReceiveStream
 
     private long Drops(VideoDropReason r) => _video?.DropCount(r) ?? 0;
 
+    /// <summary>Sequence numbers the reorder buffer gave up waiting for.</summary>
+    public long ReorderSkipped => _reorder?.SkippedPackets ?? 0;
+    /// <summary>Held packets the reorder buffer threw away (a jump past its window).</summary>
+    public long ReorderFlushed => _reorder?.FlushedPackets ?? 0;
+    /// <summary>The next sequence number the reorder buffer waits for (16 bits, as on the wire).</summary>
+    public ushort ReorderExpected => (ushort)(_reorder?.Expected ?? 0);
+    /// <summary>Missing packets the NACK generator stopped asking for (retries, age, or a gap past its window).</summary>
+    public long NackGivenUp => _nack?.GivenUp ?? 0;
     /// <summary>Packets that arrived after we NACKed them.</summary>
     public long NackRecovered => _nack?.RecoveredAfterNack ?? 0;
     public int Width { get; private set; }

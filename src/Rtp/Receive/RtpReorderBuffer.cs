@@ -28,6 +28,8 @@ public sealed class RtpReorderBuffer
     }
 
     public int Count => _count;
+    /// <summary>The next sequence number due.</summary>
+    public long Expected => _expected;
     /// <summary>Sequence numbers given up on after the hold time (or a jump past the window).</summary>
     public long SkippedPackets { get; private set; }
     /// <summary>Held packets thrown away because the stream jumped further than the window.</summary>
