@@ -141,6 +141,12 @@ public sealed class RtpReceiveStream
             Depacketize(packet.Payload, seq, packet.Timestamp, packet.Marker, nowMicros);
             return;
         }
+        if (_reorder.IsBeyondWindow(seq))
+        {
+            // Further ahead than the window: the oldest gaps are given up, but what is held behind them goes on.
+            _reorder.MakeRoomFor(seq);
+            DrainReorder(nowMicros);
+        }
         switch (_reorder.Insert(seq, packet.Packet, nowMicros))
         {
             case ReorderResult.Deliver:
@@ -164,8 +170,10 @@ public sealed class RtpReceiveStream
     {
         _rttMicros = Math.Clamp(rttMicros, 1_000, 2_000_000);
         _nack?.SetRttMicros(rttMicros);
-        // Long enough for a second NACK round (the first NACK or its RTX lost): detection, retry one RTT later, answer one RTT after that.
-        _reorder?.SetHoldMicros(Math.Max(50_000, rttMicros * 5 / 2));
+        // Long enough for a second NACK round (the first RTX lost): the retry goes out one resend interval
+        // after detection and its RTX takes one RTT, plus the sender's own delay (pacer, queue).
+        long rtt = _rttMicros;
+        _reorder?.SetHoldMicros(NackGenerator.ResendIntervalMicros(rtt) + rtt + Math.Max(50_000, rtt / 2));
     }
 
     public void HandleTimeout(long nowMicros) => DrainReorder(nowMicros);
@@ -258,11 +266,14 @@ public sealed class RtpReceiveStream
     {
         if (_reorder == null)
             return;
+        long skipped = _reorder.SkippedPackets;
         while (_reorder.TryPop(nowMicros, out long seq, out var bytes))
         {
             if (RtpPacketView.TryRead(bytes, out var held))
                 Depacketize(held.Payload, seq, held.Timestamp, held.Marker, nowMicros);
         }
+        if (_reorder.SkippedPackets != skipped)
+            _nack?.ForgetBefore(_reorder.Expected); // given up on: a retransmission would come too late to use
     }
 
     private void Depacketize(ReadOnlySpan<byte> payload, long seq, uint timestamp, bool marker, long nowMicros)

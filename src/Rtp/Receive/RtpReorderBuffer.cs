@@ -15,10 +15,12 @@ public sealed class RtpReorderBuffer
     private readonly int _mask;
     private long _holdMicros;
     private long _expected;
+    private long _releaseBefore = long.MinValue; // TryPop goes on past gaps below this at once (room for a packet far ahead)
     private bool _started;
     private int _count;
 
-    public RtpReorderBuffer(int capacity = 128, long holdMicros = 150_000)
+    // 512 x 1500 B: the hold (up to ~2.5 RTT) at 1080p rates (300-400 packets/s in a keyframe) fits the window.
+    public RtpReorderBuffer(int capacity = 512, long holdMicros = 150_000)
     {
         if (capacity < 8 || (capacity & (capacity - 1)) != 0)
             throw new ArgumentOutOfRangeException(nameof(capacity), "a power of two, at least 8");
@@ -78,6 +80,18 @@ public sealed class RtpReorderBuffer
         _expected = seqNo;
     }
 
+    /// <summary>
+    /// True when <paramref name="seqNo"/> lies further ahead than the window: call <see cref="MakeRoomFor"/>
+    /// and drain with <see cref="TryPop"/> before inserting it, or Insert drops what is held.
+    /// </summary>
+    public bool IsBeyondWindow(long seqNo) => _started && seqNo - _expected > _mask;
+
+    /// <summary>
+    /// Gives up on the oldest gaps, at once, as far as needed for <paramref name="seqNo"/> to fit:
+    /// the held packets before it come out of <see cref="TryPop"/> in order (none is thrown away).
+    /// </summary>
+    public void MakeRoomFor(long seqNo) => _releaseBefore = Math.Max(_releaseBefore, seqNo - _mask);
+
     public ReorderResult Insert(long seqNo, ReadOnlySpan<byte> packet, long nowMicros)
     {
         if (!_started)
@@ -124,16 +138,28 @@ public sealed class RtpReorderBuffer
         seqNo = 0;
         packet = default;
         if (_count == 0)
+        {
+            if (_expected < _releaseBefore)
+            {
+                SkippedPackets += _releaseBefore - _expected;
+                _expected = _releaseBefore;
+            }
             return false;
+        }
         ref var slot = ref _slots[_expected & _mask];
         if (!slot.Used)
         {
             long first = FirstHeld(out long oldestArrival);
-            if (nowMicros - oldestArrival < _holdMicros)
+            long to = first;
+            if (_expected < _releaseBefore)
+                to = Math.Min(first, _releaseBefore); // room for a packet far ahead: only as far as it needs
+            else if (nowMicros - oldestArrival < _holdMicros)
                 return false;
-            SkippedPackets += first - _expected;
-            _expected = first;
+            SkippedPackets += to - _expected;
+            _expected = to;
             slot = ref _slots[_expected & _mask];
+            if (!slot.Used)
+                return false; // room made; the gap now first waits out the hold as before
         }
         seqNo = _expected;
         packet = _arena!.AsSpan((int)(_expected & _mask) * MaxPacketBytes, slot.Length);

@@ -186,7 +186,8 @@ public class LossRulesTests
         // TL1 frames 1, 5, 9, ... carry Y=1 (they refer only to the base); 3, 7, ... do not.
         var packets = LossTestStreams.Vp8(layers: 2, upperLayerNonReference: false);
         var lost = packets.First(p => p.Frame == 5).Seq;
-        var run = new LossRun(MediaCodec.Vp8).Run(packets, p => p.Seq == lost);
+        // 50 ms RTT: the gap is given up (hold 170 ms) before the layer sync (frame 9, 267 ms later) arrives.
+        var run = new LossRun(MediaCodec.Vp8) { RttMicros = 50_000 }.Run(packets, p => p.Seq == lost);
         Assert.Equal(Except(30, 5, 7), run.DeliveredFrames(packets)); // the base goes on; 9 resyncs layer 1
         Assert.Contains(run.Requests, r => r.At > 0); // a keyframe would repair the layer sooner
         Assert.False(run.Stream.NeedsKeyframe);
