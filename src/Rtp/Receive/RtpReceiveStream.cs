@@ -84,6 +84,8 @@ public sealed class RtpReceiveStream
     public long ReorderSkipped => _reorder?.SkippedPackets ?? 0;
     /// <summary>Held packets the reorder buffer threw away (a jump past its window).</summary>
     public long ReorderFlushed => _reorder?.FlushedPackets ?? 0;
+    /// <summary>How long the reorder buffer waits for a missing packet (from the RTT; 0 for audio).</summary>
+    public long ReorderHoldMicros => _reorder?.HoldMicros ?? 0;
     /// <summary>The next sequence number the reorder buffer waits for (16 bits, as on the wire).</summary>
     public ushort ReorderExpected => (ushort)(_reorder?.Expected ?? 0);
     /// <summary>Missing packets the NACK generator stopped asking for (retries, age, or a gap past its window).</summary>
@@ -170,10 +172,11 @@ public sealed class RtpReceiveStream
     {
         _rttMicros = Math.Clamp(rttMicros, 1_000, 2_000_000);
         _nack?.SetRttMicros(rttMicros);
-        // Long enough for a second NACK round (the first RTX lost): the retry goes out one resend interval
-        // after detection and its RTX takes one RTT, plus the sender's own delay (pacer, queue).
+        // Long enough for a third NACK round (the RTX of two lost, p^2 of the losses: 0.25% at 5%): the
+        // last retry goes out two resend intervals after detection, its RTX takes one RTT plus the sender's
+        // own delay (pacer, queue). A gap given up costs the frames up to the next keyframe.
         long rtt = _rttMicros;
-        _reorder?.SetHoldMicros(NackGenerator.ResendIntervalMicros(rtt) + rtt + Math.Max(50_000, rtt / 2));
+        _reorder?.SetHoldMicros(2 * NackGenerator.ResendIntervalMicros(rtt) + rtt + Math.Max(50_000, rtt / 4));
     }
 
     public void HandleTimeout(long nowMicros) => DrainReorder(nowMicros);

@@ -30,6 +30,7 @@ public sealed class RtpReorderBuffer
     }
 
     public int Count => _count;
+    public long HoldMicros => _holdMicros;
     /// <summary>The next sequence number due.</summary>
     public long Expected => _expected;
     /// <summary>Sequence numbers given up on after the hold time (or a jump past the window).</summary>
