@@ -10,8 +10,8 @@ public sealed class RtpReorderBuffer
 {
     public const int MaxPacketBytes = 1500;
 
-    private readonly Slot[] _slots;
-    private byte[]? _arena; // allocated at the first out-of-order packet: most streams never need it
+    private Slot[]? _slots; // with the arena, at the first out-of-order packet: most streams never need them
+    private byte[]? _arena;
     private readonly int _mask;
     private long _holdMicros;
     private long _expected;
@@ -24,7 +24,6 @@ public sealed class RtpReorderBuffer
     {
         if (capacity < 8 || (capacity & (capacity - 1)) != 0)
             throw new ArgumentOutOfRangeException(nameof(capacity), "a power of two, at least 8");
-        _slots = new Slot[capacity];
         _mask = capacity - 1;
         _holdMicros = holdMicros;
     }
@@ -59,14 +58,21 @@ public sealed class RtpReorderBuffer
         {
             FlushedPackets += _count;
             SkippedPackets += seqNo - _expected - _count;
-            Array.Clear(_slots);
+            if (_slots != null)
+                Array.Clear(_slots);
             _count = 0;
+            _expected = seqNo;
+            return;
+        }
+        if (_count == 0)
+        {
+            SkippedPackets += seqNo - _expected;
             _expected = seqNo;
             return;
         }
         for (long s = _expected; s < seqNo; s++)
         {
-            ref var slot = ref _slots[s & _mask];
+            ref var slot = ref _slots![s & _mask];
             if (slot.Used && slot.SeqNo == s)
             {
                 slot.Used = false;
@@ -113,13 +119,15 @@ public sealed class RtpReorderBuffer
             // keyframe repairs. Drop it and restart from here.
             FlushedPackets += _count;
             SkippedPackets += seqNo - _expected - _count;
-            Array.Clear(_slots);
+            if (_slots != null)
+                Array.Clear(_slots);
             _count = 0;
             _expected = seqNo + 1;
             return ReorderResult.Deliver;
         }
         if (packet.Length > MaxPacketBytes)
             return ReorderResult.TooLarge;
+        _slots ??= new Slot[_mask + 1];
         ref var slot = ref _slots[seqNo & _mask];
         if (slot.Used)
             return ReorderResult.Duplicate;
@@ -147,7 +155,7 @@ public sealed class RtpReorderBuffer
             }
             return false;
         }
-        ref var slot = ref _slots[_expected & _mask];
+        ref var slot = ref _slots![_expected & _mask];
         if (!slot.Used)
         {
             long first = FirstHeld(out long oldestArrival);
@@ -189,7 +197,7 @@ public sealed class RtpReorderBuffer
         int seen = 0;
         for (long s = _expected; seen < _count && s <= _expected + _mask; s++)
         {
-            ref readonly var slot = ref _slots[s & _mask];
+            ref readonly var slot = ref _slots![s & _mask];
             if (!slot.Used)
                 continue;
             if (first < 0)
