@@ -101,7 +101,9 @@ public class IngestUnderLossTests(ITestOutputHelper log)
         MakeClip();
         using var nginx = new NginxRtmp();
         using var engine = new EngineProcess($"RTP2RTMPBASEURL={nginx.BaseUrl}\n[RTP]\nRTP_MAX_VIDEO_BPS=3000000");
-        using var line = new UdpDelayLine(new IPEndPoint(IPAddress.Loopback, engine.MediaPort), lossPercent, seed: 20 + lossPercent, TimeSpan.FromMilliseconds(100), 4_000_000);
+        // INGEST_LOSS_TRACE=DIR: the line's drops in DIR/line-<loss>.trace (run the engine with RTP_RECEIVE_TRACE=DIR for its side).
+        string? trace = Environment.GetEnvironmentVariable("INGEST_LOSS_TRACE") is { Length: > 0 } traceDir ? Path.Combine(traceDir, $"line-{lossPercent}.trace") : null;
+        using var line = new UdpDelayLine(new IPEndPoint(IPAddress.Loopback, engine.MediaPort), lossPercent, seed: 20 + lossPercent, TimeSpan.FromMilliseconds(100), 4_000_000, trace);
         string stream = $"loss{lossPercent}";
         await using var page = new ChromiumPage($"http://127.0.0.1:{engine.HttpPort}/", $"--use-file-for-fake-video-capture=\"{Clip}\"");
         await Tools.PollAsync(async () => (await page.EvaluateAsync("location.protocol + ' ' + document.readyState + ' ' + !!navigator.mediaDevices")).GetString()!,
@@ -120,8 +122,10 @@ public class IngestUnderLossTests(ITestOutputHelper log)
         long lostBefore = line.Lost, seenBefore = line.MediaSeen;
         string pulled = Path.Combine(engine.Directory, stream + ".flv");
         var sw = Stopwatch.StartNew();
+        line.Mark("window start");
         var pull = Tools.Run(Tools.Require("ffmpeg"), $"-v error -nostdin -rw_timeout 10000000 -analyzeduration 10000000 -i {nginx.Url(stream)} -t {PullFor.TotalSeconds} -c copy -f flv \"{pulled}\"", 90_000);
         double pulledSeconds = sw.Elapsed.TotalSeconds;
+        line.Mark("window end");
         var browserAfter = await StatsAsync(page);
         var engineAfter = await engine.StreamsAsync();
         long lost = line.Lost - lostBefore, seen = line.MediaSeen - seenBefore;

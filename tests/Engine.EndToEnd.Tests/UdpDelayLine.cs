@@ -27,6 +27,7 @@ internal sealed class UdpDelayLine : IDisposable
     private readonly Queue<Item> _up = new();
     private readonly Queue<Item> _down = new();
     private readonly Thread _thread;
+    private readonly StreamWriter? _trace;
     private volatile bool _stop;
     private long _upFree;
     private long _upForwarded, _downForwarded, _lost, _overflow, _mediaSeen;
@@ -37,8 +38,11 @@ internal sealed class UdpDelayLine : IDisposable
 
     /// <param name="lossPercent">random loss of media towards the server, 0-100</param>
     /// <param name="rateBitsPerSecond">cap towards the server, 0 for none</param>
-    public UdpDelayLine(IPEndPoint server, double lossPercent, int seed, TimeSpan oneWay, long rateBitsPerSecond)
+    /// <param name="tracePath">when set, a line per media datagram dropped ("D" on purpose, "Q" over the cap) with its SSRC and sequence number</param>
+    public UdpDelayLine(IPEndPoint server, double lossPercent, int seed, TimeSpan oneWay, long rateBitsPerSecond, string? tracePath = null)
     {
+        if (tracePath != null)
+            _trace = new StreamWriter(tracePath);
         _server = server;
         _loss = lossPercent / 100;
         _random = new Random(seed);
@@ -130,6 +134,7 @@ internal sealed class UdpDelayLine : IDisposable
             if (_loss > 0 && _random.NextDouble() < _loss)
             {
                 Interlocked.Increment(ref _lost);
+                Trace('D', buffer, n, now);
                 return;
             }
         }
@@ -141,12 +146,33 @@ internal sealed class UdpDelayLine : IDisposable
             if (start - now > Stopwatch.Frequency / 4)
             {
                 Interlocked.Increment(ref _overflow);
+                Trace('Q', buffer, n, now);
                 return;
             }
             _upFree = start + (long)((n + 28) * 8 * _ticksPerBit);
             due = _upFree + _delayTicks;
         }
         Enqueue(_up, new Item(due, buffer.AsSpan(0, n).ToArray(), n, client));
+    }
+
+    // SRTP leaves the RTP header in the clear (RFC 3711 §3.1); RTCP (PT 200-206) has no sequence number.
+    private void Trace(char what, byte[] buffer, int n, long now)
+    {
+        if (_trace == null || n < 12 || buffer[1] is >= 200 and <= 206)
+            return;
+        uint ssrc = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(buffer.AsSpan(8));
+        ushort seq = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(buffer.AsSpan(2));
+        lock (_trace)
+            _trace.WriteLine($"{what} {now / (Stopwatch.Frequency / 1_000_000)} {ssrc} {seq} {n}");
+    }
+
+    /// <summary>A line in the trace (e.g. the measured window's bounds), on the engine's clock (Stopwatch µs).</summary>
+    public void Mark(string text)
+    {
+        if (_trace == null)
+            return;
+        lock (_trace)
+            _trace.WriteLine($"M {Stopwatch.GetTimestamp() / (Stopwatch.Frequency / 1_000_000)} {text}");
     }
 
     private void FromServer(Socket upstream, byte[] buffer, int n, long now)
@@ -196,6 +222,9 @@ internal sealed class UdpDelayLine : IDisposable
     {
         _stop = true;
         _thread.Join(2000);
+        if (_trace != null)
+            lock (_trace)
+                _trace.Dispose();
         _front.Dispose();
         lock (_clients)
             foreach (var c in _clients)

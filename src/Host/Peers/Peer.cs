@@ -279,8 +279,12 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
             if (State == PeerState.Closed)
                 return;
         }
-        foreach (var s in _recv)
-            s.HandleTimeout(nowMicros);
+        for (int i = 0; i < _recv.Length; i++)
+        {
+            _recv[i].HandleTimeout(nowMicros);
+            if (_config.ReceiveTrace is { } trace)
+                TraceRepair(trace, i, nowMicros);
+        }
         if (_srtp != null && Route is { } to)
         {
             SendRtcp(nowMicros, to);
@@ -607,6 +611,26 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
         Counters.RtpReceived++;
         _config.RtpObserver?.OnRtpReceived(track, plain, packet, nowMicros);
         _recv[track].OnRtp(packet, nowMicros, rtx);
+        if (_config.ReceiveTrace is { } trace)
+        {
+            trace.WriteLine($"R {nowMicros} {track} {packet.SequenceNumber} {(rtx ? 1 : 0)} {(packet.Marker ? 1 : 0)} {packet.Payload.Length}");
+            TraceRepair(trace, track, nowMicros);
+        }
+    }
+
+    private long[]? _traced;
+
+    // One line when a stream's repair counters move: reorder gaps given up, held packets flushed, NACK give-ups, frames dropped.
+    private void TraceRepair(TextWriter trace, int track, long nowMicros)
+    {
+        _traced ??= new long[_recv.Length * 4];
+        var s = _recv[track];
+        long a = s.ReorderSkipped, b = s.ReorderFlushed, c = s.NackGivenUp, d = s.FramesDropped;
+        var t = _traced.AsSpan(track * 4, 4);
+        if (a == t[0] && b == t[1] && c == t[2] && d == t[3])
+            return;
+        trace.WriteLine($"S {nowMicros} {track} skipped {a} flushed {b} givenup {c} dropped {d} expected {s.ReorderExpected}");
+        (t[0], t[1], t[2], t[3]) = (a, b, c, d);
     }
 
     private void CountSrtp(SrtpResult r)
@@ -874,6 +898,8 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
         {
             var s = _recv[i];
             int n = s.CollectNacks(nowMicros, lost);
+            if (n > 0 && _config.ReceiveTrace is { } trace)
+                trace.WriteLine($"N {nowMicros} {i} {string.Join(' ', lost[..n].ToArray())}");
             if (n > 0)
             {
                 var slot = _out.Reserve();

@@ -54,6 +54,11 @@ public sealed class PeerConfig
     public Engine.Rtp.Media.IEncodedFrameSink? FrameSink { get; init; }
     /// <summary>Sees every demuxed RTP packet (RTX already unwrapped) before its receive stream.</summary>
     public IPeerRtpObserver? RtpObserver { get; init; }
+    /// <summary>
+    /// Debug only (RTP_RECEIVE_TRACE): a line per received packet, NACK sent and repair counter change
+    /// of the receive streams, to follow each lost sequence number. Allocates per line; null in service.
+    /// </summary>
+    public TextWriter? ReceiveTrace { get; init; }
     /// <summary>REMB (draft-alvestrand-rmcat-remb) for the receive video SSRCs in every receiver report; 0: none.</summary>
     public long RembBps { get; init; }
     /// <summary>

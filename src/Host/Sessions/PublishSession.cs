@@ -26,6 +26,7 @@ public sealed class PublishSession : IMediaSession, IEncodedFrameSink, IPeerRtpO
     private readonly IEncodedFrameSink _sink;
     private readonly IRtpPacketTap? _tap;
     private readonly BurstLoss? _loss;
+    private readonly StreamWriter? _trace;
     private readonly List<Playback.PlaySession> _players = new();
     // Per track, what its players send: each packet stored once, each player keeps only its headers (made at the first player).
     private readonly Engine.Rtp.Send.SharedPacketHistory?[] _forwardHistory;
@@ -78,8 +79,12 @@ public sealed class PublishSession : IMediaSession, IEncodedFrameSink, IPeerRtpO
                     _videoPayloadType[t.RtxPayloadType & 127] = true;
             }
         }
+        // Debug: RTP_RECEIVE_TRACE=DIR writes DIR/<session id>.trace (see PeerConfig.ReceiveTrace).
+        if (Environment.GetEnvironmentVariable("RTP_RECEIVE_TRACE") is { Length: > 0 } traceDir)
+            _trace = new StreamWriter(Path.Combine(traceDir, id + ".trace")) { AutoFlush = true };
         _peer = new Peer(new PeerConfig
         {
+            ReceiveTrace = _trace,
             Role = PeerRole.IceLiteServer,
             DtlsRole = negotiation.WeAreDtlsClient ? Engine.Dtls.DtlsRole.Client : Engine.Dtls.DtlsRole.Server,
             LocalUfrag = localUfrag,
@@ -293,6 +298,7 @@ public sealed class PublishSession : IMediaSession, IEncodedFrameSink, IPeerRtpO
         {
             Volatile.Write(ref _status, Snapshot());
             _peer.Dispose();
+            _trace?.Dispose();
             OnClosed?.Invoke(this, _closeReason);
         }
     }

@@ -36,6 +36,14 @@ public sealed class NackGenerator
     /// <summary>Set when a gap overflowed the window: only a keyframe can repair the stream.</summary>
     public bool KeyframeNeeded { get; private set; }
 
+    /// <summary>
+    /// The wait before a NACK for the same packet is repeated: one RTT plus a margin. A sender answers
+    /// a NACK only once per RTT of its own estimate (libwebrtc ignores a request for a packet it resent
+    /// less than an RTT ago), and its retransmission takes an RTT plus its pacer's delay to come back:
+    /// repeating after exactly one RTT is often ignored, or answered twice.
+    /// </summary>
+    public static long ResendIntervalMicros(long rttMicros) => Math.Max(MinResendIntervalMicros, rttMicros + Math.Max(20_000, rttMicros / 4));
+
     /// <summary>The current RTT (from RTCP RR/XR) sets the interval between repeated NACKs.</summary>
     public void SetRttMicros(long rttMicros) => _rttMicros = Math.Clamp(rttMicros, 1_000, 2_000_000);
 
@@ -146,7 +154,7 @@ public sealed class NackGenerator
         if (_missingCount == 0)
             return 0;
         int n = 0;
-        long interval = Math.Max(MinResendIntervalMicros, _rttMicros);
+        long interval = ResendIntervalMicros(_rttMicros);
         long from = Math.Max(_oldestMissing, _highest - _mask);
         long newOldest = long.MaxValue;
         for (long s = from; s < _highest; s++)
@@ -180,7 +188,7 @@ public sealed class NackGenerator
     {
         if (_missingCount == 0)
             return long.MaxValue;
-        long interval = Math.Max(MinResendIntervalMicros, _rttMicros);
+        long interval = ResendIntervalMicros(_rttMicros);
         long next = long.MaxValue;
         long from = Math.Max(_oldestMissing, _highest - _mask);
         for (long s = from; s < _highest; s++)

@@ -80,6 +80,16 @@ public sealed class RtpReceiveStream
 
     private long Drops(VideoDropReason r) => _video?.DropCount(r) ?? 0;
 
+    /// <summary>Sequence numbers the reorder buffer gave up waiting for.</summary>
+    public long ReorderSkipped => _reorder?.SkippedPackets ?? 0;
+    /// <summary>Held packets the reorder buffer threw away (a jump past its window).</summary>
+    public long ReorderFlushed => _reorder?.FlushedPackets ?? 0;
+    /// <summary>How long the reorder buffer waits for a missing packet (from the RTT; 0 for audio).</summary>
+    public long ReorderHoldMicros => _reorder?.HoldMicros ?? 0;
+    /// <summary>The next sequence number the reorder buffer waits for (16 bits, as on the wire).</summary>
+    public ushort ReorderExpected => (ushort)(_reorder?.Expected ?? 0);
+    /// <summary>Missing packets the NACK generator stopped asking for (retries, age, or a gap past its window).</summary>
+    public long NackGivenUp => _nack?.GivenUp ?? 0;
     /// <summary>Packets that arrived after we NACKed them.</summary>
     public long NackRecovered => _nack?.RecoveredAfterNack ?? 0;
     public int Width { get; private set; }
@@ -133,6 +143,12 @@ public sealed class RtpReceiveStream
             Depacketize(packet.Payload, seq, packet.Timestamp, packet.Marker, nowMicros);
             return;
         }
+        if (_reorder.IsBeyondWindow(seq))
+        {
+            // Further ahead than the window: the oldest gaps are given up, but what is held behind them goes on.
+            _reorder.MakeRoomFor(seq);
+            DrainReorder(nowMicros);
+        }
         switch (_reorder.Insert(seq, packet.Packet, nowMicros))
         {
             case ReorderResult.Deliver:
@@ -156,8 +172,11 @@ public sealed class RtpReceiveStream
     {
         _rttMicros = Math.Clamp(rttMicros, 1_000, 2_000_000);
         _nack?.SetRttMicros(rttMicros);
-        // Long enough for a second NACK round (the first NACK or its RTX lost): detection, retry one RTT later, answer one RTT after that.
-        _reorder?.SetHoldMicros(Math.Max(50_000, rttMicros * 5 / 2));
+        // Long enough for a third NACK round (the RTX of two lost, p^2 of the losses: 0.25% at 5%): the
+        // last retry goes out two resend intervals after detection, its RTX takes one RTT plus the sender's
+        // own delay (pacer, queue). A gap given up costs the frames up to the next keyframe.
+        long rtt = _rttMicros;
+        _reorder?.SetHoldMicros(2 * NackGenerator.ResendIntervalMicros(rtt) + rtt + Math.Max(50_000, rtt / 4));
     }
 
     public void HandleTimeout(long nowMicros) => DrainReorder(nowMicros);
@@ -250,11 +269,14 @@ public sealed class RtpReceiveStream
     {
         if (_reorder == null)
             return;
+        long skipped = _reorder.SkippedPackets;
         while (_reorder.TryPop(nowMicros, out long seq, out var bytes))
         {
             if (RtpPacketView.TryRead(bytes, out var held))
                 Depacketize(held.Payload, seq, held.Timestamp, held.Marker, nowMicros);
         }
+        if (_reorder.SkippedPackets != skipped)
+            _nack?.ForgetBefore(_reorder.Expected); // given up on: a retransmission would come too late to use
     }
 
     private void Depacketize(ReadOnlySpan<byte> payload, long seq, uint timestamp, bool marker, long nowMicros)

@@ -10,24 +10,28 @@ public sealed class RtpReorderBuffer
 {
     public const int MaxPacketBytes = 1500;
 
-    private readonly Slot[] _slots;
-    private byte[]? _arena; // allocated at the first out-of-order packet: most streams never need it
+    private Slot[]? _slots; // with the arena, at the first out-of-order packet: most streams never need them
+    private byte[]? _arena;
     private readonly int _mask;
     private long _holdMicros;
     private long _expected;
+    private long _releaseBefore = long.MinValue; // TryPop goes on past gaps below this at once (room for a packet far ahead)
     private bool _started;
     private int _count;
 
-    public RtpReorderBuffer(int capacity = 128, long holdMicros = 150_000)
+    // 512 x 1500 B: the hold (up to ~2.5 RTT) at 1080p rates (300-400 packets/s in a keyframe) fits the window.
+    public RtpReorderBuffer(int capacity = 512, long holdMicros = 150_000)
     {
         if (capacity < 8 || (capacity & (capacity - 1)) != 0)
             throw new ArgumentOutOfRangeException(nameof(capacity), "a power of two, at least 8");
-        _slots = new Slot[capacity];
         _mask = capacity - 1;
         _holdMicros = holdMicros;
     }
 
     public int Count => _count;
+    public long HoldMicros => _holdMicros;
+    /// <summary>The next sequence number due.</summary>
+    public long Expected => _expected;
     /// <summary>Sequence numbers given up on after the hold time (or a jump past the window).</summary>
     public long SkippedPackets { get; private set; }
     /// <summary>Held packets thrown away because the stream jumped further than the window.</summary>
@@ -54,14 +58,21 @@ public sealed class RtpReorderBuffer
         {
             FlushedPackets += _count;
             SkippedPackets += seqNo - _expected - _count;
-            Array.Clear(_slots);
+            if (_slots != null)
+                Array.Clear(_slots);
             _count = 0;
+            _expected = seqNo;
+            return;
+        }
+        if (_count == 0)
+        {
+            SkippedPackets += seqNo - _expected;
             _expected = seqNo;
             return;
         }
         for (long s = _expected; s < seqNo; s++)
         {
-            ref var slot = ref _slots[s & _mask];
+            ref var slot = ref _slots![s & _mask];
             if (slot.Used && slot.SeqNo == s)
             {
                 slot.Used = false;
@@ -75,6 +86,18 @@ public sealed class RtpReorderBuffer
         }
         _expected = seqNo;
     }
+
+    /// <summary>
+    /// True when <paramref name="seqNo"/> lies further ahead than the window: call <see cref="MakeRoomFor"/>
+    /// and drain with <see cref="TryPop"/> before inserting it, or Insert drops what is held.
+    /// </summary>
+    public bool IsBeyondWindow(long seqNo) => _started && seqNo - _expected > _mask;
+
+    /// <summary>
+    /// Gives up on the oldest gaps, at once, as far as needed for <paramref name="seqNo"/> to fit:
+    /// the held packets before it come out of <see cref="TryPop"/> in order (none is thrown away).
+    /// </summary>
+    public void MakeRoomFor(long seqNo) => _releaseBefore = Math.Max(_releaseBefore, seqNo - _mask);
 
     public ReorderResult Insert(long seqNo, ReadOnlySpan<byte> packet, long nowMicros)
     {
@@ -96,13 +119,15 @@ public sealed class RtpReorderBuffer
             // keyframe repairs. Drop it and restart from here.
             FlushedPackets += _count;
             SkippedPackets += seqNo - _expected - _count;
-            Array.Clear(_slots);
+            if (_slots != null)
+                Array.Clear(_slots);
             _count = 0;
             _expected = seqNo + 1;
             return ReorderResult.Deliver;
         }
         if (packet.Length > MaxPacketBytes)
             return ReorderResult.TooLarge;
+        _slots ??= new Slot[_mask + 1];
         ref var slot = ref _slots[seqNo & _mask];
         if (slot.Used)
             return ReorderResult.Duplicate;
@@ -122,16 +147,28 @@ public sealed class RtpReorderBuffer
         seqNo = 0;
         packet = default;
         if (_count == 0)
+        {
+            if (_expected < _releaseBefore)
+            {
+                SkippedPackets += _releaseBefore - _expected;
+                _expected = _releaseBefore;
+            }
             return false;
-        ref var slot = ref _slots[_expected & _mask];
+        }
+        ref var slot = ref _slots![_expected & _mask];
         if (!slot.Used)
         {
             long first = FirstHeld(out long oldestArrival);
-            if (nowMicros - oldestArrival < _holdMicros)
+            long to = first;
+            if (_expected < _releaseBefore)
+                to = Math.Min(first, _releaseBefore); // room for a packet far ahead: only as far as it needs
+            else if (nowMicros - oldestArrival < _holdMicros)
                 return false;
-            SkippedPackets += first - _expected;
-            _expected = first;
+            SkippedPackets += to - _expected;
+            _expected = to;
             slot = ref _slots[_expected & _mask];
+            if (!slot.Used)
+                return false; // room made; the gap now first waits out the hold as before
         }
         seqNo = _expected;
         packet = _arena!.AsSpan((int)(_expected & _mask) * MaxPacketBytes, slot.Length);
@@ -160,7 +197,7 @@ public sealed class RtpReorderBuffer
         int seen = 0;
         for (long s = _expected; seen < _count && s <= _expected + _mask; s++)
         {
-            ref readonly var slot = ref _slots[s & _mask];
+            ref readonly var slot = ref _slots![s & _mask];
             if (!slot.Used)
                 continue;
             if (first < 0)

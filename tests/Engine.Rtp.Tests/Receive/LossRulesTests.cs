@@ -186,7 +186,8 @@ public class LossRulesTests
         // TL1 frames 1, 5, 9, ... carry Y=1 (they refer only to the base); 3, 7, ... do not.
         var packets = LossTestStreams.Vp8(layers: 2, upperLayerNonReference: false);
         var lost = packets.First(p => p.Frame == 5).Seq;
-        var run = new LossRun(MediaCodec.Vp8).Run(packets, p => p.Seq == lost);
+        // 30 ms RTT: the gap is given up (hold 180 ms from frame 6) before the layer sync (frame 9, 200 ms after frame 6) arrives.
+        var run = new LossRun(MediaCodec.Vp8) { RttMicros = 30_000 }.Run(packets, p => p.Seq == lost);
         Assert.Equal(Except(30, 5, 7), run.DeliveredFrames(packets)); // the base goes on; 9 resyncs layer 1
         Assert.Contains(run.Requests, r => r.At > 0); // a keyframe would repair the layer sooner
         Assert.False(run.Stream.NeedsKeyframe);
@@ -196,7 +197,8 @@ public class LossRulesTests
     public void Vp8_ALostBaseFrameDropsEverythingUntilAKeyframe()
     {
         var packets = LossTestStreams.Vp8(layers: 2, upperLayerNonReference: true);
-        var run = new LossRun(MediaCodec.Vp8).Run(packets, p => p.Frame == 4); // lost whole: only TL0PICIDX tells
+        // 30 ms RTT: the gap is given up (hold 180 ms) well before the next keyframe (frame 10) comes anyway.
+        var run = new LossRun(MediaCodec.Vp8) { RttMicros = 30_000 }.Run(packets, p => p.Frame == 4); // lost whole: only TL0PICIDX tells
         Assert.Equal(Except(30, 4, 5, 6, 7, 8, 9), run.DeliveredFrames(packets));
         Assert.Contains(run.Requests, r => r.At > 0 && r.Kind == KeyframeRequestKind.Pli);
     }
@@ -239,7 +241,7 @@ public class LossRulesTests
     {
         var packets = LossTestStreams.Vp9(flexible: true);
         var lost = packets.First(p => p.Frame == 4).Seq;
-        var run = new LossRun(MediaCodec.Vp9).Run(packets, p => p.Seq == lost);
+        var run = new LossRun(MediaCodec.Vp9) { RttMicros = 30_000 }.Run(packets, p => p.Seq == lost); // given up before the keyframe 10
         // 5 and 6 name 4, 7 and 8 name 6, 9 names 8; the keyframe 10 restarts.
         Assert.Equal(Except(30, 4, 5, 6, 7, 8, 9), run.DeliveredFrames(packets));
         Assert.Contains(run.Requests, r => r.At > 0 && r.Kind == KeyframeRequestKind.Pli);

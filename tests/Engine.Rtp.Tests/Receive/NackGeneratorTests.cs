@@ -12,18 +12,19 @@ public class NackGeneratorTests
     }
 
     [Fact]
-    public void AGapIsRequestedAtOnceThenEveryRtt()
+    public void AGapIsRequestedAtOnceThenEveryRttPlusAMargin()
     {
         var g = new NackGenerator();
         g.SetRttMicros(50_000);
         g.OnPacket(100, 0);
         g.OnPacket(103, 1_000);
         Assert.Equal(new long[] { 101, 102 }, Collect(g, 1_000));
-        Assert.Empty(Collect(g, 30_000)); // within one RTT
-        Assert.Equal(51_000, g.NextTimeoutMicros(30_000));
-        Assert.Equal(new long[] { 101, 102 }, Collect(g, 51_000));
-        g.OnPacket(101, 60_000);
-        Assert.Equal(new long[] { 102 }, Collect(g, 101_000));
+        Assert.Empty(Collect(g, 51_000)); // one RTT later: the RTX may still be on its way, and a sender ignores it
+        Assert.Equal(71_000, g.NextTimeoutMicros(51_000)); // RTT + max(20 ms, RTT / 4)
+        Assert.Equal(new long[] { 101, 102 }, Collect(g, 71_000));
+        g.OnPacket(101, 80_000);
+        Assert.Empty(Collect(g, 140_000));
+        Assert.Equal(new long[] { 102 }, Collect(g, 141_000));
         Assert.Equal(1, g.RecoveredAfterNack);
         Assert.Equal(1, g.MissingCount);
     }

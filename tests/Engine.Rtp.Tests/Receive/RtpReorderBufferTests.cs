@@ -92,6 +92,70 @@ public class RtpReorderBufferTests
         Assert.Equal(0, b.Count);
     }
 
+    /// <summary>As RtpReceiveStream feeds it: room is made for a packet past the window before it goes in.</summary>
+    private static List<long> FeedMakingRoom(RtpReorderBuffer b, long seq, long now, List<long> into)
+    {
+        if (b.IsBeyondWindow(seq))
+        {
+            b.MakeRoomFor(seq);
+            Drain(b, now, into);
+        }
+        return Feed(b, seq, now, into);
+    }
+
+    [Fact]
+    public void MoreThanAWindowBehindAGap_TheGapIsGivenUpButNothingHeldIsLost()
+    {
+        // 1080p at 200 ms RTT: more packets arrive during the wait for a retransmission than the
+        // window holds. The oldest gap goes; the packets held behind it go on, none is flushed.
+        var b = new RtpReorderBuffer(capacity: 16, holdMicros: 1_000_000);
+        var got = new List<long>();
+        FeedMakingRoom(b, 0, 0, got);
+        for (long s = 2; s <= 16; s++) // 1 lost: 2..16 held (15 of 16 slots)
+            FeedMakingRoom(b, s, s, got);
+        Assert.Equal(new long[] { 0 }, got);
+        Assert.False(b.IsBeyondWindow(16));
+        Assert.True(b.IsBeyondWindow(17)); // 17 - 1 > 15: its slot is 1's
+        FeedMakingRoom(b, 17, 17, got);
+        Assert.Equal(Enumerable.Range(0, 18).Where(i => i != 1).Select(i => (long)i), got);
+        Assert.Equal(1, b.SkippedPackets);
+        Assert.Equal(0, b.FlushedPackets);
+        Assert.Equal(0, b.Count);
+    }
+
+    [Fact]
+    public void MakingRoom_GivesUpOnlyTheGapsItMust_ALaterGapKeepsWaiting()
+    {
+        var b = new RtpReorderBuffer(capacity: 16, holdMicros: 1_000_000);
+        var got = new List<long>();
+        FeedMakingRoom(b, 0, 0, got);
+        foreach (long s in new long[] { 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 }) // 1 and 5 lost
+            FeedMakingRoom(b, s, s, got);
+        FeedMakingRoom(b, 17, 17, got); // room for 17: 1 goes, 2-4 come out, 5 still waits
+        Assert.Equal(new long[] { 0, 2, 3, 4 }, got);
+        Assert.Equal(1, b.SkippedPackets);
+        Feed(b, 5, 18, got); // 5 came back in time: everything up to 17 goes on
+        Assert.Equal(Enumerable.Range(0, 18).Where(i => i != 1).Select(i => (long)i), got);
+        Assert.Equal(0, b.FlushedPackets);
+    }
+
+    [Fact]
+    public void MakingRoomForAHugeJump_DeliversWhatIsHeld_ThenTheWindowBeforeTheJumpWaitsItsHold()
+    {
+        var b = new RtpReorderBuffer(capacity: 16, holdMicros: 100_000);
+        var got = new List<long>();
+        FeedMakingRoom(b, 1, 0, got);
+        FeedMakingRoom(b, 3, 0, got);
+        FeedMakingRoom(b, 1000, 0, got);
+        FeedMakingRoom(b, 1001, 0, got);
+        Assert.Equal(new long[] { 1, 3 }, got); // 3 was held: delivered, not flushed
+        Drain(b, 100_000, got); // 985-999 may still be repaired, like any gap
+        Assert.Equal(new long[] { 1, 3, 1000, 1001 }, got);
+        Assert.Equal(0, b.FlushedPackets);
+        Assert.Equal(1 + (999 - 4 + 1), b.SkippedPackets);
+        Assert.Equal(0, b.Count);
+    }
+
     [Fact]
     public void RandomReorderingDeliversEverySequenceNumberOnceInOrder()
     {
