@@ -196,7 +196,7 @@ public sealed class PublishMetrics : IMetricsSource, IDisposable
         w.Sample("engine_rtcp_packets_total", "direction", "out", "role", "play", totals[T.PlayRtcpOut]);
         w.Counter("engine_rtx_packets_received_total", "RTX packets (RFC 4588) received from publishers", totals[T.PublishRtx]);
         w.Counter("engine_rtx_padding_packets_total", "RTX packets with no original inside (bandwidth probes), received from publishers", totals[T.PublishRtxPadding]);
-        w.Counter("engine_ice_checks_total", "ICE connectivity checks answered", totals[T.IceChecks]);
+        w.Counter("engine_ice_checks_total", "ICE connectivity checks publish sessions answered", totals[T.IceChecks]);
 
         w.Family("engine_nacks_total", "Generic NACKs (RFC 4585 §6.2.1): sent to publishers, received from players", MetricType.Counter);
         w.Sample("engine_nacks_total", "direction", "sent", totals[T.NacksSent]);

@@ -110,8 +110,8 @@ public sealed class MetricsEndpointTests : IDisposable
         var (frontend, http) = await StartAsync(_service, turn);
         await using var _ = frontend;
         using var __ = http;
-        using var publisher = new LoopbackPublisher();
-        var outcome = _service.Publish(new PublishRequest { Stream = "cam", OfferSdp = publisher.Offer(), Signaling = "whip", LocalAddress = IPAddress.Loopback });
+        using var publisher = LoopbackClient.Publisher();
+        var outcome = _service.Publish(new PublishRequest { Stream = "cam", OfferSdp = publisher.Offer, Signaling = "whip", LocalAddress = IPAddress.Loopback });
         Assert.True(outcome.Succeeded, outcome.Reason);
         for (int i = 0; i < 200 && _loop.SessionCount == 0; i++)
             await Task.Delay(10);
@@ -143,15 +143,23 @@ public sealed class MetricsEndpointTests : IDisposable
         Assert.Equal(0, Value(before, videoIn));
         Assert.Equal(0, Value(before, jitterCount));
 
-        using var publisher = new LoopbackPublisher();
-        var outcome = _service.Publish(new PublishRequest { Stream = "cam", OfferSdp = publisher.Offer(), Signaling = "whip", LocalAddress = IPAddress.Loopback });
+        using var publisher = LoopbackClient.Publisher();
+        using var player = LoopbackClient.Player();
+        var outcome = _service.Publish(new PublishRequest { Stream = "cam", OfferSdp = publisher.Offer, Signaling = "whip", LocalAddress = IPAddress.Loopback });
         Assert.True(outcome.Succeeded, outcome.Reason);
-        // 2.5 s of media after the connection: the sampler (once a second) sees the snapshots at least twice.
-        await Task.Run(() => publisher.Run(outcome.AnswerSdp!, _certificate, _loop.LocalEndPoint, seconds: 2.5));
+        var played = _service.Play(new Engine.Host.Playback.PlayRequest { Stream = "cam", OfferSdp = player.Offer, Signaling = "whep", LocalAddress = IPAddress.Loopback });
+        Assert.True(played.Succeeded, played.Reason);
+        publisher.Answer(outcome.AnswerSdp!, _certificate, _loop.LocalEndPoint, MediaLoop.NowMicros());
+        player.Answer(played.AnswerSdp!, _certificate, _loop.LocalEndPoint, MediaLoop.NowMicros());
+        // 2.5 s of media once both are up: the sampler (once a second) sees the snapshots at least twice.
+        await Task.Run(() => LoopbackClient.Run([publisher, player],
+            now => publisher.Connected && player.Connected && now - Math.Max(publisher.ConnectedAt, player.ConnectedAt) > 2_500_000));
         Assert.True(publisher.VideoFrames > 50 && publisher.AudioPackets > 90, $"{publisher.VideoFrames} frames, {publisher.AudioPackets} audio packets sent");
+        Assert.True(player.FramesReceived > 10, $"the player received {player.FramesReceived} frames");
 
         string during = await ScrapeAsync(http);
-        for (int i = 0; i < 50 && Value(during, lossCount) < 1; i++)
+        const string playRttCount = "engine_rtt_seconds_count{role=\"play\"}";
+        for (int i = 0; i < 50 && (Value(during, lossCount) < 1 || Value(during, playRttCount) < 1); i++)
         {
             await Task.Delay(100);
             during = await ScrapeAsync(http);
@@ -166,9 +174,16 @@ public sealed class MetricsEndpointTests : IDisposable
         Assert.True(Value(during, videoBytesIn) > 50 * 3000);
         Assert.True(Value(during, jitterCount) >= 1, $"{jitterCount}: {Value(during, jitterCount)}");
         Assert.True(Value(during, lossCount) >= 1, $"{lossCount}: {Value(during, lossCount)}");
+        Assert.True(Value(during, playRttCount) >= 1, "the player's RTT (from its receiver reports) was never sampled");
         Assert.Equal(Value(during, lossCount), Value(during, "engine_loss_ratio_bucket{media=\"audio\",le=\"+Inf\"}"));
         Assert.Equal(1, Value(during, "engine_publish_sessions{state=\"connected\"}") + Value(during, "engine_publish_sessions{state=\"media\"}"));
         Assert.True(Value(during, "engine_ice_checks_total") >= 1);
+        const string videoOut = "engine_media_packets_total{direction=\"out\",media=\"video\"}";
+        const string rtpOut = "engine_udp_datagrams_total{direction=\"out\",kind=\"rtp\"}";
+        Assert.True(Value(during, videoOut) > 30, $"{videoOut}: {Value(during, videoOut)}");
+        Assert.True(Value(during, "engine_media_bytes_total{direction=\"out\",media=\"video\"}") > 30 * 1000);
+        Assert.True(Value(during, rtpOut) > Value(before, rtpOut) + 30);
+        Assert.Equal(1, Value(during, "engine_players{source=\"webrtc\",state=\"media\"}") + Value(during, "engine_players{source=\"webrtc\",state=\"waiting-keyframe\"}"));
 
         // The session ends: its counters stay in the totals (a counter never goes down).
         Assert.True(_service.End(outcome.SessionId!, "test"));
@@ -176,11 +191,16 @@ public sealed class MetricsEndpointTests : IDisposable
             await Task.Delay(10);
         string after = await ScrapeAsync(http);
         Assert.Equal(0, Value(after, "engine_publish_sessions{state=\"media\"}") + Value(after, "engine_publish_sessions{state=\"connected\"}"));
-        foreach (var series in new[] { videoIn, audioIn, videoBytesIn, "engine_ice_checks_total", "engine_rtcp_packets_total{direction=\"in\",role=\"publish\"}" })
+        for (int i = 0; i < 200 && _service.PlayerCount > 0; i++)
+            await Task.Delay(10);
+        after = await ScrapeAsync(http);
+        Assert.Equal(0, Value(after, "engine_players{source=\"webrtc\",state=\"media\"}"));
+        foreach (var series in new[] { videoIn, audioIn, videoBytesIn, videoOut, "engine_ice_checks_total", "engine_rtcp_packets_total{direction=\"in\",role=\"publish\"}" })
             Assert.True(Value(after, series) >= Value(during, series), $"{series} went from {Value(during, series)} to {Value(after, series)}");
         Assert.True(Value(after, jitterCount) >= Value(during, jitterCount));
         Console.WriteLine($"metrics after media: {videoIn} {Value(after, videoIn)}, {rtpIn} {Value(after, rtpIn)}, {jitterCount} {Value(after, jitterCount)}, " +
-            $"engine_rtt_seconds_count{{role=\"publish\"}} {Value(after, "engine_rtt_seconds_count{role=\"publish\"}")}");
+            $"{videoOut} {Value(after, videoOut)}, engine_rtt_seconds_count{{role=\"publish\"}} {Value(after, "engine_rtt_seconds_count{role=\"publish\"}")}, " +
+            $"engine_rtt_seconds_count{{role=\"play\"}} {Value(after, "engine_rtt_seconds_count{role=\"play\"}")}");
         File.WriteAllText(Path.Combine(Path.GetTempPath(), "engine-metrics-after-media.txt"), after); // a sample for people to read
         if (File.Exists(Promtool))
         {
