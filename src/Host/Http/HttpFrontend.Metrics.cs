@@ -16,7 +16,7 @@ public sealed partial class HttpFrontend
     /// <summary>The media figures' source (null when the service is not a <see cref="PublishService"/>, as in some tests).</summary>
     public PublishMetrics? MediaMetrics { get; private set; }
 
-    private static void MapMetrics(WebApplication app, HttpFrontend frontend, IPublishService service, Turn.TurnHost? turnServer)
+    private static void MapMetrics(WebApplication app, HttpFrontend frontend, IPublishService service, Turn.TurnHost? turnServer, Hooks.HookService? hooks)
     {
         frontend.Metrics.Add(new ProcessMetrics());
         if (service is PublishService publish)
@@ -28,6 +28,8 @@ public sealed partial class HttpFrontend
         }
         if (turnServer != null)
             frontend.Metrics.Add(new TurnMetrics(turnServer));
+        if (hooks != null)
+            frontend.Metrics.Add(new HookMetrics(hooks.Counters));
         app.MapGet("/metrics", async ctx =>
         {
             ctx.Response.ContentType = MetricsWriter.ContentType;

@@ -89,7 +89,7 @@ public sealed partial class HttpFrontend : IAsyncDisposable
                 return Task.CompletedTask;
             });
         }
-        MapMetrics(app, frontend, service, turnServer);
+        MapMetrics(app, frontend, service, turnServer, hooks);
         app.Map("/ws", legacy.HandleAsync);
         app.MapPost("/whip/{stream}", ctx => WhipPost(ctx, service));
         app.MapDelete("/whip/{stream}/{id}", ctx => WhipDelete(ctx, service, "WHIP DELETE"));

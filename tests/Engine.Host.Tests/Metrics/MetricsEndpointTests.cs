@@ -37,9 +37,9 @@ public sealed class MetricsEndpointTests : IDisposable
         _certificate.Dispose();
     }
 
-    private async Task<(HttpFrontend Frontend, HttpClient Http)> StartAsync(IPublishService service, TurnHost? turn = null)
+    private async Task<(HttpFrontend Frontend, HttpClient Http)> StartAsync(IPublishService service, TurnHost? turn = null, Engine.Host.Hooks.HookService? hooks = null)
     {
-        var frontend = await HttpFrontend.StartAsync(_config, service, new TurnCredentials(_config), TimeProvider.System, IPAddress.Loopback, turnServer: turn);
+        var frontend = await HttpFrontend.StartAsync(_config, service, new TurnCredentials(_config), TimeProvider.System, IPAddress.Loopback, turnServer: turn, hooks: hooks);
         return (frontend, new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{frontend.Port}"), Timeout = TimeSpan.FromSeconds(10) });
     }
 
@@ -100,14 +100,15 @@ public sealed class MetricsEndpointTests : IDisposable
     }
 
     [PromtoolFact]
-    public async Task PromtoolAcceptsTheOutputOfARunningFrontendWithTurn()
+    public async Task PromtoolAcceptsTheOutputOfARunningFrontendWithTurnAndHooks()
     {
         var turnConfig = new TurnConfig { ListeningPort = FreeUdpPort(), MinPort = 41000, MaxPort = 41099, Realm = "metrics.test", NoTls = true, NoTcp = true };
         turnConfig.ListeningIps.Add(IPAddress.Loopback);
         turnConfig.RelayIps.Add(IPAddress.Loopback);
         using var turn = new TurnHost(turnConfig);
         turn.Start();
-        var (frontend, http) = await StartAsync(_service, turn);
+        using var hooks = new Engine.Host.Hooks.HookService(_config);
+        var (frontend, http) = await StartAsync(_service, turn, hooks);
         await using var _ = frontend;
         using var __ = http;
         using var publisher = LoopbackClient.Publisher();
@@ -119,6 +120,8 @@ public sealed class MetricsEndpointTests : IDisposable
         string text = await ScrapeAsync(http);
         Assert.Equal(1, Value(text, "engine_publish_sessions{state=\"ice\"}"));
         Assert.Contains("engine_turn_drops_total{reason=\"no_permission\"}", text);
+        Assert.Equal(0, Value(text, "engine_hook_calls_total{kind=\"status\",result=\"ok\"}"));
+        Assert.Equal(0, Value(text, "engine_hook_queue_depth"));
         Assert.Contains("# TYPE engine_rtt_seconds histogram", text);
         var (code, output) = RunPromtool(text);
         Assert.True(code == 0 && output.Trim().Length == 0, $"promtool check metrics exited {code}:\n{output}\n--- the output ---\n{text}");
