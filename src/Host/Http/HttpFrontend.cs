@@ -88,15 +88,8 @@ public sealed partial class HttpFrontend : IAsyncDisposable
                 w.Flush();
                 return Task.CompletedTask;
             });
-            // A minimal Prometheus endpoint: today it carries the TURN counters only.
-            app.MapGet("/metrics", ctx =>
-            {
-                var sb = new StringBuilder();
-                turnServer.Snapshot().WriteMetrics(sb);
-                ctx.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
-                return ctx.Response.WriteAsync(sb.ToString());
-            });
         }
+        MapMetrics(app, frontend, service, turnServer, hooks);
         app.Map("/ws", legacy.HandleAsync);
         app.MapPost("/whip/{stream}", ctx => WhipPost(ctx, service));
         app.MapDelete("/whip/{stream}/{id}", ctx => WhipDelete(ctx, service, "WHIP DELETE"));

@@ -65,6 +65,8 @@ public sealed class PlaySession : IMediaSession
     /// <summary>Video packets dropped while waiting for the first keyframe.</summary>
     public long DroppedBeforeKeyframe { get; private set; }
     public string? CloseReason => _closeReason ?? _peer.CloseReason;
+    /// <summary>The last snapshot the media thread published (any thread: immutable).</summary>
+    internal PlayStatus Status => Volatile.Read(ref _status);
 
     /// <summary>Raised on the media thread after the session left the loop, with the reason.</summary>
     public Action<PlaySession, string>? OnClosed { get; set; }
@@ -205,6 +207,7 @@ public sealed class PlaySession : IMediaSession
             SrtpFailures = c.SrtpFailures,
             SimulatedLoss = c.SimulatedSendLoss,
             TargetBps = _peer.TargetBps,
+            RttMicros = _peer.RttMicros,
         };
     }
 

@@ -59,6 +59,8 @@ internal sealed class PullPlayer : IMediaSession
     public string? CloseReason => _closeReason ?? _peer.CloseReason;
     public long VideoFramesSent, AudioFramesSent, DroppedBeforeKeyframe, Replays;
     public Action<PullPlayer, string>? OnClosed { get; set; }
+    /// <summary>What /api/streams shows as its state (any thread).</summary>
+    internal string State => _state;
 
     public NetAddress? SelectedRemote => _peer.Route;
     public bool IsClosed => _peer.State == PeerState.Closed;

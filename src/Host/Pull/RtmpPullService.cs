@@ -131,6 +131,14 @@ internal sealed class RtmpPullService
             Log.Notice($"pull '{e.Pull.Stream}' ended: {e.Pull.Error}");
     }
 
+    /// <summary>The pulls held now, counted by <see cref="PullState"/> (any thread).</summary>
+    internal void CountStates(Span<long> byState)
+    {
+        lock (_lock)
+            foreach (var e in _pulls.Values)
+                byState[(int)e.Pull.State]++;
+    }
+
     public void WriteJson(Utf8JsonWriter w)
     {
         Entry[] entries;

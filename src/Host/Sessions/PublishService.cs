@@ -42,6 +42,17 @@ public sealed class PublishService : IPublishService
 
     public int SessionCount => _sessions.Count;
 
+    // For /metrics: what ended sessions counted, folded in as each leaves the dictionaries, both
+    // under MetricsLock, so a scrape sees a session live or retired, never both nor neither.
+    internal readonly Lock MetricsLock = new();
+    internal readonly Metrics.MediaTotals Retired = new();
+    private readonly List<Engine.Rtp.Media.SinkOutputStatus> _retireScratch = new();
+    internal IEnumerable<KeyValuePair<string, PublishSession>> Sessions => _sessions;
+    internal IEnumerable<KeyValuePair<string, Playback.PlaySession>> Players => _players;
+    internal IEnumerable<KeyValuePair<string, Pull.PullPlayer>> PullPlayers => _pullPlayers;
+    internal Pull.RtmpPullService Pulls => _pulls;
+    internal MediaLoop Loop => _loop;
+
     public PublishSession? Find(string id) => _sessions.GetValueOrDefault(id);
 
     public PublishOutcome Publish(PublishRequest request)
@@ -82,7 +93,9 @@ public sealed class PublishService : IPublishService
         };
         session.OnClosed = (s, why) =>
         {
-            _sessions.TryRemove(s.Id, out _);
+            lock (MetricsLock)
+                if (_sessions.TryRemove(s.Id, out _))
+                    Retired.AddPublish(s.Status, s.Tracks, s.Sink, _retireScratch);
             _streamOwners.TryRemove(new KeyValuePair<string, string>(s.Stream, s.Id));
             Log.Notice($"session {s.Id} stream '{s.Stream}' ended: {why}");
             if (!why.StartsWith("signaling:", StringComparison.Ordinal))
@@ -124,7 +137,9 @@ public sealed class PublishService : IPublishService
         }
         player.OnClosed = (p, why) =>
         {
-            _players.TryRemove(p.Id, out _);
+            lock (MetricsLock)
+                if (_players.TryRemove(p.Id, out _))
+                    Retired.AddPlay(p.Status, p.Tracks);
             Log.Notice($"player {p.Id} stream '{p.Stream}' ended: {why}");
             if (!why.StartsWith("signaling:", StringComparison.Ordinal))
                 request.OnEnded?.Invoke(p.Id, why);
@@ -174,7 +189,9 @@ public sealed class PublishService : IPublishService
         }
         player.OnClosed = (p, reason) =>
         {
-            _pullPlayers.TryRemove(p.Id, out _);
+            lock (MetricsLock)
+                if (_pullPlayers.TryRemove(p.Id, out _))
+                    Retired.AddPull(p);
             _pulls.Release(p.Feed);
             Log.Notice($"player {p.Id} stream '{p.Stream}' (RTMP pull) ended: {reason}");
             if (!reason.StartsWith("signaling:", StringComparison.Ordinal))

@@ -146,6 +146,11 @@ public sealed class PublishSession : IMediaSession, IEncodedFrameSink, IPeerRtpO
     public int PlayerCount => _players.Count;
     public Playback.KeyframeRequestCoalescer KeyframeRequests => _keyframeRequests;
 
+    /// <summary>The last snapshot the media thread published (any thread: immutable).</summary>
+    internal PublishStatus Status => Volatile.Read(ref _status);
+    /// <summary>The frame sink, for its outputs' status (<see cref="ISinkStatus"/>: safe on any thread).</summary>
+    internal IEncodedFrameSink Sink => _sink;
+
     /// <summary>Loop thread: a player joins; false when this session already left the loop.</summary>
     public bool AttachPlayer(Playback.PlaySession player)
     {
@@ -339,6 +344,10 @@ public sealed class PublishSession : IMediaSession, IEncodedFrameSink, IPeerRtpO
                 s.Width, s.Height, s.NacksSent, s.NackRecovered, s.PlisSent, st.CumulativeLost, st.JitterMillis, s.SenderReportsRejected,
                 s.H264Profile, _peer.GetReceiveRtxSsrc(i));
         }
+        var videoDrops = new long[PublishStatus.VideoDropReasons.Length];
+        for (int i = 0; i < tracks.Length; i++)
+            for (int r = 0; r < videoDrops.Length; r++)
+                videoDrops[r] += _peer.GetReceiveStream(i).FramesDroppedFor(PublishStatus.VideoDropReasons[r]);
         var c = _peer.Counters;
         var ice = _peer.IceLite!.Counters;
         var dtls = _peer.Dtls.Counters;
@@ -370,6 +379,8 @@ public sealed class PublishSession : IMediaSession, IEncodedFrameSink, IPeerRtpO
             IceWrongUsername = ice[IceCheckResult.WrongUsername],
             DtlsRecordsDropped = dtls.RecordsDroppedMalformed + dtls.RecordsDroppedBadMac + dtls.RecordsDroppedReplay,
             TransmitDropped = _peer.TransmitDropped,
+            VideoDrops = videoDrops,
+            FirsSent = c.FirsSent,
         };
     }
 

@@ -43,4 +43,9 @@ internal sealed class PublishStatus
     public long IceWrongUsername { get; init; }
     public long DtlsRecordsDropped { get; init; }
     public long TransmitDropped { get; init; }
+    /// <summary>The depacketizers' drops summed over the tracks, indexed as <see cref="VideoDropReasons"/>.</summary>
+    public long[] VideoDrops { get; init; } = new long[VideoDropReasons.Length];
+    public long FirsSent { get; init; }
+
+    internal static readonly Engine.Rtp.Video.VideoDropReason[] VideoDropReasons = Enum.GetValues<Engine.Rtp.Video.VideoDropReason>();
 }

@@ -128,6 +128,7 @@ public sealed class MediaLoop : IDisposable
     {
         IMediaSession? session;
         var kind = DatagramDemux.Classify(datagram);
+        Counters.CountReceived(kind, datagram.Length);
         if (kind == DatagramKind.Stun)
         {
             // Checks and consent refreshes always carry our ufrag; anything else is not for us.
@@ -244,10 +245,13 @@ public sealed class MediaLoop : IDisposable
         {
             if (_tx.Count == _tx.Capacity)
                 SendBatch();
-            if (!session.TryPollTransmit(_tx.NextBuffer, out int length, out var to))
+            var slot = _tx.NextBuffer;
+            if (!session.TryPollTransmit(slot, out int length, out var to))
                 return;
             if (!_tx.TryAdd(length, to, _ipv6Socket))
                 Counters.DroppedBadAddress++;
+            else
+                Counters.CountSent(DatagramDemux.Classify(slot[..length]), length);
         }
     }
 

@@ -15,4 +15,22 @@ public sealed class MediaLoopCounters
     /// <summary>recvmmsg/sendmmsg calls: with the datagram counts, the syscalls per datagram.</summary>
     public long ReceiveCalls;
     public long SendCalls;
+
+    /// <summary>Datagrams and their bytes, indexed by <see cref="DatagramKind"/> (RFC 7983): what arrived, and what was handed to sendmmsg.</summary>
+    public readonly long[] ReceivedByKind = new long[KindCount], ReceivedBytesByKind = new long[KindCount];
+    public readonly long[] SentByKind = new long[KindCount], SentBytesByKind = new long[KindCount];
+
+    public const int KindCount = (int)DatagramKind.Rtcp + 1;
+
+    internal void CountReceived(DatagramKind kind, int bytes)
+    {
+        ReceivedByKind[(int)kind]++;
+        ReceivedBytesByKind[(int)kind] += bytes;
+    }
+
+    internal void CountSent(DatagramKind kind, int bytes)
+    {
+        SentByKind[(int)kind]++;
+        SentBytesByKind[(int)kind] += bytes;
+    }
 }

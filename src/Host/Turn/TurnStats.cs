@@ -1,11 +1,9 @@
-using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using Engine.Ice.Turn;
 
 namespace Engine.Host.Turn;
 
-/// <summary>A snapshot of the TURN server's counters, for <c>/api/turn</c> and <c>/metrics</c>.</summary>
+/// <summary>A snapshot of the TURN server's counters, for <c>/api/turn</c> and <c>/metrics</c> (<see cref="Engine.Host.Metrics.TurnMetrics"/>).</summary>
 public sealed class TurnStats
 {
     private static readonly TurnDropReason[] CoreReasons = Enum.GetValues<TurnDropReason>();
@@ -84,54 +82,5 @@ public sealed class TurnStats
         w.WriteEndObject();
     }
 
-    /// <summary>Prometheus text format (version 0.0.4).</summary>
-    public void WriteMetrics(StringBuilder sb)
-    {
-        Gauge(sb, "engine_turn_allocations", "TURN allocations held", Allocations);
-        Counter(sb, "engine_turn_allocations_created_total", "TURN allocations made", AllocationsCreated);
-        Gauge(sb, "engine_turn_permissions", "TURN permissions held", Permissions);
-        Gauge(sb, "engine_turn_channels", "TURN channels bound", Channels);
-        Gauge(sb, "engine_turn_connections", "TURN TCP and TLS client connections", Connections);
-        sb.Append("# HELP engine_turn_relayed_packets_total Packets relayed by TURN\n# TYPE engine_turn_relayed_packets_total counter\n");
-        Line(sb, "engine_turn_relayed_packets_total{direction=\"to_peer\"}", PacketsToPeer);
-        Line(sb, "engine_turn_relayed_packets_total{direction=\"to_client\"}", PacketsToClient);
-        sb.Append("# HELP engine_turn_relayed_bytes_total Payload bytes relayed by TURN\n# TYPE engine_turn_relayed_bytes_total counter\n");
-        Line(sb, "engine_turn_relayed_bytes_total{direction=\"to_peer\"}", BytesToPeer);
-        Line(sb, "engine_turn_relayed_bytes_total{direction=\"to_client\"}", BytesToClient);
-        Counter(sb, "engine_turn_error_responses_total", "TURN error responses sent", ErrorResponses);
-        sb.Append("# HELP engine_turn_drops_total Input dropped by the TURN server, by reason\n# TYPE engine_turn_drops_total counter\n");
-        for (int i = 0; i < CoreReasons.Length; i++)
-            Line(sb, $"engine_turn_drops_total{{reason=\"{SnakeName(CoreReasons[i].ToString())}\"}}", CoreDrops[i]);
-        for (int i = 0; i < HostReasons.Length; i++)
-            Line(sb, $"engine_turn_drops_total{{reason=\"{SnakeName(HostReasons[i].ToString())}\"}}", HostDrops[i]);
-    }
-
-    private static void Gauge(StringBuilder sb, string name, string help, long value)
-    {
-        sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append("\n# TYPE ").Append(name).Append(" gauge\n");
-        Line(sb, name, value);
-    }
-
-    private static void Counter(StringBuilder sb, string name, string help, long value)
-    {
-        sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append("\n# TYPE ").Append(name).Append(" counter\n");
-        Line(sb, name, value);
-    }
-
-    private static void Line(StringBuilder sb, string series, long value) =>
-        sb.Append(series).Append(' ').Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
-
     private static string JsonName(string pascal) => char.ToLowerInvariant(pascal[0]) + pascal[1..];
-
-    private static string SnakeName(string pascal)
-    {
-        var sb = new StringBuilder(pascal.Length + 8);
-        for (int i = 0; i < pascal.Length; i++)
-        {
-            if (char.IsUpper(pascal[i]) && i > 0)
-                sb.Append('_');
-            sb.Append(char.ToLowerInvariant(pascal[i]));
-        }
-        return sb.ToString();
-    }
 }
