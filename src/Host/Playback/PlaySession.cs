@@ -23,8 +23,9 @@ public sealed class PlaySession : IMediaSession
     /// <summary>Send track fed by each publisher track, -1 for none.</summary>
     private readonly int[] _sendTrackOf;
     private readonly int _videoSource = -1;
-    /// <summary>Video frames sent per send track (marker bits), for the console's frame rate.</summary>
+    /// <summary>Video frames sent per send track (marker bits of newer timestamps), for the console's frame rate.</summary>
     private readonly long[] _framesSent;
+    private readonly uint[] _lastFrameTimestamp;
     private bool _attached;
     private bool _waitingForKeyframe = true;
     private volatile bool _closeRequested;
@@ -44,6 +45,7 @@ public sealed class PlaySession : IMediaSession
         _tracks = tracks.ToArray();
         _sendTrackOf = new int[publisher.Tracks.Count];
         _framesSent = new long[_tracks.Length];
+        _lastFrameTimestamp = new uint[_tracks.Length];
         Array.Fill(_sendTrackOf, -1);
         for (int i = 0; i < _tracks.Length; i++)
         {
@@ -131,8 +133,18 @@ public sealed class PlaySession : IMediaSession
         }
         _now = nowMicros;
         _peer.WriteRtp(sendTrack, rtp, nowMicros);
-        if (publisherTrack == _videoSource && rtp.Length > 1 && (rtp[1] & 0x80) != 0)
-            _framesSent[sendTrack]++; // RFC 6184 §5.1, RFC 7741 §4.1: the marker ends a frame
+        if (publisherTrack == _videoSource && rtp.Length >= 8 && (rtp[1] & 0x80) != 0)
+            CountFrame(sendTrack, System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(rtp.Slice(4)));
+    }
+
+    // RFC 6184 §5.1, RFC 7741 §4.1: the marker ends a frame. Only a newer timestamp counts (RFC 3550 §5.1
+    // serial order): the publisher's RTX probes re-send old packets, markers included.
+    private void CountFrame(int sendTrack, uint timestamp)
+    {
+        if (_framesSent[sendTrack] > 0 && (int)(timestamp - _lastFrameTimestamp[sendTrack]) <= 0)
+            return;
+        _lastFrameTimestamp[sendTrack] = timestamp;
+        _framesSent[sendTrack]++;
     }
 
     /// <summary>True when this player still needs a keyframe on <paramref name="publisherTrack"/> (the publisher skips detection otherwise).</summary>

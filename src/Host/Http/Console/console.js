@@ -223,8 +223,9 @@ function showTab(name) {
 for (const b of document.querySelectorAll("#tabs button")) b.onclick = () => showTab(b.dataset.tab);
 showTab(q.get("tab") || (q.get("play") ? "play" : "publish"));
 
-// --- Charts: a canvas per figure, the last HISTORY seconds, newest at the right; gaps where a figure is missing. ---
-const HISTORY = 300;
+// --- Charts: a canvas per figure, newest at the right, gaps where a figure is missing; the time axis
+// spans the samples kept (at least a minute, at most HISTORY seconds). ---
+const HISTORY = 300, MIN_SPAN = 60;
 class Chart {
   constructor(parent, label, format, color) {
     this.values = []; this.format = format; this.color = color;
@@ -254,7 +255,9 @@ class Chart {
     g.strokeStyle = "#dde1e6"; g.lineWidth = 1;
     g.beginPath(); g.moveTo(0, Math.round(h / 2) + .5); g.lineTo(w, Math.round(h / 2) + .5); g.stroke();
     g.fillStyle = "#8a939f"; g.font = "9px system-ui, sans-serif"; g.fillText(this.format(max), 3, 10);
-    const step = w / (HISTORY - 1), x0 = w - (this.values.length - 1) * step, y = v => h - 2 - (v / max) * (h - 14);
+    const span = Math.min(HISTORY, Math.max(MIN_SPAN, this.values.length));
+    g.textAlign = "right"; g.fillText(span >= 120 ? Math.round(span / 60) + " min" : span + " s", w - 3, 10); g.textAlign = "left";
+    const step = w / (span - 1), x0 = w - (this.values.length - 1) * step, y = v => h - 2 - (v / max) * (h - 14);
     let run = [];
     const flush = () => {
       if (run.length === 0) return;
