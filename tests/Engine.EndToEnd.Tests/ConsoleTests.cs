@@ -48,10 +48,22 @@ public class ConsoleTests
 
         // The counters on the cards move between two reads a few seconds apart.
         var before = await PacketsAsync(page, publisherId, playerId);
+        var apiBefore = await engine.StreamsAsync();
         await Task.Delay(TimeSpan.FromSeconds(3));
         var after = await PacketsAsync(page, publisherId, playerId);
+        var apiAfter = await engine.StreamsAsync();
         Console.WriteLine($"[console] packets on the cards: publisher {before.Publisher} -> {after.Publisher}, player {before.Player} -> {after.Player}");
         Assert.True(after.Publisher > before.Publisher && after.Player > before.Player, $"{before} -> {after}");
+        // The figures the charts are made of, straight from /api/streams over the same seconds.
+        long PublisherVideo(JsonElement d, string key) => PlayTab.PublisherVideo(d, stream).GetProperty(key).GetInt64();
+        JsonElement PlayerVideo(JsonElement d) => d.GetProperty("playback")[0].GetProperty("tracks").EnumerateArray().Single(t => t.GetProperty("kind").GetString() == "video");
+        long publisherFrames = PublisherVideo(apiAfter, "frames") - PublisherVideo(apiBefore, "frames");
+        long playerFrames = PlayerVideo(apiAfter).GetProperty("framesSent").GetInt64() - PlayerVideo(apiBefore).GetProperty("framesSent").GetInt64();
+        long publisherBytes = PublisherVideo(apiAfter, "bytes") - PublisherVideo(apiBefore, "bytes");
+        long playerBytes = PlayerVideo(apiAfter).GetProperty("bytesSent").GetInt64() - PlayerVideo(apiBefore).GetProperty("bytesSent").GetInt64();
+        Console.WriteLine($"[console] over ~3 s: publisher video {publisherFrames} frames, {publisherBytes} bytes; player video {playerFrames} frames sent, {playerBytes} bytes; " +
+            $"player rttMs {apiAfter.GetProperty("playback")[0].GetProperty("rttMs")}");
+        Assert.True(playerFrames > 0 && publisherFrames > 0, $"{publisherFrames} / {playerFrames}");
 
         await Tools.PollAsync(() => ChartsAsync(page, playerId), c => Points(c, "bitrate") >= 12, TimeSpan.FromSeconds(30), "a dozen points to look at");
         string png = Screenshot("console.png");

@@ -450,11 +450,11 @@ async function joinRoom() {
   const r = $("roomName").value.trim(), u = $("roomUser").value.trim();
   if (!/^[A-Za-z0-9_-]{1,60}$/.test(r) || !/^[A-Za-z0-9_-]{1,60}$/.test(u)) { setRoomState("room and user: 1-60 of A-Z a-z 0-9 _ -"); return; }
   $("roomJoin").disabled = true; $("roomLeave").disabled = false;
-  room.name = r; room.user = u;
   setRoomState("joining " + r + " as " + u);
   const media = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
   const self = room.pub = addTile(r + "." + u, "you: " + r + "." + u, media, true);
   self.media = media;
+  room.name = r; room.user = u; // the others' tiles come after our own
   self.pc = new RTCPeerConnection({ bundlePolicy: "max-bundle" });
   self.pc.onconnectionstatechange = () => setRoomState(`in ${r} as ${u}: ${self.pc && self.pc.connectionState}`);
   for (const t of media.getTracks()) self.pc.addTransceiver(t, { direction: "sendonly", streams: [media] });
