@@ -319,7 +319,7 @@ function card(id, role, parent) {
     el.dataset.id = id;
     el.innerHTML = '<div class="head"><span class="role"></span><span class="name"></span><span class="meta"></span></div><div class="charts"></div>';
     el.querySelector(".role").textContent = role;
-    c = { el, role, prev: null, charts: {} };
+    c = { el, role, raws: [], charts: {} };
     const charts = el.querySelector(".charts");
     for (const [key, label, format, color] of FIGURES) c.charts[key] = new Chart(charts, label, format, color);
     if (role !== "pull") {
@@ -347,8 +347,11 @@ async function kickSession(c, button) {
     button.textContent = r.ok ? "kicked" : "kick failed: " + r.status;
   } catch (e) { button.textContent = "kick failed"; }
 }
+// Rates over the last RATE_WINDOW polls: the engine's snapshots (every 250 ms) are not taken when we
+// poll, so one-second differences jitter by a quarter; three seconds smooth that to a twelfth.
+const RATE_WINDOW = 3;
 function sample(c, raw, at) {
-  const p = c.prev, dt = p ? (at - p.at) / 1000 : 0;
+  const p = c.raws[0], dt = p ? (at - p.at) / 1000 : 0;
   const rate = k => p && dt > .2 && typeof raw[k] === "number" && typeof p.raw[k] === "number" ? Math.max(0, raw[k] - p.raw[k]) / dt : null;
   const bytes = rate("bytes");
   let loss = raw.lossPct ?? null;
@@ -358,7 +361,8 @@ function sample(c, raw, at) {
   }
   const f = { bitrate: typeof raw.bps === "number" ? raw.bps : bytes === null ? null : bytes * 8, fps: rate("frames"), rtt: raw.rtt ?? null, loss, nacks: rate("nacks") };
   for (const key in c.charts) c.charts[key].push(f[key] ?? null);
-  c.prev = { raw, at };
+  c.raws.push({ raw, at });
+  if (c.raws.length > RATE_WINDOW) c.raws.shift(); // the oldest kept is RATE_WINDOW polls before the next
   c.el.dataset.packets = raw.packets ?? 0;
 }
 function describe(c, name, parts) {
