@@ -114,10 +114,11 @@ public sealed class PlaySession : IMediaSession
     public bool TryPollTransmit(Span<byte> destination, out int length, out NetAddress to) => _peer.TryPollTransmit(destination, out length, out to);
 
     /// <summary>
-    /// One plain RTP packet of publisher track <paramref name="publisherTrack"/>; video waits for a
-    /// keyframe start. Called by the publisher on the loop thread; allocates nothing.
+    /// Packet <paramref name="id"/> of publisher track <paramref name="publisherTrack"/>, stored once
+    /// in the track's <paramref name="history"/>; video waits for a keyframe start. Called by the
+    /// publisher on the loop thread; allocates nothing.
     /// </summary>
-    public void Forward(int publisherTrack, ReadOnlySpan<byte> rtp, bool keyframeStart, long nowMicros)
+    public void Forward(int publisherTrack, Engine.Rtp.Send.SharedPacketHistory history, long id, bool keyframeStart, long nowMicros)
     {
         if ((uint)publisherTrack >= (uint)_sendTrackOf.Length || _sendTrackOf[publisherTrack] is not (>= 0 and var sendTrack)
             || _peer.State != PeerState.Connected)
@@ -132,9 +133,13 @@ public sealed class PlaySession : IMediaSession
             _waitingForKeyframe = false;
         }
         _now = nowMicros;
-        _peer.WriteRtp(sendTrack, rtp, nowMicros);
-        if (publisherTrack == _videoSource && rtp.Length >= 8 && (rtp[1] & 0x80) != 0)
-            CountFrame(sendTrack, System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(rtp.Slice(4)));
+        _peer.WriteRtp(sendTrack, history, id, nowMicros);
+        if (publisherTrack == _videoSource)
+        {
+            var header = history.GetHeader(id); // the source's fixed header: marker and timestamp as the publisher sent them
+            if (header.Length >= 8 && (header[1] & 0x80) != 0)
+                CountFrame(sendTrack, System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(header.Slice(4)));
+        }
     }
 
     // RFC 6184 §5.1, RFC 7741 §4.1: the marker ends a frame. Only a newer timestamp counts (RFC 3550 §5.1

@@ -186,7 +186,8 @@ public sealed class PlaybackInMemoryTests : IDisposable
         long Forward(uint timestamp, long at)
         {
             System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(rtp.AsSpan(4), timestamp);
-            _player!.Forward(0, rtp, false, at - 300_000);
+            var history = _publisher.GetForwardHistory(0)!;
+            _player!.Forward(0, history, history.Store(rtp), false, at - 300_000);
             _player.HandleTimeout(at);
             return Status().GetProperty("playback")[0].GetProperty("tracks")[0].GetProperty("framesSent").GetInt64();
         }
