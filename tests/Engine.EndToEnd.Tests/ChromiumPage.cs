@@ -7,7 +7,7 @@ namespace Engine.EndToEnd.Tests;
 
 /// <summary>
 /// Headless Chromium with the fake camera and microphone on one page, read through the DevTools
-/// protocol (Runtime.evaluate). Loopback only; killed on dispose.
+/// protocol (Runtime.evaluate, Page.captureScreenshot). Loopback only; killed on dispose.
 /// </summary>
 internal sealed class ChromiumPage : IAsyncDisposable
 {
@@ -46,15 +46,26 @@ internal sealed class ChromiumPage : IAsyncDisposable
     /// <summary>Evaluates a JavaScript expression in the page and returns its JSON value.</summary>
     public async Task<JsonElement> EvaluateAsync(string expression, bool awaitPromise = false)
     {
+        var result = await CallAsync("Runtime.evaluate", new Dictionary<string, object> { ["expression"] = expression, ["returnByValue"] = true, ["awaitPromise"] = awaitPromise });
+        return result.GetProperty("result").TryGetProperty("value", out var v) ? v.Clone() : default;
+    }
+
+    /// <summary>Page.captureScreenshot: the page as a PNG, written to <paramref name="path"/>.</summary>
+    public async Task ScreenshotAsync(string path)
+    {
+        var result = await CallAsync("Page.captureScreenshot", new Dictionary<string, object> { ["format"] = "png", ["captureBeyondViewport"] = true });
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await File.WriteAllBytesAsync(path, Convert.FromBase64String(result.GetProperty("data").GetString()!));
+    }
+
+    /// <summary>One DevTools command; its <c>result</c>, events in between skipped.</summary>
+    private async Task<JsonElement> CallAsync(string method, Dictionary<string, object> parameters)
+    {
         var ws = await ConnectAsync();
         int id = ++_nextId;
-        var request = JsonSerializer.Serialize(new Dictionary<string, object>
-        {
-            ["id"] = id,
-            ["method"] = "Runtime.evaluate",
-            ["params"] = new Dictionary<string, object> { ["expression"] = expression, ["returnByValue"] = true, ["awaitPromise"] = awaitPromise },
-        }, CdpJson.Default.DictionaryStringObject);
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var request = JsonSerializer.Serialize(new Dictionary<string, object> { ["id"] = id, ["method"] = method, ["params"] = parameters },
+            CdpJson.Default.DictionaryStringObject);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         await ws.SendAsync(Encoding.UTF8.GetBytes(request), WebSocketMessageType.Text, true, cts.Token);
         var buffer = new byte[1 << 20];
         while (true)
@@ -63,14 +74,17 @@ internal sealed class ChromiumPage : IAsyncDisposable
             WebSocketReceiveResult r;
             do
             {
+                if (n == buffer.Length)
+                    Array.Resize(ref buffer, buffer.Length * 2); // a screenshot is several MB of base64
                 r = await ws.ReceiveAsync(new ArraySegment<byte>(buffer, n, buffer.Length - n), cts.Token);
                 n += r.Count;
             } while (!r.EndOfMessage);
             var message = JsonDocument.Parse(buffer.AsMemory(0, n)).RootElement;
-            if (message.TryGetProperty("id", out var got) && got.GetInt32() == id && !message.TryGetProperty("result", out _))
+            if (!message.TryGetProperty("id", out var got) || got.GetInt32() != id)
+                continue;
+            if (!message.TryGetProperty("result", out var result))
                 throw new InvalidOperationException("DevTools answered " + message.GetRawText());
-            if (message.TryGetProperty("id", out got) && got.GetInt32() == id)
-                return message.GetProperty("result").GetProperty("result").TryGetProperty("value", out var v) ? v.Clone() : default;
+            return result.Clone();
         }
     }
 

@@ -16,7 +16,7 @@ namespace Engine.Host.Http;
 
 /// <summary>
 /// The control plane on <c>[BASE] PORT</c>: WHIP (RFC 9725), WHEP (draft-ietf-wish-whep), the legacy WebSocket signaling at
-/// <c>/ws</c> (and on <c>[WEBSOCKET] PORT</c> when set), the test page and <c>/api/streams</c>.
+/// <c>/ws</c> (and on <c>[WEBSOCKET] PORT</c> when set), the console and <c>/api/streams</c>.
 /// Kestrel does the HTTP; nothing here touches media.
 /// </summary>
 public sealed partial class HttpFrontend : IAsyncDisposable
@@ -65,11 +65,7 @@ public sealed partial class HttpFrontend : IAsyncDisposable
             else
                 await next(ctx);
         });
-        app.MapGet("/", ctx =>
-        {
-            ctx.Response.ContentType = "text/html; charset=utf-8";
-            return ctx.Response.WriteAsync(TestPage.Html);
-        });
+        MapConsole(app);
         app.MapGet("/api/streams", ctx =>
         {
             ctx.Response.ContentType = "application/json";

@@ -23,6 +23,9 @@ public sealed class PlaySession : IMediaSession
     /// <summary>Send track fed by each publisher track, -1 for none.</summary>
     private readonly int[] _sendTrackOf;
     private readonly int _videoSource = -1;
+    /// <summary>Video frames sent per send track (marker bits of newer timestamps), for the console's frame rate.</summary>
+    private readonly long[] _framesSent;
+    private readonly uint[] _lastFrameTimestamp;
     private bool _attached;
     private bool _waitingForKeyframe = true;
     private volatile bool _closeRequested;
@@ -41,6 +44,8 @@ public sealed class PlaySession : IMediaSession
         _publisher = publisher;
         _tracks = tracks.ToArray();
         _sendTrackOf = new int[publisher.Tracks.Count];
+        _framesSent = new long[_tracks.Length];
+        _lastFrameTimestamp = new uint[_tracks.Length];
         Array.Fill(_sendTrackOf, -1);
         for (int i = 0; i < _tracks.Length; i++)
         {
@@ -131,6 +136,22 @@ public sealed class PlaySession : IMediaSession
         }
         _now = nowMicros;
         _peer.WriteRtp(sendTrack, history, id, nowMicros);
+        if (publisherTrack == _videoSource)
+        {
+            var header = history.GetHeader(id); // the source's fixed header: marker and timestamp as the publisher sent them
+            if (header.Length >= 8 && (header[1] & 0x80) != 0)
+                CountFrame(sendTrack, System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(header.Slice(4)));
+        }
+    }
+
+    // RFC 6184 §5.1, RFC 7741 §4.1: the marker ends a frame. Only a newer timestamp counts (RFC 3550 §5.1
+    // serial order): the publisher's RTX probes re-send old packets, markers included.
+    private void CountFrame(int sendTrack, uint timestamp)
+    {
+        if (_framesSent[sendTrack] > 0 && (int)(timestamp - _lastFrameTimestamp[sendTrack]) <= 0)
+            return;
+        _lastFrameTimestamp[sendTrack] = timestamp;
+        _framesSent[sendTrack]++;
     }
 
     /// <summary>True when this player still needs a keyframe on <paramref name="publisherTrack"/> (the publisher skips detection otherwise).</summary>
@@ -191,7 +212,9 @@ public sealed class PlaySession : IMediaSession
         for (int i = 0; i < tracks.Length; i++)
         {
             var s = _peer.GetSendStream(i);
-            tracks[i] = new PlayStatus.Track(s.PacketsSent, s.PayloadOctetsSent, s.NacksReceived, s.Retransmitted, s.PlisReceived, s.FirsReceived);
+            var report = s.LastReportBlock;
+            tracks[i] = new PlayStatus.Track(s.PacketsSent, s.PayloadOctetsSent, s.NacksReceived, s.Retransmitted, s.PlisReceived, s.FirsReceived,
+                _framesSent[i], report.CumulativeLost, report.FractionLost);
         }
         var c = _peer.Counters;
         return new PlayStatus
@@ -199,6 +222,7 @@ public sealed class PlaySession : IMediaSession
             State = StateName(),
             Remote = _peer.Route,
             Tracks = tracks,
+            RttMicros = _peer.RttMicros,
             RtpSent = c.RtpSent,
             RtcpSent = c.RtcpSent,
             RtcpReceived = c.RtcpReceived,
@@ -224,6 +248,7 @@ public sealed class PlaySession : IMediaSession
         if (snap.Remote is { } remote) w.WriteString("remote", remote.ToString()); else w.WriteNull("remote");
         w.WriteNumber("uptimeSeconds", Math.Round((nowMicros - CreatedMicros) / 1e6, 1));
         if (snap.TargetBps >= 0) w.WriteNumber("targetBps", snap.TargetBps); else w.WriteNull("targetBps");
+        if (snap.RttMicros >= 0) w.WriteNumber("rttMs", Math.Round(snap.RttMicros / 1000.0, 2)); else w.WriteNull("rttMs");
         w.WriteStartArray("tracks");
         for (int i = 0; i < _tracks.Length; i++)
         {
@@ -240,6 +265,9 @@ public sealed class PlaySession : IMediaSession
             w.WriteNumber("retransmissions", s.Retransmissions);
             w.WriteNumber("plisReceived", s.PlisReceived);
             w.WriteNumber("firsReceived", s.FirsReceived);
+            if (t.Kind == MediaKind.Video) w.WriteNumber("framesSent", s.FramesSent);
+            w.WriteNumber("packetsLost", s.PacketsLost);
+            w.WriteNumber("fractionLost", Math.Round(s.FractionLost / 256.0, 4));
             w.WriteEndObject();
         }
         w.WriteEndArray();

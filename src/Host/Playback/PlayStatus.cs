@@ -8,12 +8,15 @@ namespace Engine.Host.Playback;
 /// </summary>
 internal sealed class PlayStatus
 {
-    /// <summary>One send track's figures at the snapshot.</summary>
-    internal readonly record struct Track(long PacketsSent, long BytesSent, long NacksReceived, long Retransmissions, long PlisReceived, long FirsReceived);
+    /// <summary>One send track's figures at the snapshot; the loss is the player's last receiver report (RFC 3550 §6.4.1), FramesSent counts video marker bits.</summary>
+    internal readonly record struct Track(long PacketsSent, long BytesSent, long NacksReceived, long Retransmissions, long PlisReceived, long FirsReceived,
+        long FramesSent, long PacketsLost, byte FractionLost);
 
     public required string State { get; init; }
     public NetAddress? Remote { get; init; }
     public required Track[] Tracks { get; init; }
+    /// <summary>From the player's receiver reports, -1 before the first.</summary>
+    public long RttMicros { get; init; } = -1;
     public long RtpSent { get; init; }
     public long RtcpSent { get; init; }
     public long RtcpReceived { get; init; }

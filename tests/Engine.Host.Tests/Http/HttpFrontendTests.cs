@@ -85,12 +85,18 @@ public sealed class HttpFrontendTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task TestPageAndStreamsApiAreServed()
+    public async Task ConsoleAndStreamsApiAreServed()
     {
         var page = await _http.GetStringAsync("/");
-        Assert.Contains("engine test page", page);
-        Assert.Contains("/whip/", page);
-        Assert.Contains("imRTC/sendSdpCall", page);
+        Assert.Contains("engine console", page);
+        Assert.Contains("/console.js", page);
+        var script = await _http.GetAsync("/console.js");
+        Assert.Equal("text/javascript; charset=utf-8", script.Content.Headers.ContentType?.ToString());
+        string js = await script.Content.ReadAsStringAsync();
+        Assert.Contains("/whip/", js);
+        Assert.Contains("imRTC/sendSdpCall", js);
+        Assert.Contains("/api/streams", js);
+        Assert.Contains(".chart", await _http.GetStringAsync("/console.css"));
         using var doc = JsonDocument.Parse(await _http.GetStringAsync("/api/streams"));
         Assert.Equal(0, doc.RootElement.GetProperty("sessions").GetInt32());
     }

@@ -160,6 +160,58 @@ public sealed class PlaybackInMemoryTests : IDisposable
         Assert.Contains(_playEvents, e => e.Kind == PeerEventKind.Closed);
     }
 
+    /// <summary>The console's figures for a player: frames sent (an old frame re-sent is not counted again), RTT and loss from its receiver reports.</summary>
+    [Fact]
+    public void PlayerStatusHasFramesSentRttAndLoss()
+    {
+        Run(2_000_000);
+        StartPlayer();
+        Run(5_000_000);
+        var frames = _playEvents.Count(e => e.Kind == PeerEventKind.FrameReceived);
+        var video = Status().GetProperty("playback")[0].GetProperty("tracks")[0];
+        long sent = video.GetProperty("framesSent").GetInt64();
+        Assert.InRange(sent, frames, frames + 15); // frames on the link and in the client's receive pipeline lead (at 30/s, half a second)
+        Assert.Equal(0, video.GetProperty("packetsLost").GetInt64());
+        Assert.Equal(0, video.GetProperty("fractionLost").GetDouble());
+        double rtt = Status().GetProperty("playback")[0].GetProperty("rttMs").GetDouble();
+        Assert.InRange(rtt, 45, 60); // the link's 2 x 25 ms
+
+        // A marker packet of an older frame (as an RTX probe re-sends it) is sent but not counted; a newer one is.
+        // The publisher is paused here: only these packets reach the player, and its timer publishes the snapshot.
+        byte[] rtp = new byte[20];
+        rtp[0] = 0x80;
+        rtp[1] = 0x80 | 102;
+        rtp[12] = 0x41; // a P-frame slice NAL
+        uint last = (uint)(_now * 9 / 100);
+        long Forward(uint timestamp, long at)
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(rtp.AsSpan(4), timestamp);
+            var history = _publisher.GetForwardHistory(0)!;
+            _player!.Forward(0, history, history.Store(rtp), false, at - 300_000);
+            _player.HandleTimeout(at);
+            return Status().GetProperty("playback")[0].GetProperty("tracks")[0].GetProperty("framesSent").GetInt64();
+        }
+        _player!.HandleTimeout(_now + 300_000);
+        long counted = Status().GetProperty("playback")[0].GetProperty("tracks")[0].GetProperty("framesSent").GetInt64();
+        Assert.Equal(counted, Forward(last - 90_000, _now + 600_000));
+        Assert.Equal(counted + 1, Forward(last + 900_000, _now + 900_000));
+        Assert.Equal(counted + 1, Forward(last + 900_000, _now + 1_200_000)); // the same frame's marker again
+    }
+
+    private System.Text.Json.JsonElement Status()
+    {
+        var ms = new MemoryStream();
+        using (var w = new System.Text.Json.Utf8JsonWriter(ms))
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("playback");
+            _player!.WriteJson(w, _now);
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        return System.Text.Json.JsonDocument.Parse(ms.ToArray()).RootElement.Clone();
+    }
+
     public void Dispose()
     {
         _pubPeer.Dispose();
