@@ -181,10 +181,17 @@ public class KeyframeRequestPolicyTests
                 }
             }
             Pass();
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            Pass();
-            Pass();
-            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            // The fewest bytes of three windows: a per-packet allocation shows in every window, the
+            // runtime's own one-off work (tiering on a loaded machine) in one at most.
+            long fewest = long.MaxValue;
+            for (int window = 0; window < 3 && fewest != 0; window++)
+            {
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                Pass();
+                Pass();
+                fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
+            }
+            Assert.Equal(0, fewest);
             Assert.True(sink.Count > 40, $"{codec}: {sink.Count} frames");
             Assert.True(s.FramesDropped > 0 && s.NacksSent > 0, codec.ToString());
         }
