@@ -50,6 +50,9 @@ internal sealed class RtmpPull : IRtmpPlayHandler, IOpusPacketSink, IVideoPacket
         _thread = new Thread(Run) { IsBackground = true, Name = "rtmp-pull" };
     }
 
+    /// <summary>A pull of <paramref name="url"/> (not started); null when it is not an rtmp:// URL our client plays.</summary>
+    public static RtmpPull? Create(string stream, string url) => RtmpUrl.TryParse(url, out var parsed) ? new RtmpPull(stream, url, parsed) : null;
+
     public string Stream { get; }
     public string SourceUrl { get; }
     public PullState State => _state;
@@ -207,7 +210,7 @@ internal sealed class RtmpPull : IRtmpPlayHandler, IOpusPacketSink, IVideoPacket
             End(PullState.Failed, _playStarted ? "no media from the RTMP server (is the stream published?)" : "the RTMP server did not start the play");
     }
 
-    private void End(PullState state, string why)
+    internal void End(PullState state, string why)
     {
         if (_state is PullState.Ended or PullState.Failed)
             return;
@@ -277,7 +280,7 @@ internal sealed class RtmpPull : IRtmpPlayHandler, IOpusPacketSink, IVideoPacket
             try
             {
                 FfmpegLibrary.Load();
-                _video = new VideoTranscoder(new VideoEncoderSettings(GopFrames: 60, BitRate: 1_500_000), annexB: true);
+                _video = new VideoTranscoder(new VideoEncoderSettings(GopFrames: 30, BitRate: 1_500_000), annexB: true);
             }
             catch (FfmpegException ex)
             {
@@ -349,7 +352,8 @@ internal sealed class RtmpPull : IRtmpPlayHandler, IOpusPacketSink, IVideoPacket
         }
     }
 
-    private void Enqueue(in PulledFrame f)
+    /// <summary>Pull thread (and tests, whose pull has no thread): one frame towards the media loop.</summary>
+    internal void Enqueue(in PulledFrame f)
     {
         if (Interlocked.Increment(ref _queued) > MaxQueuedFrames)
         {
