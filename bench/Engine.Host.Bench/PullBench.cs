@@ -75,7 +75,7 @@ internal static class PullBench
     {
         var pushers = Enumerable.Range(0, n).Select(i => Push(file, port, $"b{i}")).ToList();
         procs.AddRange(pushers);
-        Thread.Sleep(2500); // nginx has the streams once the pushers' first GOP is in
+        Thread.Sleep(2500 + 50 * n); // nginx has the streams once the pushers' first GOP is in (many pushers start slower on a loaded machine)
         var pulls = new List<RtmpPull>();
         var feeds = new List<PullFeed>();
         using var sinks = new Sinks();
@@ -89,9 +89,19 @@ internal static class PullBench
                 pulls.Add(pull);
                 feeds.Add(new PullFeed(pull, _ => { }, MediaLoop.NowMicros()));
             }
-            foreach (var pull in pulls)
-                if (!pull.WaitSettled(TimeSpan.FromSeconds(10)))
-                    throw new InvalidOperationException($"pull {pull.Stream}: {pull.Error}");
+            for (int i = 0; i < n; i++)
+            {
+                // A pusher not yet in (a loaded machine): pull it again, three tries.
+                for (int attempt = 1; !pulls[i].WaitSettled(TimeSpan.FromSeconds(10)); attempt++)
+                {
+                    if (attempt == 3)
+                        throw new InvalidOperationException($"pull {pulls[i].Stream}: {pulls[i].Error}");
+                    feeds[i].OnRemoved();
+                    pulls[i] = RtmpPull.Create($"b{i}", $"rtmp://127.0.0.1:{port}/live/b{i}")!;
+                    pulls[i].Start();
+                    feeds[i] = new PullFeed(pulls[i], _ => { }, MediaLoop.NowMicros());
+                }
+            }
             for (int i = 0; i < players; i++)
                 playerList.Add(sinks.Connect(feeds[0], i));
             Drive(feeds, playerList, sinks, TimeSpan.FromSeconds(2)); // warm: GOP cache, JIT, replays
