@@ -4,6 +4,8 @@ using System.Net.Sockets;
 using BenchmarkDotNet.Attributes;
 using Engine.Host.Peers;
 using Engine.Host.Transport;
+using Engine.Rtp;
+using Engine.Rtp.Send;
 
 namespace Engine.Host.Bench;
 
@@ -11,13 +13,18 @@ namespace Engine.Host.Bench;
 /// Playback fan-out (issue 14 §4, bench/results/playback.md): one published RTP video packet that
 /// came as a 1200-byte SRTP datagram (RTP 1184 B: 12 header, 12 of the publisher's extensions, 1160
 /// payload; Chromium's largest in tests/fixtures are 1,192 B) forwarded to N connected players, each a <see cref="Peer"/> with its own SRTP keys.
-/// Per player: <see cref="Peer.WriteRtp"/> (SSRC, sequence, timestamp rewritten; queued in the
-/// send stream's pacer and history) and <see cref="Peer.TryPollTransmit"/> until empty (released,
+/// The input packet is stored once in the track's <see cref="SharedPacketHistory"/>, as
+/// PublishSession.Forward does; per player: <see cref="Peer.WriteRtp(int, SharedPacketHistory, long, long)"/>
+/// (SSRC, sequence, timestamp rewritten; its header fields and the shared id kept in the send
+/// stream's history, queued in its pacer) and <see cref="Peer.TryPollTransmit"/> until empty (released,
 /// abs-send-time and transport-wide sequence stamped, SRTP-protected in the caller's buffer), the
 /// player's timer read and run when due (RR 5/s, SR 1/s), as the media loop's flush does it. The
 /// clock moves 1 ms per packet. <c>ForwardAndSend</c> polls straight into a <see cref="UdpBatch"/>
 /// and sends with sendmmsg(2), 64 datagrams a call, the last partial batch at the end of each input
-/// packet (the worst case: one input packet per wake-up). Reported per packet per player.
+/// packet (the worst case: one input packet per wake-up). <c>ForwardOwnCopy</c> is <c>Forward</c>
+/// with each player copying the packet into its own history (the path before the shared history;
+/// the players are <see cref="PeerSendTrack.ForwardOnly"/>, so their own slots come at its first packet).
+/// Reported per packet per player; the cleanup prints history and managed heap bytes per player.
 /// Run in process (BenchmarkDotNet's own build of the Host times out on a loaded machine):
 /// <c>--filter '*Fanout*' '*SrtpProtectBaseline*' --inProcess --launchCount 1 --warmupCount 3 --iterationCount 10</c>.
 /// </summary>
@@ -29,6 +36,7 @@ public class FanoutBenchmarks
     private const int BatchSize = 64; // as MediaLoop
 
     private FanoutPlayers _players = null!;
+    private SharedPacketHistory _history = null!;
     private readonly byte[] _packet = new byte[1184];
     private readonly byte[] _scratch = new byte[1500];
     private UdpBatch _tx = null!;
@@ -46,6 +54,7 @@ public class FanoutBenchmarks
     public void Setup()
     {
         _players = new FanoutPlayers(Players, 1_000_000);
+        _history = new SharedPacketHistory(1024, Peer.MaxSendPacketSize - RtpPacketView.FixedHeaderLength); // as PublishSession's per video track
         _now = _players.Now;
         // The publisher's abs-send-time (id 2) and transport-wide sequence (id 4) in a one-byte
         // extension block (RFC 8285 §4.2), dropped on the way; then an FU-A fragment of a non-IDR
@@ -71,6 +80,9 @@ public class FanoutBenchmarks
     public void Cleanup()
     {
         var p0 = _players.Peers[0];
+        long heap = GC.GetTotalMemory(forceFullCollection: true);
+        Console.WriteLine($"// fanout memory N={Players}: player 0's video history {p0.GetSendStream(0).HistoryBytes} B, " +
+            $"shared history {_history.StorageBytes} B once, managed heap {heap / Players} B per player ({heap} B in all)");
         Console.WriteLine($"// fanout thread CPU N={Players}: {(double)_cpuNanos / _playerPackets:F1} ns per packet per player over {_playerPackets} player-packets (all invocations, pilot and warm-up included)");
         Console.WriteLine($"// fanout counters N={Players}: input packets {_packetsIn}, media datagrams out {_mediaPacketsOut}, " +
             $"sendmmsg calls {_sendCalls}, datagrams sent {_datagramsSent} (incl. RTCP), send errors {_sendErrors}, " +
@@ -81,8 +93,8 @@ public class FanoutBenchmarks
         _socket.Dispose();
     }
 
-    /// <summary>The publisher's next packet: its sequence number and (every 10 packets, 30 fps) timestamp move on; the last of a frame has the marker.</summary>
-    private void NextInput()
+    /// <summary>The publisher's next packet: its sequence number and (every 10 packets, 30 fps) timestamp move on; the last of a frame has the marker. Stored once in the shared history.</summary>
+    private long NextInput()
     {
         _now += 1000;
         _seq++;
@@ -92,6 +104,7 @@ public class FanoutBenchmarks
         BinaryPrimitives.WriteUInt16BigEndian(_packet.AsSpan(2), _seq);
         BinaryPrimitives.WriteUInt32BigEndian(_packet.AsSpan(4), _timestamp);
         _packetsIn++;
+        return _history.Store(_packet);
     }
 
     [Benchmark(OperationsPerInvoke = PlayerPackets, Description = "rewrite+enqueue+stamp+SRTP+poll, per packet per player")]
@@ -102,7 +115,32 @@ public class FanoutBenchmarks
         long out_ = 0;
         for (int k = PlayerPackets / peers.Length; k > 0; k--)
         {
-            NextInput();
+            long id = NextInput();
+            long now = _now;
+            foreach (var peer in peers)
+            {
+                peer.WriteRtp(0, _history, id, now);
+                if (peer.NextTimeoutMicros <= now)
+                    peer.HandleTimeout(now);
+                while (peer.TryPollTransmit(_scratch, out _, out _))
+                    out_++;
+            }
+        }
+        _mediaPacketsOut += out_;
+        _playerPackets += PlayerPackets / peers.Length * peers.Length;
+        _cpuNanos += ThreadCpu.Nanos() - cpu;
+        return out_;
+    }
+
+    [Benchmark(OperationsPerInvoke = PlayerPackets, Description = "the same, each player copying into its own history (before), per packet per player")]
+    public long ForwardOwnCopy()
+    {
+        long cpu = ThreadCpu.Nanos();
+        var peers = _players.Peers;
+        long out_ = 0;
+        for (int k = PlayerPackets / peers.Length; k > 0; k--)
+        {
+            NextInput(); // stored in the shared history too, unused: the same work outside the players
             long now = _now;
             foreach (var peer in peers)
             {
@@ -127,11 +165,11 @@ public class FanoutBenchmarks
         long out_ = 0;
         for (int k = PlayerPackets / peers.Length; k > 0; k--)
         {
-            NextInput();
+            long id = NextInput();
             long now = _now;
             foreach (var peer in peers)
             {
-                peer.WriteRtp(0, _packet, now);
+                peer.WriteRtp(0, _history, id, now);
                 if (peer.NextTimeoutMicros <= now)
                     peer.HandleTimeout(now);
                 while (true)

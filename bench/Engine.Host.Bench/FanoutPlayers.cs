@@ -41,7 +41,7 @@ internal sealed class FanoutPlayers : IDisposable
                 Role = PeerRole.IceLiteServer,
                 LocalUfrag = su, LocalPwd = sp, RemoteUfrag = cu,
                 Certificate = _serverCert, RemoteFingerprint = _clientCert.Fingerprint,
-                SendTracks = [new PeerSendTrack { Mid = "0", Ssrc = 0x10000u + (uint)i, PayloadType = 96, Codec = MediaCodec.H264, RtxSsrc = 0x20000u + (uint)i, RtxPayloadType = 97 }],
+                SendTracks = [new PeerSendTrack { Mid = "0", Ssrc = 0x10000u + (uint)i, PayloadType = 96, Codec = MediaCodec.H264, RtxSsrc = 0x20000u + (uint)i, RtxPayloadType = 97, ForwardOnly = true }],
                 AbsSendTimeExtensionId = 3, TransportCcExtensionId = 5,
                 ConsentTimeoutMicros = long.MaxValue / 4, // nobody refreshes consent during the run
                 Seed = 1000 + i,

@@ -29,7 +29,7 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
     // A relayed payload keeps its size: a browser's ~1200-byte packets (payload up to ~1176) plus our
     // header extensions (abs-send-time, transport-wide sequence) would not fit the default 1188.
     // Packetized frames keep the packetizer's own smaller payload; 1400 + RTX + SRTP stays under 1472.
-    private const int MaxSendPacketSize = 1400;
+    public const int MaxSendPacketSize = 1400;
     private static readonly byte[] Cname = "engine"u8.ToArray();
 
     private readonly PeerConfig _config;
@@ -137,6 +137,7 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
                 Seed = random.Next(),
                 PacerCapacity = video ? 2048 : 256,
                 MaxPacketSize = MaxSendPacketSize,
+                PreallocatePayloads = !t.ForwardOnly,
             }, _stamper);
             if (t.Codec == MediaCodec.H264)
                 _h264[i] = new H264Packetizer(Math.Min(H264Packetizer.DefaultMaxPayloadSize, _send[i].MaxPayloadSize));
@@ -331,6 +332,33 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
         }
         uint timestamp = BinaryPrimitives.ReadUInt32BigEndian(header[4..]);
         if (!_send[sendTrack].WritePayload(view.Payload, timestamp, view.Marker, nowMicros))
+        {
+            Counters.WritesRefused++;
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Forwards packet <paramref name="id"/> of a source's <see cref="SharedPacketHistory"/> on
+    /// <paramref name="sendTrack"/>, as <see cref="WriteRtp(int, ReadOnlySpan{byte}, long)"/> does but
+    /// without copying it: the send stream keeps its own header fields and the id, and builds the
+    /// packet (and any resend) from the shared payload when it leaves. Several sources may feed one
+    /// track (the rewriter continues across them); each history belongs to its source track.
+    /// </summary>
+    public bool WriteRtp(int sendTrack, SharedPacketHistory history, long id, long nowMicros)
+    {
+        _now = nowMicros;
+        var source = history.GetHeader(id);
+        if (State != PeerState.Connected || (uint)sendTrack >= (uint)_send.Length || source.IsEmpty)
+        {
+            Counters.WritesRefused++;
+            return false;
+        }
+        Span<byte> header = stackalloc byte[RtpPacketView.FixedHeaderLength];
+        source.CopyTo(header);
+        if (!_rewriters[sendTrack].Rewrite(header, nowMicros)
+            || !_send[sendTrack].WriteShared(history, id, BinaryPrimitives.ReadUInt32BigEndian(header[4..]), (header[1] & 0x80) != 0, nowMicros))
         {
             Counters.WritesRefused++;
             return false;

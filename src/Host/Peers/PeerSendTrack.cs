@@ -13,6 +13,11 @@ public sealed class PeerSendTrack
     /// <summary>RTX SSRC and payload type (RFC 4588); null for plain resends.</summary>
     public uint? RtxSsrc { get; init; }
     public byte RtxPayloadType { get; init; }
+    /// <summary>
+    /// Fed only from a source's shared history (<see cref="Peer.WriteRtp(int, Engine.Rtp.Send.SharedPacketHistory, long, long)"/>):
+    /// no own payload slots up front (they come at the first own packet, if ever), ~42 KB of history instead of ~1.4 MB for video.
+    /// </summary>
+    public bool ForwardOnly { get; init; }
     /// <summary>Packets kept for NACK; 0 picks 1024 for video, 64 for audio.</summary>
     public int HistoryPackets { get; init; }
 }

@@ -109,10 +109,11 @@ public sealed class PlaySession : IMediaSession
     public bool TryPollTransmit(Span<byte> destination, out int length, out NetAddress to) => _peer.TryPollTransmit(destination, out length, out to);
 
     /// <summary>
-    /// One plain RTP packet of publisher track <paramref name="publisherTrack"/>; video waits for a
-    /// keyframe start. Called by the publisher on the loop thread; allocates nothing.
+    /// Packet <paramref name="id"/> of publisher track <paramref name="publisherTrack"/>, stored once
+    /// in the track's <paramref name="history"/>; video waits for a keyframe start. Called by the
+    /// publisher on the loop thread; allocates nothing.
     /// </summary>
-    public void Forward(int publisherTrack, ReadOnlySpan<byte> rtp, bool keyframeStart, long nowMicros)
+    public void Forward(int publisherTrack, Engine.Rtp.Send.SharedPacketHistory history, long id, bool keyframeStart, long nowMicros)
     {
         if ((uint)publisherTrack >= (uint)_sendTrackOf.Length || _sendTrackOf[publisherTrack] is not (>= 0 and var sendTrack)
             || _peer.State != PeerState.Connected)
@@ -127,7 +128,7 @@ public sealed class PlaySession : IMediaSession
             _waitingForKeyframe = false;
         }
         _now = nowMicros;
-        _peer.WriteRtp(sendTrack, rtp, nowMicros);
+        _peer.WriteRtp(sendTrack, history, id, nowMicros);
     }
 
     /// <summary>True when this player still needs a keyframe on <paramref name="publisherTrack"/> (the publisher skips detection otherwise).</summary>

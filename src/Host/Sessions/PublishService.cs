@@ -111,7 +111,7 @@ public sealed class PublishService : IPublishService
         if (publisher == null || publisher.IsClosed)
             return PublishOutcome.Fail(PublishError.NoSuchStream, $"stream '{request.Stream}' is not being published here");
         string ufrag = RandomToken(8), pwd = RandomToken(24);
-        if (!TryNegotiatePlay(request, offer!, publisher.Tracks, ufrag, pwd, out var negotiation, out var config, out var failure))
+        if (!TryNegotiatePlay(request, offer!, publisher.Tracks, ufrag, pwd, forwardOnly: true, out var negotiation, out var config, out var failure))
             return failure;
         string id = RandomToken(16);
         Playback.PlaySession player;
@@ -155,7 +155,7 @@ public sealed class PublishService : IPublishService
             _pulls.Release(feed);
             return PublishOutcome.Fail(PublishError.UnsupportedOffer, $"stream '{request.Stream}' has no media a player can take (H.264 or AAC)");
         }
-        if (!TryNegotiatePlay(request, offer, published, ufrag, pwd, out var negotiation, out var config, out var failure))
+        if (!TryNegotiatePlay(request, offer, published, ufrag, pwd, forwardOnly: false, out var negotiation, out var config, out var failure))
         {
             _pulls.Release(feed);
             return failure;
@@ -185,8 +185,9 @@ public sealed class PublishService : IPublishService
         return PublishOutcome.Ok(id, negotiation.Answer.Write(), null);
     }
 
+    /// <param name="forwardOnly">The player is fed from its publisher's shared history (a pull player packetizes frames itself).</param>
     private bool TryNegotiatePlay(Playback.PlayRequest request, SessionDescription offer, IReadOnlyList<NegotiatedTrack> published, string ufrag, string pwd,
-        out Playback.PlayNegotiation.Result negotiation, out Peers.PeerConfig config, out PublishOutcome failure)
+        bool forwardOnly, out Playback.PlayNegotiation.Result negotiation, out Peers.PeerConfig config, out PublishOutcome failure)
     {
         negotiation = null!;
         config = null!;
@@ -222,6 +223,7 @@ public sealed class PublishService : IPublishService
                 ClockRate = t.ClockRate,
                 RtxSsrc = t.RtxSsrc,
                 RtxPayloadType = t.RtxPayloadType,
+                ForwardOnly = forwardOnly,
             }).ToArray(),
             MidExtensionId = negotiation.MidExtensionId,
             AbsSendTimeExtensionId = negotiation.AbsSendTimeExtensionId,

@@ -27,6 +27,8 @@ public sealed class PublishSession : IMediaSession, IEncodedFrameSink, IPeerRtpO
     private readonly IRtpPacketTap? _tap;
     private readonly BurstLoss? _loss;
     private readonly List<Playback.PlaySession> _players = new();
+    // Per track, what its players send: each packet stored once, each player keeps only its headers (made at the first player).
+    private readonly Engine.Rtp.Send.SharedPacketHistory?[] _forwardHistory;
     private readonly Playback.KeyframeRequestCoalescer _keyframeRequests = new();
     private bool _mediaStarted;
     private bool _removed;
@@ -49,6 +51,7 @@ public sealed class PublishSession : IMediaSession, IEncodedFrameSink, IPeerRtpO
         _sink = sink;
         _tap = sink as IRtpPacketTap;
         _tracks = negotiation.Tracks.ToArray();
+        _forwardHistory = new Engine.Rtp.Send.SharedPacketHistory?[_tracks.Length];
         var fingerprint = negotiation.RemoteFingerprints.FirstOrDefault(f => f.Algorithm == "sha-256") ?? negotiation.RemoteFingerprints[0];
         if (!DtlsFingerprint.TryParse(fingerprint.ToString(), out var remoteFingerprint))
             throw new ArgumentException("unusable remote fingerprint: " + fingerprint);
@@ -143,9 +146,15 @@ public sealed class PublishSession : IMediaSession, IEncodedFrameSink, IPeerRtpO
     {
         if (_removed || _closed || _closeRequested)
             return false;
+        for (int i = 0; i < _tracks.Length; i++)
+            _forwardHistory[i] ??= new Engine.Rtp.Send.SharedPacketHistory(_tracks[i].Kind == MediaKind.Video ? 1024 : 128,
+                Peer.MaxSendPacketSize - RtpPacketView.FixedHeaderLength); // at least each player's own history (1024 video, 64 audio)
         _players.Add(player);
         return true;
     }
+
+    /// <summary>The shared send history of <paramref name="track"/> (null before the first player); loop thread.</summary>
+    public Engine.Rtp.Send.SharedPacketHistory? GetForwardHistory(int track) => _forwardHistory[track];
 
     /// <summary>Loop thread.</summary>
     public void DetachPlayer(Playback.PlaySession player) => _players.Remove(player);
@@ -245,6 +254,11 @@ public sealed class PublishSession : IMediaSession, IEncodedFrameSink, IPeerRtpO
 
     private void Forward(int track, ReadOnlySpan<byte> rtp, in RtpPacketView packet, long nowMicros)
     {
+        if (_forwardHistory[track] is not { } history)
+            return;
+        long id = history.Store(rtp); // once for all players
+        if (id < 0)
+            return;
         bool keyframeStart = false, detected = false;
         for (int i = 0; i < _players.Count; i++)
         {
@@ -254,7 +268,7 @@ public sealed class PublishSession : IMediaSession, IEncodedFrameSink, IPeerRtpO
                 keyframeStart = Playback.KeyframeDetector.IsKeyframeStart(_tracks[track].Codec, packet.Payload);
                 detected = true;
             }
-            player.Forward(track, rtp, keyframeStart, nowMicros);
+            player.Forward(track, history, id, keyframeStart, nowMicros);
             MarkDirty?.Invoke(player);
         }
     }

@@ -10,7 +10,10 @@ namespace Engine.Rtp.Send;
 /// reports back: report blocks (RTT, loss, jitter) and keyframe requests (PLI, FIR). Packets are
 /// written straight into history slots (<see cref="PayloadBuffer"/>, <see cref="CommitPacket"/>)
 /// and copied once, into the caller's datagram, when the pacer lets them go
-/// (<see cref="TryPollPacket"/>). Sans-IO; storage is allocated once, the rest allocates nothing.
+/// (<see cref="TryPollPacket"/>). A forwarded packet stays in its source's
+/// <see cref="SharedPacketHistory"/> (<see cref="WriteShared"/>): the history keeps only this
+/// stream's header fields and the shared id, and the packet is built from the shared payload when
+/// it leaves or is resent. Sans-IO; storage is allocated once, the rest allocates nothing.
 /// </summary>
 public sealed class RtpSendStream
 {
@@ -21,10 +24,15 @@ public sealed class RtpSendStream
     private readonly IRtpPacer _pacer;
     private readonly Random _random;
     private readonly byte[] _headerTemplate; // fixed header + reserved extension elements
-    private readonly byte[] _store;
+    private byte[] _store = []; // own payload slots; a forward-only stream allocates them at its first own packet, if ever
     private readonly long[] _slotSeq; // unwrapped sequence number held, -1 when empty
     private readonly int[] _slotLength;
     private readonly long[] _slotResentMicros;
+    // A packet of a shared history: where its payload is, and what of its header is ours (the rest is the template).
+    private readonly SharedPacketHistory?[] _slotShared;
+    private readonly long[] _slotSharedId;
+    private readonly uint[] _slotTimestamp;
+    private readonly bool[] _slotMarker;
     private readonly int _slotSize;
     private readonly (uint Sender, byte Seq)[] _firSeen = new (uint, byte)[8];
     private int _firSeenCount;
@@ -52,10 +60,15 @@ public sealed class RtpSendStream
         HeaderLength = _headerTemplate.Length;
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPacketSize, HeaderLength + 3);
         _slotSize = options.MaxPacketSize;
-        _store = new byte[options.HistoryPackets * _slotSize];
         _slotSeq = new long[options.HistoryPackets];
         _slotLength = new int[options.HistoryPackets];
         _slotResentMicros = new long[options.HistoryPackets];
+        _slotShared = new SharedPacketHistory?[options.HistoryPackets];
+        _slotSharedId = new long[options.HistoryPackets];
+        _slotTimestamp = new uint[options.HistoryPackets];
+        _slotMarker = new bool[options.HistoryPackets];
+        if (options.PreallocatePayloads)
+            _store = new byte[options.HistoryPackets * _slotSize];
         Array.Fill(_slotSeq, -1L);
         _nextSeq = _random.Next(0, 1 << 15); // RFC 3550 §5.1 random start; low half leaves room before the first wrap
         _nextRtxSeq = (ushort)_random.Next(0, 1 << 16);
@@ -79,13 +92,18 @@ public sealed class RtpSendStream
     public long PacketsTooLarge { get; private set; }
     /// <summary>Packets the pacer refused (queue full); they stay in the history and can still be NACKed.</summary>
     public long PacerDrops { get; private set; }
-    /// <summary>Queued packets whose history slot was reused before they left.</summary>
+    /// <summary>Queued packets whose history slot (or shared history slot) was reused before they left.</summary>
     public long EvictedBeforeSend { get; private set; }
+    /// <summary>Shared packets refused by <see cref="WriteShared"/>: no longer in their shared history.</summary>
+    public long SharedMissing { get; private set; }
 
     public long NacksReceived { get; private set; }
     public long RetransmissionsRequested { get; private set; }
     public long Retransmitted { get; private set; }
+    /// <summary>NACKed packets not answered because they are gone: out of our history, or (<see cref="SharedOverwritten"/>) out of the shared one.</summary>
     public long MissingFromHistory { get; private set; }
+    /// <summary>NACKed packets still in our history whose shared payload was overwritten (counted in <see cref="MissingFromHistory"/> too).</summary>
+    public long SharedOverwritten { get; private set; }
     /// <summary>Requests for a packet resent less than the minimum interval ago.</summary>
     public long RetransmissionsSuppressed { get; private set; }
 
@@ -108,7 +126,12 @@ public sealed class RtpSendStream
     public long NextSenderReportMicros => _nextSenderReportMicros;
 
     /// <summary>Where the next packet's payload goes: write it here, then <see cref="CommitPacket"/>.</summary>
-    public Span<byte> PayloadBuffer => _store.AsSpan(SlotOffset(_nextSeq) + HeaderLength, MaxPayloadSize);
+    public Span<byte> PayloadBuffer => Store.AsSpan(SlotOffset(_nextSeq) + HeaderLength, MaxPayloadSize);
+
+    /// <summary>Bytes this stream's history holds now: own payload slots (when allocated) and per-packet fields.</summary>
+    public long HistoryBytes => _store.Length + (long)_slotSeq.Length * (sizeof(long) * 3 + sizeof(int) * 2 + sizeof(bool) + IntPtr.Size);
+
+    private byte[] Store => _store.Length != 0 ? _store : _store = new byte[_slotSeq.Length * _slotSize];
 
     /// <summary>
     /// Finishes the packet whose payload is in <see cref="PayloadBuffer"/>: gives it the next
@@ -121,13 +144,47 @@ public sealed class RtpSendStream
             PacketsTooLarge++;
             return false;
         }
-        long seq = _nextSeq++;
+        long seq = _nextSeq;
         int slot = (int)(seq % _slotSeq.Length);
-        var packet = _store.AsSpan(slot * _slotSize, _slotSize);
-        _headerTemplate.CopyTo(packet);
-        packet[1] = (byte)((marker ? 0x80 : 0) | _options.PayloadType);
-        BinaryPrimitives.WriteUInt16BigEndian(packet[2..], (ushort)seq);
-        BinaryPrimitives.WriteUInt32BigEndian(packet[4..], rtpTimestamp);
+        var packet = Store.AsSpan(slot * _slotSize, _slotSize);
+        WriteHeader(packet, seq, rtpTimestamp, marker);
+        _slotShared[slot] = null;
+        Commit(slot, payloadLength, rtpTimestamp, marker, nowMicros);
+        return true;
+    }
+
+    /// <summary>
+    /// Queues packet <paramref name="sharedId"/> of <paramref name="shared"/> with this stream's next
+    /// sequence number, <paramref name="rtpTimestamp"/> and <paramref name="marker"/>, without copying
+    /// it: it is built from the shared payload when it leaves (and when a NACK asks for it again).
+    /// False when the packet is no longer there or too large for this stream (counted).
+    /// </summary>
+    public bool WriteShared(SharedPacketHistory shared, long sharedId, uint rtpTimestamp, bool marker, long nowMicros)
+    {
+        ArgumentNullException.ThrowIfNull(shared);
+        int payloadLength = shared.GetPayloadLength(sharedId);
+        if (payloadLength < 0)
+        {
+            SharedMissing++;
+            return false;
+        }
+        if (payloadLength > MaxPayloadSize)
+        {
+            PacketsTooLarge++;
+            return false;
+        }
+        int slot = (int)(_nextSeq % _slotSeq.Length);
+        _slotShared[slot] = shared;
+        _slotSharedId[slot] = sharedId;
+        _slotTimestamp[slot] = rtpTimestamp;
+        _slotMarker[slot] = marker;
+        Commit(slot, payloadLength, rtpTimestamp, marker, nowMicros);
+        return true;
+    }
+
+    private void Commit(int slot, int payloadLength, uint rtpTimestamp, bool marker, long nowMicros)
+    {
+        long seq = _nextSeq++;
         _slotSeq[slot] = seq;
         _slotLength[slot] = HeaderLength + payloadLength;
         _slotResentMicros[slot] = long.MinValue;
@@ -137,7 +194,14 @@ public sealed class RtpSendStream
         PacketsWritten++;
         if (!_pacer.TryEnqueue(seq << 1, HeaderLength + payloadLength, nowMicros))
             PacerDrops++;
-        return true;
+    }
+
+    private void WriteHeader(Span<byte> packet, long seq, uint rtpTimestamp, bool marker)
+    {
+        _headerTemplate.CopyTo(packet);
+        packet[1] = (byte)((marker ? 0x80 : 0) | _options.PayloadType);
+        BinaryPrimitives.WriteUInt16BigEndian(packet[2..], (ushort)seq);
+        BinaryPrimitives.WriteUInt32BigEndian(packet[4..], rtpTimestamp);
     }
 
     /// <summary>Copies <paramref name="payload"/> into the next packet and commits it (Opus frames, forwarded payloads).</summary>
@@ -182,24 +246,24 @@ public sealed class RtpSendStream
             long seq = id >> 1;
             bool retransmission = (id & 1) != 0;
             int slot = (int)(seq % _slotSeq.Length);
-            if (_slotSeq[slot] != seq)
+            bool rtx = retransmission && _options.RtxSsrc.HasValue;
+            if (_slotSeq[slot] != seq || !TryWritePacket(slot, seq, destination, rtx ? HeaderLength + RtxHeaderLength : HeaderLength))
             {
                 EvictedBeforeSend++;
                 continue;
             }
-            var stored = _store.AsSpan(slot * _slotSize, _slotLength[slot]);
+            int packetLength = _slotLength[slot];
             if (!retransmission)
             {
-                stored.CopyTo(destination);
-                length = stored.Length;
+                length = packetLength;
                 PacketsSent++;
-                PayloadOctetsSent += (uint)(stored.Length - HeaderLength);
+                PayloadOctetsSent += (uint)(packetLength - HeaderLength);
                 if (_nextSenderReportMicros == long.MaxValue)
                     _nextSenderReportMicros = nowMicros; // the first SR right away: receivers need it for lip sync
             }
             else
             {
-                length = _options.RtxSsrc is uint rtxSsrc ? WriteRtx(stored, (ushort)seq, rtxSsrc, destination) : CopyResend(stored, destination);
+                length = rtx ? ToRtx(destination, (ushort)seq, _options.RtxSsrc!.Value, packetLength) : packetLength; // else a plain resend
                 Retransmitted++;
             }
             _stamper?.OnSend(destination[..length], nowMicros);
@@ -208,23 +272,32 @@ public sealed class RtpSendStream
         return false;
     }
 
-    private static int CopyResend(ReadOnlySpan<byte> stored, Span<byte> destination)
+    /// <summary>Our header at the start of <paramref name="destination"/>, the payload at <paramref name="payloadOffset"/>; false when a shared payload is gone.</summary>
+    private bool TryWritePacket(int slot, long seq, Span<byte> destination, int payloadOffset)
     {
-        stored.CopyTo(destination);
-        return stored.Length;
+        if (_slotShared[slot] is { } shared)
+        {
+            if (!shared.TryGetPayload(_slotSharedId[slot], out var payload))
+                return false;
+            WriteHeader(destination, seq, _slotTimestamp[slot], _slotMarker[slot]);
+            payload.CopyTo(destination[payloadOffset..]);
+            return true;
+        }
+        var stored = _store.AsSpan(slot * _slotSize, _slotLength[slot]);
+        stored[..HeaderLength].CopyTo(destination);
+        stored[HeaderLength..].CopyTo(destination[payloadOffset..]);
+        return true;
     }
 
     // RFC 4588 §4: same timestamp and marker, the RTX SSRC, payload type and own sequence
-    // number, and the original sequence number before the original payload.
-    private int WriteRtx(ReadOnlySpan<byte> stored, ushort originalSeq, uint rtxSsrc, Span<byte> destination)
+    // number, and the original sequence number before the original payload (already placed after it).
+    private int ToRtx(Span<byte> packet, ushort originalSeq, uint rtxSsrc, int packetLength)
     {
-        stored[..HeaderLength].CopyTo(destination);
-        destination[1] = (byte)((stored[1] & 0x80) | _options.RtxPayloadType);
-        BinaryPrimitives.WriteUInt16BigEndian(destination[2..], _nextRtxSeq++);
-        BinaryPrimitives.WriteUInt32BigEndian(destination[8..], rtxSsrc);
-        BinaryPrimitives.WriteUInt16BigEndian(destination[HeaderLength..], originalSeq);
-        stored[HeaderLength..].CopyTo(destination[(HeaderLength + RtxHeaderLength)..]);
-        return stored.Length + RtxHeaderLength;
+        packet[1] = (byte)((packet[1] & 0x80) | _options.RtxPayloadType);
+        BinaryPrimitives.WriteUInt16BigEndian(packet[2..], _nextRtxSeq++);
+        BinaryPrimitives.WriteUInt32BigEndian(packet[8..], rtxSsrc);
+        BinaryPrimitives.WriteUInt16BigEndian(packet[HeaderLength..], originalSeq);
+        return packetLength + RtxHeaderLength;
     }
 
     /// <summary>Handles one RTCP compound (after SRTCP): report blocks about us, NACK, PLI, FIR. False when it does not parse.</summary>
@@ -270,6 +343,12 @@ public sealed class RtpSendStream
             int slot = seq < 0 ? 0 : (int)(seq % _slotSeq.Length);
             if (seq < 0 || _slotSeq[slot] != seq)
             {
+                MissingFromHistory++;
+                continue;
+            }
+            if (_slotShared[slot] is { } shared && !shared.Contains(_slotSharedId[slot]))
+            {
+                SharedOverwritten++; // the source's ring moved on: not retransmittable any more
                 MissingFromHistory++;
                 continue;
             }

@@ -18,6 +18,13 @@ public sealed class RtpSendStreamOptions
     /// </summary>
     public int HistoryPackets { get; init; } = 1024;
 
+    /// <summary>
+    /// Allocates the own payload slots (<see cref="HistoryPackets"/> × <see cref="MaxPacketSize"/>)
+    /// at construction; false for a stream fed only by <see cref="RtpSendStream.WriteShared"/>, which
+    /// then allocates them only if an own packet ever comes.
+    /// </summary>
+    public bool PreallocatePayloads { get; init; } = true;
+
     /// <summary>Largest RTP packet the stream writes (header, extensions, payload), before RTX and SRTP.</summary>
     public int MaxPacketSize { get; init; } = 1200 - 2 - 10;
 

@@ -26,7 +26,7 @@ internal sealed class PeerPair : IDisposable
     private readonly byte[] _buffer = new byte[1500];
 
     public PeerPair(int seed, bool serverLearnsSsrcs = true, Engine.Gcc.ReceiveSideEstimatorOptions? serverReceiveEstimator = null,
-        long serverRembBps = 0)
+        long serverRembBps = 0, IPeerRtpObserver? clientRtpObserver = null)
     {
         Link = new MemoryLink(seed);
         var clientSend = new[]
@@ -70,6 +70,7 @@ internal sealed class PeerPair : IDisposable
             Certificate = _clientCert, RemoteFingerprint = _serverCert.Fingerprint,
             ReceiveTracks = clientReceive, SendTracks = clientSend,
             AbsSendTimeExtensionId = 3, TransportCcExtensionId = 5,
+            RtpObserver = clientRtpObserver,
             Seed = seed + 2,
         }, 0);
     }

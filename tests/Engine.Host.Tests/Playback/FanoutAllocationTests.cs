@@ -5,13 +5,16 @@ using Engine.Host.Peers;
 using Engine.Host.Tests.Peers;
 using Engine.Host.Transport;
 using Engine.Ice;
+using Engine.Rtp;
+using Engine.Rtp.Send;
 
 namespace Engine.Host.Tests.Playback;
 
 /// <summary>
 /// Issue 14 §4: 0 bytes allocated per forwarded packet on the fan-out path, one input packet to
-/// N = 50 connected players (each its own DTLS handshake and SRTP keys): per player WriteRtp
-/// (rewrite, history, pacer), the timer when due, TryPollTransmit straight into a
+/// N = 50 connected players (each its own DTLS handshake and SRTP keys): the packet stored once in
+/// the track's <see cref="SharedPacketHistory"/>, then per player WriteRtp of its id (rewrite, its
+/// own header history, pacer), the timer when due, TryPollTransmit straight into a
 /// <see cref="UdpBatch"/> slot (stamped, SRTP-protected), and sendmmsg 64 at a time to a loopback
 /// socket, as the media loop flushes. The pairs' addresses are in-memory ones (10.0.0.x), so every
 /// datagram goes to the loopback sink instead of its player's address.
@@ -45,6 +48,7 @@ public class FanoutAllocationTests
             packet[12] = 0x7c; // FU-A, non-IDR (RFC 6184 §5.8)
             packet[13] = 0x01;
             ushort seq = 1000;
+            var ring = new SharedPacketHistory(1024, Peer.MaxSendPacketSize - RtpPacketView.FixedHeaderLength);
             long playerPackets = 0, datagrams = 0, sent = 0, sendErrors = 0;
 
             void Send()
@@ -64,10 +68,11 @@ public class FanoutAllocationTests
                     packet[1] = (byte)(96 | (seq % 10 == 9 ? 0x80 : 0));
                     BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(2), seq);
                     BinaryPrimitives.WriteUInt32BigEndian(packet.AsSpan(4), (uint)(seq / 10 * 3000));
+                    long id = ring.Store(packet); // once, as PublishSession.Forward does
                     foreach (var pair in pairs)
                     {
                         var player = pair.Server;
-                        if (player.WriteRtp(0, packet, now))
+                        if (player.WriteRtp(0, ring, id, now))
                             playerPackets++;
                         if (player.NextTimeoutMicros <= now)
                             player.HandleTimeout(now);
@@ -103,6 +108,7 @@ public class FanoutAllocationTests
             Assert.Equal(0, sendErrors);
             Assert.All(pairs, p => Assert.Equal(0, p.Server.Counters.WritesRefused));
             Assert.All(pairs, p => Assert.Equal(0, p.Server.Counters.SrtpFailures));
+            Assert.All(pairs, p => Assert.Equal(0, p.Server.GetSendStream(0).EvictedBeforeSend));
         }
         finally
         {
