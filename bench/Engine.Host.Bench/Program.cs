@@ -1,3 +1,6 @@
 using BenchmarkDotNet.Running;
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+if (args.Length > 0 && args[0] == "pull")
+    return Engine.Host.Bench.PullBench.Run(args[1..]); // a measured harness: threads and sockets over seconds
+BenchmarkSwitcher.FromAssembly(typeof(Engine.Host.Bench.FanoutBenchmarks).Assembly).Run(args);
+return 0;

@@ -29,14 +29,24 @@ internal sealed unsafe class VideoTranscoder : IDisposable
     private void* _scaler;
     private int _encWidth, _encHeight, _encFormat = -1;
     private byte[] _scratch = new byte[64 * 1024];
+    private readonly bool _annexB;
+    private bool _forceKeyframe;
 
-    public VideoTranscoder(VideoEncoderSettings settings) => _settings = settings;
+    /// <param name="annexB">H.264 in and out as Annex B (an RTMP pull's frames; SPS/PPS in front of each IDR) instead of AVCC.</param>
+    public VideoTranscoder(VideoEncoderSettings settings, bool annexB = false)
+    {
+        _settings = settings;
+        _annexB = annexB;
+    }
 
     public long FramesDecoded { get; private set; }
     public long FramesEncoded { get; private set; }
     public long DecodeErrors { get; private set; }
     public int Width => _encWidth;
     public int Height => _encHeight;
+
+    /// <summary>The next encoded frame is an IDR (a player's PLI: an RTMP source cannot be asked).</summary>
+    public void RequestKeyframe() => _forceKeyframe = true;
 
     /// <summary>Drops codec state: the next input must be a keyframe, the next output is one.</summary>
     public void Reset()
@@ -46,7 +56,13 @@ internal sealed unsafe class VideoTranscoder : IDisposable
         CloseEncoder();
     }
 
-    public void Transcode(MediaCodec codec, ReadOnlySpan<byte> data, long millis, IVideoPacketSink sink)
+    public void Transcode(MediaCodec codec, ReadOnlySpan<byte> data, long millis, IVideoPacketSink sink) => Transcode(codec, data, millis, millis, sink);
+
+    /// <summary>
+    /// One access unit with its decode and presentation times (they differ with B-frames): the
+    /// decoder reorders, the encoder (no B-frames) gets presentation order; output carries the PTS.
+    /// </summary>
+    public void Transcode(MediaCodec codec, ReadOnlySpan<byte> data, long dtsMillis, long ptsMillis, IVideoPacketSink sink)
     {
         if (_decoder == null || _decoderCodec != codec)
         {
@@ -55,12 +71,14 @@ internal sealed unsafe class VideoTranscoder : IDisposable
             _decoder = AvCodecContext.Open(AvCodec.avcodec_find_decoder(id), $"{codec} decoder", c =>
             {
                 c.SetInt(AvLayout.CtxThreadCount, 1);
-                c.SetOption("flags", "+low_delay");
+                if (!_annexB)
+                    c.SetOption("flags", "+low_delay"); // WebRTC sources never reorder; an RTMP pull's B-frames must be
+
             });
             _decoderCodec = codec;
         }
         ReadOnlySpan<byte> packet = data;
-        if (codec == MediaCodec.H264)
+        if (codec == MediaCodec.H264 && !_annexB)
         {
             // libavcodec's H.264 decoder takes Annex B when it has no avcC.
             EnsureScratch(data.Length);
@@ -74,7 +92,7 @@ internal sealed unsafe class VideoTranscoder : IDisposable
         }
         fixed (byte* p = packet)
         {
-            _in.Borrow(p, packet.Length, millis, millis, 0, false);
+            _in.Borrow(p, packet.Length, ptsMillis, dtsMillis, 0, false);
             int r = _decoder.SendPacket(_in);
             _in.Unref();
             if (r < 0 && r != AvLayout.ErrorEagain)
@@ -101,7 +119,9 @@ internal sealed unsafe class VideoTranscoder : IDisposable
         var input = frame;
         if (!direct)
             input = Scale(frame);
-        input.PictureType = 0; // let x264 place keyframes by GOP, not copy the source's
+        // x264 places keyframes by GOP, not where the source had them; a forced I is an IDR (closed GOP).
+        input.PictureType = _forceKeyframe ? AvLayout.PictureTypeI : 0;
+        _forceKeyframe = false;
         long pts = frame.Pts;
         input.Pts = pts;
         if (_encoder!.SendFrame(input) >= 0)
@@ -167,6 +187,13 @@ internal sealed unsafe class VideoTranscoder : IDisposable
         while (_encoder!.ReceivePacket(_out) >= 0)
         {
             var annexB = _out.Data;
+            if (_annexB)
+            {
+                FramesEncoded++;
+                sink.OnVideoPacket(annexB, _out.Pts, _out.IsKey);
+                _out.Unref();
+                continue;
+            }
             EnsureScratch(AvcConfig.MaxAvccLength(annexB.Length));
             int n = AvcConfig.AnnexBToAvcc(annexB, _scratch);
             if (n > 0)

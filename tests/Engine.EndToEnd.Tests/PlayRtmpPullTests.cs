@@ -6,19 +6,22 @@ namespace Engine.EndToEnd.Tests;
 
 /// <summary>
 /// Issue 15: a stream not published here is pulled over RTMP (RTMP2RTPBASEURL) and played over WHEP.
-/// ffmpeg pushes a 640x480 30 frames/s H.264 Constrained Baseline stream without B-frames plus AAC
-/// (a sine) to nginx-rtmp; Chromium plays it through the engine's pull; ten more WHEP players of the
-/// stream share the one pull; an unknown stream answers 404 within 5 s.
+/// ffmpeg pushes a 640x480 30 frames/s H.264 stream plus AAC (a sine) to nginx-rtmp: Constrained
+/// Baseline without B-frames (passed through, no video transcode) or High with B-frames (transcoded
+/// to Constrained Baseline); the AAC becomes Opus. Chromium plays it through the engine's pull; ten
+/// more WHEP players of the stream share the one pull; an unknown stream answers 404 within 5 s.
 /// </summary>
 [Collection("chromium")]
 public class PlayRtmpPullTests
 {
     private const string Stream = "pulled";
 
-    private static Process PushToNginx(NginxRtmp nginx, string stream) => Tools.StartDrained(Tools.Require("ffmpeg"),
-        "-v error -nostdin -re -f lavfi -i testsrc2=size=640x480:rate=30 -f lavfi -i sine=frequency=440:sample_rate=48000 " +
-        "-c:v libx264 -profile:v baseline -preset veryfast -tune zerolatency -bf 0 -g 30 -pix_fmt yuv420p " +
-        $"-c:a aac -b:a 64k -ac 2 -f flv {nginx.Url(stream)}");
+    private static Process PushToNginx(NginxRtmp nginx, string stream, bool bFrames = false, int channels = 2) => Tools.StartDrained(Tools.Require("ffmpeg"),
+        $"-v error -nostdin -re -f lavfi -i testsrc2=size=640x480:rate=30 -f lavfi -i sine=frequency=440:sample_rate={(channels == 1 ? 44100 : 48000)} " +
+        (bFrames
+            ? "-c:v libx264 -profile:v high -preset veryfast -bf 2 -g 30 -pix_fmt yuv420p "
+            : "-c:v libx264 -profile:v baseline -preset veryfast -tune zerolatency -bf 0 -g 30 -pix_fmt yuv420p ") +
+        $"-c:a aac -b:a 64k -ac {channels} -f flv {nginx.Url(stream)}");
 
     /// <summary>A recvonly H.264 offer like a browser's; nobody answers its ICE, which the pull does not care about.</summary>
     private static string Offer(int n) => string.Join("\r\n",
@@ -61,7 +64,16 @@ public class PlayRtmpPullTests
                 Assert.True(m.Fps >= 20, $"{m.Fps:F1} frames/s: {m.Last}\n{engine.Output}");
                 Assert.Equal(640, PlayTab.Long(m.Last, "width"));
                 Assert.Equal(480, PlayTab.Long(m.Last, "height"));
+                Assert.True(PlayTab.Double(m.Last, "audioEnergy") > 0, $"no audio energy: {m.Last}");
             }
+
+            // The Constrained Baseline source passes as it is: no video transcode, but its AAC became Opus.
+            var counters = PullOf(await engine.StreamsAsync(), Stream)!.Value;
+            Assert.False(counters.GetProperty("videoTranscoded").GetBoolean(), counters.ToString());
+            Assert.Equal(0, counters.GetProperty("videoFramesTranscoded").GetInt64());
+            Assert.True(counters.GetProperty("audioToOpus").GetBoolean(), counters.ToString());
+            Assert.True(counters.GetProperty("audioFramesTranscoded").GetInt64() > 0, counters.ToString());
+            Assert.Equal(2, counters.GetProperty("audioChannels").GetInt32());
 
             var answers = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => PostWhepAsync(engine, Stream, Offer(i))));
             Assert.All(answers, a => Assert.Equal(201, (int)a.StatusCode));
@@ -72,6 +84,38 @@ public class PlayRtmpPullTests
             Assert.True(pull!.Value.GetProperty("players").GetInt32() >= 10, pull.Value.ToString());
             Assert.Equal(nginx.Url(Stream), pull.Value.GetProperty("sourceUrl").GetString());
             Assert.True(pull.Value.GetProperty("bitrateBps").GetInt64() > 0, pull.Value.ToString());
+        }
+        finally
+        {
+            if (!push.HasExited)
+                push.Kill(true);
+        }
+    }
+
+    [Fact]
+    public async Task ChromiumPlaysAnRtmpStreamWithBFramesAndMonoAacTranscoded()
+    {
+        using var nginx = new NginxRtmp();
+        using var engine = new EngineProcess($"RTMP2RTPBASEURL={nginx.BaseUrl}");
+        using var push = PushToNginx(nginx, "bframes", bFrames: true, channels: 1);
+        try
+        {
+            await Tools.PollAsync(async () => (int)(await PostWhepAsync(engine, "bframes", Offer(1))).StatusCode, s => s == 201, TimeSpan.FromSeconds(30), "the pull to find the pushed stream");
+            var pull = PullOf(await engine.StreamsAsync(), "bframes")!.Value;
+            Assert.True(pull.GetProperty("videoTranscoded").GetBoolean(), pull.ToString());
+            Assert.StartsWith("42e0", pull.GetProperty("profileLevelId").GetString()); // the answer offers what the transcoder makes
+            await using var player = PlayTab.OpenPlayer(engine, "bframes");
+            var m = await PlayTab.MeasureAsync(() => PlayTab.StatsAsync(player), "Chromium WHEP player of an RTMP pull (High with B-frames, transcoded)", engine);
+            Console.WriteLine($"[rtmp-pull] B-frames: {m.Fps:F1} frames/s decoded over {m.Seconds:F1} s, {PlayTab.Long(m.Last, "width")}x{PlayTab.Long(m.Last, "height")}, " +
+                $"audio energy {PlayTab.Double(m.Last, "audioEnergy"):F3}, first frame {m.FirstFrameMs} ms after the answer");
+            Assert.True(m.Fps >= 20, $"{m.Fps:F1} frames/s: {m.Last}\n{engine.Output}");
+            Assert.Equal(640, PlayTab.Long(m.Last, "width"));
+            Assert.Equal(480, PlayTab.Long(m.Last, "height"));
+            Assert.True(PlayTab.Double(m.Last, "audioEnergy") > 0, $"no audio energy: {m.Last}");
+            pull = PullOf(await engine.StreamsAsync(), "bframes")!.Value;
+            Assert.True(pull.GetProperty("videoFramesTranscoded").GetInt64() > 200, pull.ToString());
+            Assert.Equal(1, pull.GetProperty("audioChannels").GetInt32());
+            Assert.True(pull.GetProperty("audioFramesTranscoded").GetInt64() > 0, pull.ToString());
         }
         finally
         {
@@ -132,6 +176,7 @@ public class PlayRtmpPullTests
             Assert.True(m.Fps >= 20, $"{m.Fps:F1} frames/s: {m.Last}\n{engine.Output}");
             Assert.Equal(640, PlayTab.Long(m.Last, "width"));
             Assert.Equal(480, PlayTab.Long(m.Last, "height"));
+            Assert.True(PlayTab.Double(m.Last, "audioEnergy") > 0, $"no audio energy: {m.Last}");
         }
         finally
         {

@@ -108,7 +108,10 @@ internal sealed class PullFeed : IMediaSession
     public bool Replay(PullPlayer player, long nowMicros)
     {
         if (!_gopValid || _gop.Count == 0)
+        {
+            _pull.RequestKeyframe(); // a transcoded source's next frame is then an IDR
             return false;
+        }
         CacheReplays++;
         player.WriteReplay(_gop, nowMicros);
         _markDirty(player);

@@ -25,7 +25,8 @@ internal sealed class PullPlayer : IMediaSession
     private bool _attached, _waitingForKeyframe = true, _sentVideo;
     private long _videoOffset;
     private uint _lastVideoTs;
-    private long _lastReplayMicros = long.MinValue;
+    // Not long.MinValue: now - MinValue overflows, and the join's replay was refused (the first frame then waited for the next GOP).
+    private long _lastReplayMicros = long.MinValue / 2;
     private volatile bool _closeRequested;
     private volatile string? _closeReason;
     private volatile string _state = "ice";

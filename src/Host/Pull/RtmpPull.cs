@@ -12,11 +12,16 @@ namespace Engine.Host.Pull;
 /// <see cref="RtmpPlaySession"/> and <see cref="FlvTagDemuxer"/> turn the server's bytes into
 /// H.264 access units (Annex B, SPS/PPS in front of key frames) and AAC frames, which cross to the
 /// media loop through a bounded queue (full: the frame is dropped and counted). Never touches a player.
+/// Transcoding runs here, off the media loop: AAC becomes Opus 48 kHz (<see cref="OpusTranscoder"/>),
+/// and H.264 with B-frames (non-zero composition offsets) becomes Constrained Baseline
+/// (<see cref="VideoTranscoder"/>); H.264 without them passes as it is.
 /// </summary>
-internal sealed class RtmpPull : IRtmpPlayHandler
+internal sealed class RtmpPull : IRtmpPlayHandler, IOpusPacketSink, IVideoPacketSink
 {
     public const int MaxQueuedFrames = 512;
     private const int ConnectTimeoutMillis = 3000, MediaTimeoutMillis = 4000, IdleTimeoutMillis = 10_000;
+    // How long the settle waits after the video config for the first key frame (it says B-frames or not, and fills the GOP cache).
+    private const int KeyframeWaitMillis = 2500;
 
     private readonly RtmpUrl _url;
     private readonly RtmpPlaySession _session;
@@ -28,7 +33,13 @@ internal sealed class RtmpPull : IRtmpPlayHandler
     private volatile bool _stop;
     private volatile PullState _state = PullState.Connecting;
     private long _started, _videoConfigAt = -1, _audioConfigAt = -1;
-    private bool _playStarted, _bFramesLogged;
+    private bool _playStarted, _bFramesLogged, _keyframeSeen;
+    private OpusTranscoder? _opus;
+    private int _opusConfigVersion = -1;
+    private bool _opusFailed;
+    private VideoTranscoder? _video;
+    private bool _videoNeedsKeyframe = true;
+    private volatile bool _keyframeRequested;
 
     public RtmpPull(string stream, string url, RtmpUrl parsed)
     {
@@ -39,6 +50,9 @@ internal sealed class RtmpPull : IRtmpPlayHandler
         _thread = new Thread(Run) { IsBackground = true, Name = "rtmp-pull" };
     }
 
+    /// <summary>A pull of <paramref name="url"/> (not started); null when it is not an rtmp:// URL our client plays.</summary>
+    public static RtmpPull? Create(string stream, string url) => RtmpUrl.TryParse(url, out var parsed) ? new RtmpPull(stream, url, parsed) : null;
+
     public string Stream { get; }
     public string SourceUrl { get; }
     public PullState State => _state;
@@ -47,12 +61,15 @@ internal sealed class RtmpPull : IRtmpPlayHandler
     public bool HasVideo { get; private set; }
     public bool HasAudio { get; private set; }
     public int AudioChannels { get; private set; }
-    /// <summary>AAC is sent as Opus: false until the AAC to Opus transcoder is wired (audio m-lines are refused).</summary>
-    public bool AudioToOpus => false;
-    /// <summary>profile-level-id of the source's SPS (RFC 6184 §8.1).</summary>
+    /// <summary>AAC is sent as Opus (false when libopus could not be opened: audio m-lines are refused).</summary>
+    public bool AudioToOpus { get; private set; }
+    /// <summary>profile-level-id of what players get (RFC 6184 §8.1): the source's SPS, or Constrained Baseline when transcoded.</summary>
     public string ProfileLevelId { get; private set; } = "42e01f";
-    /// <summary>The source has reordered frames: its video is dropped (no transcode here yet).</summary>
+    /// <summary>The source's video cannot be sent (the transcoder failed to open).</summary>
     public volatile bool VideoDropped;
+    /// <summary>The source reorders frames (B-frames): its video is transcoded to Constrained Baseline.</summary>
+    public volatile bool VideoTranscoded;
+    public long VideoFramesTranscoded, AudioFramesTranscoded, TranscodeErrors, KeyframesRequested;
     public long BytesReceived => Interlocked.Read(ref _bytes);
     private long _bytes;
     public long VideoFrames, AudioFrames, FramesDropped;
@@ -68,6 +85,13 @@ internal sealed class RtmpPull : IRtmpPlayHandler
 
     /// <summary>Waits until the codecs are known, or the pull failed; true when players can be answered.</summary>
     public bool WaitSettled(TimeSpan timeout) => _settled.Wait(timeout) && _state == PullState.Ready;
+
+    /// <summary>Thread-safe: a player needs a key frame the cache could not give; the transcoder's next frame is an IDR.</summary>
+    public void RequestKeyframe()
+    {
+        if (VideoTranscoded)
+            _keyframeRequested = true;
+    }
 
     /// <summary>Thread-safe: sends deleteStream and closes the socket.</summary>
     public void Stop() => _stop = true;
@@ -147,6 +171,8 @@ internal sealed class RtmpPull : IRtmpPlayHandler
         {
             socket?.Dispose();
             _demux.Dispose();
+            _opus?.Dispose();
+            _video?.Dispose();
         }
     }
 
@@ -160,15 +186,23 @@ internal sealed class RtmpPull : IRtmpPlayHandler
     private void CheckSettled(long now)
     {
         bool video = _videoConfigAt >= 0, audio = _audioConfigAt >= 0;
-        // nginx-rtmp sends both sequence headers right after Play.Start; wait briefly for the second.
-        if ((video && (audio || now - _videoConfigAt > 1000)) || (audio && now - _audioConfigAt > 1500))
+        // nginx-rtmp sends both sequence headers right after Play.Start; wait briefly for the second,
+        // and for the first key frame: its composition offset says whether to transcode (the answer's
+        // profile), and a new player then finds it in the GOP cache.
+        bool videoReady = video && (_keyframeSeen || now - _videoConfigAt > KeyframeWaitMillis);
+        if ((videoReady && (audio || now - _videoConfigAt > 1000)) || (!video && audio && now - _audioConfigAt > 1500))
         {
             HasVideo = video;
             HasAudio = audio;
             if (video)
-                ProfileLevelId = $"{_demux.Profile:x2}{_demux.ProfileCompatibility:x2}{_demux.Level:x2}";
+                ProfileLevelId = VideoTranscoded
+                    ? $"42e0{Math.Max(_demux.Level, 0x1f):x2}"
+                    : $"{_demux.Profile:x2}{_demux.ProfileCompatibility:x2}{_demux.Level:x2}";
             if (audio)
-                AudioChannels = _demux.AudioConfig.Channels;
+            {
+                AudioChannels = _opus?.Channels ?? _demux.AudioConfig.Channels;
+                AudioToOpus = _opus != null;
+            }
             _state = PullState.Ready;
             _settled.Set();
         }
@@ -176,7 +210,7 @@ internal sealed class RtmpPull : IRtmpPlayHandler
             End(PullState.Failed, _playStarted ? "no media from the RTMP server (is the stream published?)" : "the RTMP server did not start the play");
     }
 
-    private void End(PullState state, string why)
+    internal void End(PullState state, string why)
     {
         if (_state is PullState.Ended or PullState.Failed)
             return;
@@ -213,19 +247,72 @@ internal sealed class RtmpPull : IRtmpPlayHandler
         var r = _demux.DemuxVideo(millis, tag, out var frame);
         if (r == FlvDemuxResult.Config && _videoConfigAt < 0)
             _videoConfigAt = Environment.TickCount64;
+        if (r == FlvDemuxResult.ConfigChanged)
+        {
+            _video?.Reset(); // new SPS/PPS: the decoder starts again at the next key frame
+            _videoNeedsKeyframe = true;
+        }
         if (r != FlvDemuxResult.Frame)
             return;
         Interlocked.Increment(ref VideoFrames);
-        if (frame.CompositionMillis != 0 && !VideoDropped)
+        if (frame.CompositionMillis != 0 && !VideoTranscoded && !VideoDropped)
         {
-            VideoDropped = true; // reordered frames cannot be packetized as they are: a transcode is needed
+            // Reordered frames cannot be packetized as they are (WebRTC players do not reorder).
+            VideoTranscoded = true;
+            _videoNeedsKeyframe = true;
             if (!_bFramesLogged)
-                Log.Warn($"pull '{Stream}' ({SourceUrl}): the H.264 source has B-frames (composition offset {frame.CompositionMillis} ms); its video is dropped, audio only (send -bf 0)");
+                Log.Notice($"pull '{Stream}' ({SourceUrl}): the H.264 source has B-frames (composition offset {frame.CompositionMillis} ms); its video is transcoded to Constrained Baseline (send -bf 0 to spare it)");
             _bFramesLogged = true;
         }
+        if (frame.Keyframe)
+            _keyframeSeen = true;
         if (VideoDropped || _state != PullState.Ready && _state != PullState.Connecting)
             return;
-        Enqueue(PulledFrame.Copy(frame.AnnexB, true, frame.Keyframe, frame.DtsMillis));
+        if (!VideoTranscoded)
+        {
+            Enqueue(PulledFrame.Copy(frame.AnnexB, true, frame.Keyframe, frame.DtsMillis));
+            return;
+        }
+        if (_videoNeedsKeyframe && !frame.Keyframe)
+            return;
+        if (_video == null)
+        {
+            try
+            {
+                FfmpegLibrary.Load();
+                _video = new VideoTranscoder(new VideoEncoderSettings(GopFrames: 30, BitRate: 1_500_000), annexB: true);
+            }
+            catch (FfmpegException ex)
+            {
+                VideoDropped = true;
+                Log.Warn($"pull '{Stream}': no H.264 transcoder ({ex.Message}); its video is dropped");
+                return;
+            }
+        }
+        _videoNeedsKeyframe = false;
+        if (_keyframeRequested)
+        {
+            _keyframeRequested = false;
+            Interlocked.Increment(ref KeyframesRequested);
+            _video.RequestKeyframe();
+        }
+        long errors = _video.DecodeErrors;
+        _video.Transcode(Rtp.Media.MediaCodec.H264, frame.AnnexB, frame.DtsMillis, frame.PtsMillis, this);
+        if (_video.DecodeErrors != errors)
+            Interlocked.Increment(ref TranscodeErrors);
+    }
+
+    /// <summary>The transcoder's Annex B output (SPS/PPS in front of each IDR), in presentation order.</summary>
+    public void OnVideoPacket(ReadOnlySpan<byte> annexB, long millis, bool isKeyframe)
+    {
+        Interlocked.Increment(ref VideoFramesTranscoded);
+        Enqueue(PulledFrame.Copy(annexB, true, isKeyframe, millis));
+    }
+
+    public void OnOpusPacket(ReadOnlySpan<byte> opus, long millis)
+    {
+        Interlocked.Increment(ref AudioFramesTranscoded);
+        Enqueue(PulledFrame.Copy(opus, false, false, millis));
     }
 
     private void OnAudio(uint millis, ReadOnlySpan<byte> tag)
@@ -233,12 +320,40 @@ internal sealed class RtmpPull : IRtmpPlayHandler
         var r = _demux.DemuxAudio(millis, tag, out var frame);
         if (r == FlvDemuxResult.Config && _audioConfigAt < 0)
             _audioConfigAt = Environment.TickCount64;
+        if (r is FlvDemuxResult.Config or FlvDemuxResult.ConfigChanged)
+            OpenOpus();
         if (r != FlvDemuxResult.Frame)
             return;
         Interlocked.Increment(ref AudioFrames);
+        if (_opus == null || _state != PullState.Ready && _state != PullState.Connecting)
+            return;
+        long errors = _opus.DecodeErrors;
+        _opus.Transcode(frame.Data, frame.Millis, this);
+        if (_opus.DecodeErrors != errors)
+            Interlocked.Increment(ref TranscodeErrors);
     }
 
-    private void Enqueue(in PulledFrame f)
+    private void OpenOpus()
+    {
+        if (_opusFailed || _demux.AudioConfigVersion == _opusConfigVersion)
+            return;
+        _opusConfigVersion = _demux.AudioConfigVersion;
+        _opus?.Dispose();
+        _opus = null;
+        try
+        {
+            FfmpegLibrary.Load();
+            _opus = new OpusTranscoder(_demux.AudioSpecificConfig);
+        }
+        catch (Exception ex) when (ex is FfmpegException or ArgumentException)
+        {
+            _opusFailed = true;
+            Log.Warn($"pull '{Stream}': no AAC to Opus transcoder ({ex.Message}); its audio is not sent");
+        }
+    }
+
+    /// <summary>Pull thread (and tests, whose pull has no thread): one frame towards the media loop.</summary>
+    internal void Enqueue(in PulledFrame f)
     {
         if (Interlocked.Increment(ref _queued) > MaxQueuedFrames)
         {

@@ -161,6 +161,13 @@ internal sealed class RtmpPullService
             w.WriteBoolean("hasVideo", p.HasVideo);
             w.WriteBoolean("hasAudio", p.HasAudio);
             w.WriteBoolean("videoDropped", p.VideoDropped);
+            w.WriteBoolean("videoTranscoded", p.VideoTranscoded);
+            w.WriteBoolean("audioToOpus", p.AudioToOpus);
+            w.WriteNumber("audioChannels", p.AudioChannels);
+            w.WriteNumber("videoFramesTranscoded", Interlocked.Read(ref p.VideoFramesTranscoded));
+            w.WriteNumber("audioFramesTranscoded", Interlocked.Read(ref p.AudioFramesTranscoded));
+            w.WriteNumber("transcodeErrors", Interlocked.Read(ref p.TranscodeErrors));
+            w.WriteNumber("keyframesRequested", Interlocked.Read(ref p.KeyframesRequested));
             w.WriteNumber("videoFrames", Interlocked.Read(ref p.VideoFrames));
             w.WriteNumber("audioFrames", Interlocked.Read(ref p.AudioFrames));
             w.WriteNumber("framesDropped", Interlocked.Read(ref p.FramesDropped));

@@ -168,7 +168,7 @@ public sealed class PublishService : IPublishService
         if (published.Count == 0)
         {
             _pulls.Release(feed);
-            return PublishOutcome.Fail(PublishError.UnsupportedOffer, $"stream '{request.Stream}' has no media a player can take (H.264 without B-frames)");
+            return PublishOutcome.Fail(PublishError.UnsupportedOffer, $"stream '{request.Stream}' has no media a player can take (H.264 or AAC)");
         }
         if (!TryNegotiatePlay(request, offer, published, ufrag, pwd, forwardOnly: false, out var negotiation, out var config, out var failure))
         {
