@@ -231,7 +231,6 @@ public sealed class PlaySession : IMediaSession
             SrtpFailures = c.SrtpFailures,
             SimulatedLoss = c.SimulatedSendLoss,
             TargetBps = _peer.TargetBps,
-            RttMicros = _peer.RttMicros,
         };
     }
 

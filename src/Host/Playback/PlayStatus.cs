@@ -27,6 +27,4 @@ internal sealed class PlayStatus
     public long SimulatedLoss { get; init; }
     /// <summary>The send-side estimate (what this player's path carries), -1 when none runs.</summary>
     public long TargetBps { get; init; } = -1;
-    /// <summary>From the player's receiver reports (RFC 3550 §6.4.1), -1 before the first.</summary>
-    public long RttMicros { get; init; } = -1;
 }
