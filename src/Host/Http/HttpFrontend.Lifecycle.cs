@@ -24,8 +24,9 @@ public sealed partial class HttpFrontend
         app.MapGet("/reload", Reload);
     }
 
+    // Ahead of UseWebSockets, so the upgrade is told by its header (RFC 6455 §4.1).
     private static bool IsNewSession(HttpContext ctx) =>
-        ctx.WebSockets.IsWebSocketRequest
+        ctx.Request.Headers.Upgrade.Any(u => u != null && u.Contains("websocket", StringComparison.OrdinalIgnoreCase))
         || (HttpMethods.IsPost(ctx.Request.Method) && (ctx.Request.Path.StartsWithSegments("/whip") || ctx.Request.Path.StartsWithSegments("/whep")));
 
     /// <summary>Legacy <c>/reload</c>: <c>{"ret":1,"errmsg":"","applied":[...],"restart":[...]}</c>; a bad file answers ret 0 and its error, and changes nothing.</summary>

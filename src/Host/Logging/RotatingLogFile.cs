@@ -50,7 +50,7 @@ public sealed class RotatingLogFile : TextWriter
         var now = _utcNow();
         if (_file == null || now.Date != _day)
             Open(now);
-        else if (_size > 0 && _size + bytes > MaxBytes)
+        if (_size > 0 && _size + bytes > MaxBytes)
             Rotate();
         _file!.Write(value);
         _file.Write('\n');
@@ -69,9 +69,7 @@ public sealed class RotatingLogFile : TextWriter
         _path = Path.Combine(_directory, FileName(_prefix, now));
         var stream = new FileStream(_path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
         _size = stream.Length;
-        _file = new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = false };
-        if (_size > 0 && _size >= MaxBytes)
-            Rotate(); // a restart the same day onto a full file
+        _file = new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = false }; // a restart the same day appends
     }
 
     private void Rotate()
