@@ -18,6 +18,8 @@ public static class Server
     /// <param name="configPath">The file <paramref name="config"/> was read from: SIGHUP and /reload re-read it.</param>
     public static int Run(EngineConfig config, string? dumpDirectory, TextWriter stdout, TextWriter stderr, string? configPath = null)
     {
+        // First: a signal during start-up stops the server once it is up instead of killing it half-made.
+        using var signals = new StopSignals(); // StopSignals.cs: SIGTERM/SIGINT stop (a second exits at once), SIGHUP reloads
         ConfigureLog(config);
         DtlsCertificate certificate;
         try
@@ -51,7 +53,6 @@ public static class Server
             stderr.WriteLine($"error: cannot bind the media port [WEBRTC] WEBRTCPORTSTART={config.WebRtcPort}: {e.Message}");
             return 2;
         }
-        using var signals = new StopSignals(); // StopSignals.cs: SIGTERM/SIGINT stop (a second exits at once), SIGHUP reloads
         using (loop)
         using (certificate)
         {

@@ -59,7 +59,7 @@ public sealed class ServerLifecycle
                 _applyLive(Config);
             Log.Notice(diff.IsEmpty
                 ? $"reload ({source}): {ConfigPath}: nothing changed"
-                : $"reload ({source}): {ConfigPath}: applied [{string.Join(", ", diff.Live)}]"
+                : $"reload ({source}): {ConfigPath}: " + (diff.Live.Count > 0 ? $"applied [{string.Join(", ", diff.Live)}]" : "nothing applied")
                     + (diff.Restart.Count > 0 ? $"; a restart is needed for [{string.Join(", ", diff.Restart)}]" : ""));
             foreach (var handler in ConfigReloaded?.GetInvocationList() ?? [])
             {
