@@ -125,12 +125,13 @@ public static class Server
         lifecycle.MarkStopping();
         signals.StartWatchdog(() => $"outputs not closed: [{string.Join(", ", sinks.OpenOutputs.Select(o => $"{o.Url} ({o.State})"))}]");
         Log.Notice($"stopping ({signals.Signal}): refusing new sessions, ending {service.SessionCount} sessions and {service.PlayerCount} players");
+        var outputs = sinks.OpenOutputs; // before the sessions end: their outputs start closing then
         var ended = service.ShutdownAsync("server stopping");
         if (!ended.Wait(Min(Left(signals, 1000), TimeSpan.FromSeconds(2))))
             Log.Error($"stop: sessions not all ended on the media thread: {service.SessionCount} sessions, {service.PlayerCount} players left");
         // Kestrel gets what is left for requests in flight, alongside the outputs.
         var http = frontend.StopAsync(Left(signals, 400));
-        var outputs = sinks.OpenOutputs;
+        outputs = outputs.Union(sinks.OpenOutputs).ToList(); // and those of a publish that raced the stop
         if (!Task.WhenAll(outputs.Select(o => o.Completion)).Wait(Left(signals, 300)))
             Log.Error($"stop: outputs abandoned: [{string.Join(", ", sinks.OpenOutputs.Select(o => $"{o.Url} ({o.State})"))}]");
         else if (outputs.Count > 0)
