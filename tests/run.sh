@@ -13,11 +13,12 @@ cd "$(dirname "$0")/.."
 # ICE; ugly: x264enc; good: rtpbin and the RTP payloaders; base: opusenc and the test sources; the gir
 # typelibs and python3-gi), Pion (golang-go builds it offline from Debian's Go sources) and coturn
 # (turnutils_uclient, turnutils_peer and turnutils_stunclient drive our TURN server; turnserver is
-# the reference in its bench).
+# the reference in its bench; promtool (prometheus) checks /metrics; python3-yaml and
+# systemd-analyze check the packaging).
 PKGS=(libsrtp2-1 openssl tshark chromium firefox-esr iproute2 ffmpeg nginx libnginx-mod-rtmp
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
   gstreamer1.0-nice gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 gir1.2-gst-plugins-bad-1.0 python3-gi
-  golang-go golang-github-pion-webrtc.v3-dev coturn)
+  golang-go golang-github-pion-webrtc.v3-dev coturn prometheus python3-yaml systemd)
 # The native-AOT publish links with clang or gcc.
 command -v clang >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || PKGS+=(clang)
 PKGS+=(zlib1g-dev)

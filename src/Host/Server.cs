@@ -74,11 +74,12 @@ public static class Server
             using var turnScope = turnHost;
             var sinks = new StreamSinkFactory(config, dumpDirectory);
             var service = new PublishService(config, loop, certificate, sinks.Create);
+            using var hooks = new Hooks.HookService(config);
             loop.Start();
             HttpFrontend frontend;
             try
             {
-                frontend = HttpFrontend.StartAsync(config, service, new TurnCredentials(config), TimeProvider.System, config.IceLocalIp is { } ip && !ip.Equals(IPAddress.Any) ? ip : null, turnServer: turnHost)
+                frontend = HttpFrontend.StartAsync(config, service, new TurnCredentials(config), TimeProvider.System, config.IceLocalIp is { } ip && !ip.Equals(IPAddress.Any) ? ip : null, turnServer: turnHost, hooks: hooks)
                     .GetAwaiter().GetResult();
             }
             catch (IOException e)
@@ -87,6 +88,7 @@ public static class Server
                 return 2;
             }
             var lifecycle = new ServerLifecycle(config, configPath, ApplyLive);
+            lifecycle.ConfigReloaded += hooks.Apply; // [EXT] keys live
             frontend.Lifecycle = lifecycle;
             signals.Lifecycle = lifecycle;
             if (config.PidFile != null)

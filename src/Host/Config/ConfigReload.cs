@@ -62,10 +62,10 @@ public static class ConfigReload
         Live("RTP", "RTMP_SEND_MS", c => c.RtmpSendMillis, (r, f) => r.RtmpSendMillis = f.RtmpSendMillis),
         Live("RTP", "TRANSCODE_GOP", c => c.TranscodeGopFrames, (r, f) => r.TranscodeGopFrames = f.TranscodeGopFrames),
         Live("RTP", "TRANSCODE_BPS", c => c.TranscodeBps, (r, f) => r.TranscodeBps = f.TranscodeBps),
-        // The hooks take these through ConfigReloaded subscribers; their worker count is set at start.
+        // The hooks take these through ServerLifecycle.ConfigReloaded (HookService.Apply).
         Live("EXT", "EXTSETSTATUSPATH", c => c.ExtSetStatusUrl, (r, f) => r.ExtSetStatusUrl = f.ExtSetStatusUrl),
         Live("EXT", "EXTSYNCPATH", c => c.ExtSyncUrl, (r, f) => r.ExtSyncUrl = f.ExtSyncUrl),
-        Restart("EXT", "EXTRTHREADCOUNT", c => c.ExtThreadCount),
+        Live("EXT", "EXTRTHREADCOUNT", c => c.ExtThreadCount, (r, f) => r.ExtThreadCount = f.ExtThreadCount),
         // Our TURN server binds its sockets and keys its credentials once.
         new("[TURN]", TurnValue, null),
     ];

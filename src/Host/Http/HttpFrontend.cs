@@ -34,7 +34,7 @@ public sealed partial class HttpFrontend : IAsyncDisposable
     public int? WebSocketPort { get; private set; }
 
     public static async Task<HttpFrontend> StartAsync(EngineConfig config, IPublishService service, TurnCredentials turn, TimeProvider clock,
-        IPAddress? bindAddress = null, CancellationToken cancellationToken = default, Turn.TurnHost? turnServer = null)
+        IPAddress? bindAddress = null, CancellationToken cancellationToken = default, Turn.TurnHost? turnServer = null, Hooks.HookService? hooks = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -53,7 +53,7 @@ public sealed partial class HttpFrontend : IAsyncDisposable
         });
         var app = builder.Build();
         var frontend = new HttpFrontend(app);
-        var legacy = new LegacyWebSocketHandler(service, turn, clock);
+        var legacy = new LegacyWebSocketHandler(service, turn, clock, MapHooks(app, config, hooks));
 
         app.Use(Cors);
         frontend.MapLifecycle(app); // HttpFrontend.Lifecycle.cs: refusals while stopping, /reload

@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using System.Text.Json;
 using System.Threading.Channels;
+using Engine.Host.Hooks;
 using Engine.Host.Sessions;
 using Microsoft.AspNetCore.Http;
 
@@ -9,9 +10,10 @@ namespace Engine.Host.Signaling;
 /// <summary>
 /// The legacy gateway's WebSocket protocol (docs/LEGACY-GATEWAY.md): one socket, at most one
 /// call. A failed request gets its error reply and the socket is closed; closing the socket hangs
-/// up. Nothing here executes anything a client sends.
+/// up. <c>imRTC/login</c> is checked by the back-end hooks (<see cref="HookService"/>); a socket may
+/// call without it, as before. Nothing here executes anything a client sends.
 /// </summary>
-public sealed class LegacyWebSocketHandler(IPublishService service, TurnCredentials turn, TimeProvider clock)
+public sealed class LegacyWebSocketHandler(IPublishService service, TurnCredentials turn, TimeProvider clock, HookService hooks)
 {
     public const int MaxMessageBytes = LegacyRequest.MaxBytes;
     public static readonly TimeSpan IdleLimit = TimeSpan.FromSeconds(60);
@@ -24,11 +26,12 @@ public sealed class LegacyWebSocketHandler(IPublishService service, TurnCredenti
             return;
         }
         using var socket = await ctx.WebSockets.AcceptWebSocketAsync();
-        var connection = new Connection(socket, service, turn, clock, ctx.Connection.LocalIpAddress, ctx.RequestAborted);
+        var connection = new Connection(socket, service, turn, clock, hooks, ctx.Connection.LocalIpAddress, ctx.RequestAborted);
         await connection.RunAsync();
     }
 
-    private sealed class Connection(WebSocket socket, IPublishService service, TurnCredentials turn, TimeProvider clock, System.Net.IPAddress? localAddress, CancellationToken aborted)
+    private sealed class Connection(WebSocket socket, IPublishService service, TurnCredentials turn, TimeProvider clock, HookService hooks, System.Net.IPAddress? localAddress, CancellationToken aborted)
+        : IOnlineSocket
     {
         // Replies and notices come from the receive loop and from media threads: one writer keeps frames whole.
         private readonly Channel<byte[]?> _outbox = Channel.CreateBounded<byte[]?>(new BoundedChannelOptions(64) { FullMode = BoundedChannelFullMode.DropWrite });
@@ -54,6 +57,7 @@ public sealed class LegacyWebSocketHandler(IPublishService service, TurnCredenti
                 _closing = true;
                 if (_sessionId != null)
                     service.End(_sessionId, "WebSocket closed");
+                hooks.Logout(this); // the offline call, queued
                 _outbox.Writer.TryWrite(null);
                 await sender;
                 _cts.Cancel();
@@ -110,6 +114,8 @@ public sealed class LegacyWebSocketHandler(IPublishService service, TurnCredenti
                         return await UpdateAsync(request);
                     case LegacyRoutes.SendGetToken:
                         return await GetTokenAsync(request);
+                    case LegacyRoutes.Login:
+                        return await LoginAsync(request);
                     default:
                         await FailAsync(request.IdJson, request.Route, LegacyErrno.UnknownRoute, $"route '{request.Route}' is not served");
                         return false;
@@ -194,6 +200,36 @@ public sealed class LegacyWebSocketHandler(IPublishService service, TurnCredenti
             }
             Send(LegacyReply.Reply(request.IdJson, request.Route, LegacyErrno.Ok, ""));
             return true;
+        }
+
+        /// <summary>imRTC/login: the back-end's verdict on <c>param</c> (awaited: the receive loop holds no thread meanwhile).</summary>
+        private async Task<bool> LoginAsync(LegacyRequest request)
+        {
+            string? param = request.GetString("param");
+            var (errno, message) = await hooks.LoginAsync(this, param);
+            if (errno != LegacyErrno.Ok)
+            {
+                await FailAsync(request.IdJson, request.Route, errno, message);
+                return false;
+            }
+            _active = true;
+            UserParam.TryGetUserId(param, out var userId);
+            Send(LegacyReply.Reply(request.IdJson, request.Route, LegacyErrno.Ok, "", w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("userId", userId);
+                w.WriteEndObject();
+            }));
+            return true;
+        }
+
+        /// <summary>/kickuser: the notice, then the close; the call ends with the socket.</summary>
+        public void Kick(string userId)
+        {
+            Send(LegacyReply.Notice(LegacyRoutes.KickUserNotice, w => { w.WriteStartObject(); w.WriteString("userId", userId); w.WriteEndObject(); },
+                LegacyErrno.Ok, "kicked by the back-end"));
+            _closing = true;
+            _outbox.Writer.TryWrite(null);
         }
 
         private async Task<bool> GetTokenAsync(LegacyRequest request)
