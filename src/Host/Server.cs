@@ -108,9 +108,9 @@ public static class Server
             finally
             {
                 signals.DeletePidFile();
-                signals.Finish();
             }
-        }
+        } // the hooks, TURN, the media loop: disposed under the watchdog too
+        signals.Finish();
         Log.Notice($"stopped in {signals.SinceSignal.TotalMilliseconds:F0} ms");
         Log.Flush(signals.Remaining > TimeSpan.FromMilliseconds(200) ? signals.Remaining : TimeSpan.FromMilliseconds(200));
         return 0;

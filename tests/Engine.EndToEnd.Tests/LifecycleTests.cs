@@ -132,11 +132,11 @@ public class LifecycleTests
         Assert.Equal(0, probe.Code);
         double duration = double.Parse(probe.Stdout.Trim(), CultureInfo.InvariantCulture);
         Console.WriteLine($"published {published:F1} s, onMetaData duration {metaDuration:F2} s, ffprobe {duration:F2} s");
-        Assert.True(metaDuration > 0, "onMetaData's duration is 0: the trailer was not written");
-        Assert.True(duration >= published - 1.5 && duration <= published + 3, $"recorded {duration:F2} s of {published:F1} s published");
+        Assert.True(metaDuration > 0, "onMetaData's duration is 0: the trailer was not written\n" + engine.Output);
+        Assert.True(duration >= published - 1.5 && duration <= published + 3, $"recorded {duration:F2} s of {published:F1} s published\n" + engine.Output);
         var decode = Tools.Run(Tools.Require("ffmpeg"), $"-v error -i \"{flv}\" -f null -");
-        Assert.True(decode.Code == 0 && decode.Stderr.Trim() == "", decode.Stderr);
-        Assert.Contains("outputs closed", engine.Output);
+        Assert.True(decode.Code == 0 && decode.Stderr.Trim() == "", $"decode: {decode.Stderr}\n{engine.Output}");
+        Assert.True(engine.Output.Contains("outputs closed"), engine.Output);
     }
 
     /// <summary>onMetaData's "duration": the AMF0 number (0x00 then a big-endian double) after the key.</summary>
