@@ -90,6 +90,6 @@ public static class Cli
             stdout.WriteLine($"config {(configPath ?? "embedded defaults")}: ok (HTTP port {config.HttpPort}, media port {config.WebRtcPort}{(config.Turn is { } t ? $", TURN {t.ListeningPort}/{t.TlsListeningPort}" : "")})");
             return 0;
         }
-        return Server.Run(config, dumpDir, stdout, stderr);
+        return Server.Run(config, dumpDir, stdout, stderr, configPath);
     }
 }

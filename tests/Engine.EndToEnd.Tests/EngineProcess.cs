@@ -19,7 +19,7 @@ internal sealed class EngineProcess : IDisposable
     public EngineProcess(string extraConfig = "", string localIp = "127.0.0.1", NetNamespace? inside = null)
     {
         System.IO.Directory.CreateDirectory(Directory);
-        var config = Path.Combine(Directory, "engine.config");
+        var config = ConfigPath;
         File.WriteAllText(config, $"""
             [BASE]
             PORT={HttpPort}
@@ -63,6 +63,30 @@ internal sealed class EngineProcess : IDisposable
     }
 
     public int Pid => _process.Id;
+
+    /// <summary>The generated config (SIGHUP and /reload re-read it).</summary>
+    public string ConfigPath => Path.Combine(Directory, "engine.config");
+
+    /// <summary>Sends a POSIX signal to the engine (15 SIGTERM, 2 SIGINT, 1 SIGHUP).</summary>
+    public void Signal(int signal)
+    {
+        if (Kill(_process.Id, signal) != 0)
+            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
+    /// <summary>Waits (bounded) for the engine to exit; then its output is complete.</summary>
+    public bool WaitForExit(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout))
+            return false;
+        _process.WaitForExit(); // the redirected output's last lines
+        return true;
+    }
+
+    public int ExitCode => _process.ExitCode;
 
     public string Output
     {

@@ -35,6 +35,16 @@ internal sealed class NginxRtmp : IDisposable
     public string Url(string stream) => $"rtmp://127.0.0.1:{Port}/live/{stream}";
     public string BaseUrl => $"rtmp://127.0.0.1:{Port}/live";
 
+    /// <summary>nginx's log (info level: connect, publish, deleteStream, disconnect per client).</summary>
+    public string ErrorLog
+    {
+        get
+        {
+            using var f = new FileStream(Path.Combine(_dir, "error.log"), FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            return new StreamReader(f).ReadToEnd();
+        }
+    }
+
     public void Start()
     {
         var psi = new ProcessStartInfo(Tools.Require("nginx"), $"-p {_dir} -c {_dir}/nginx.conf -e {_dir}/error.log") { UseShellExecute = false, RedirectStandardError = true };

@@ -12,6 +12,9 @@ internal static class ConfigKeys
 
     private static readonly Dictionary<(string, string), Setter> Known = Build();
 
+    /// <summary>Every known (section, key), upper case ([TURN] keys too).</summary>
+    public static IEnumerable<(string Section, string Key)> Names => Known.Keys;
+
     public static void Apply(EngineConfig config, IniEntry entry)
     {
         var key = (entry.Section.ToUpperInvariant(), entry.Key.ToUpperInvariant());

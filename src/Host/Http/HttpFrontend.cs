@@ -56,6 +56,7 @@ public sealed partial class HttpFrontend : IAsyncDisposable
         var legacy = new LegacyWebSocketHandler(service, turn, clock, MapHooks(app, config, hooks));
 
         app.Use(Cors);
+        frontend.MapLifecycle(app); // HttpFrontend.Lifecycle.cs: refusals while stopping, /reload
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
         app.Use(async (ctx, next) =>
         {

@@ -13,6 +13,12 @@ namespace Engine.Host.Media;
 /// </summary>
 public sealed class StreamSinkFactory(EngineConfig config, string? dumpDirectory)
 {
+    // Every FLV output until it has closed: a stop waits for their trailers and unpublishes.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<FlvOutput, byte> _open = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>The outputs not closed yet (any thread; a snapshot).</summary>
+    public IReadOnlyList<FlvOutput> OpenOutputs => _open.Keys.ToList();
+
     public IEncodedFrameSink Create(SinkRequest request)
     {
         var sinks = new List<IEncodedFrameSink>();
@@ -58,6 +64,11 @@ public sealed class StreamSinkFactory(EngineConfig config, string? dumpDirectory
             Directory.CreateDirectory(config.RecordDirectory);
             string path = Path.Combine(config.RecordDirectory, PlainRtpSdp.SafeName(request.Stream) + ".flv");
             outputs.Add(new FlvOutput(path, request.Tracks, options with { Retry = false }, "flv " + request.Stream));
+        }
+        foreach (var o in outputs)
+        {
+            _open[o] = 0;
+            o.Completion.ContinueWith(_ => _open.TryRemove(o, out byte _), TaskScheduler.Default);
         }
         return outputs;
     }

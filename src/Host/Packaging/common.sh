@@ -6,7 +6,7 @@
 engine_packaged_config() {
   "$1" --print-config | sed \
     -e '1i # /etc/engine/mediaserver.config: the engine'"'"'s defaults (engine --print-config) for the packaged\n# service. Edits are kept on upgrade. Check a change with: engine --check-config --config THIS_FILE' \
-    -e '/^\[LOG\]$/a # LOGDIR=/var/log/engine writes engine.log there; unset, the log goes to stderr (the journal)\n#LOGDIR=/var/log/engine' \
+    -e '/^\[LOG\]$/a # LOGDIR=/var/log/engine writes engine-YYYYMMDD.log there (rotated at 100 MB); unset, the log goes to stderr (the journal)\n#LOGDIR=/var/log/engine' \
     -e '/^\[WEBRTC\]$/a # The service'"'"'s only writable folder (StateDirectory=engine) holds the recordings\nRECORDDIR=/var/lib/engine/recordings'
 }
 

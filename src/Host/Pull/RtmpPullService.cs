@@ -120,6 +120,22 @@ internal sealed class RtmpPullService
         }, TaskScheduler.Default);
     }
 
+    /// <summary>The server stops: every pull closes now, lingering or not.</summary>
+    public void StopAll()
+    {
+        Entry[] entries;
+        lock (_lock)
+        {
+            entries = _pulls.Values.ToArray();
+            _pulls.Clear();
+        }
+        foreach (var e in entries)
+        {
+            e.Feed.RequestClose();
+            e.Pull.Stop();
+        }
+    }
+
     private void Forget(Entry e)
     {
         lock (_lock)

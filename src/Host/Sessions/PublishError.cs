@@ -13,6 +13,8 @@ public enum PublishError
     /// <summary>Playback of a stream nobody publishes here.</summary>
     NoSuchStream,
     Internal,
+    /// <summary>The server is stopping (SIGTERM): nothing new is accepted.</summary>
+    ShuttingDown,
 }
 
 public static class PublishErrorMapping
@@ -21,7 +23,7 @@ public static class PublishErrorMapping
     {
         PublishError.None => 201,
         PublishError.BadSdp or PublishError.UnsupportedOffer => 400,
-        PublishError.NoFreeSession => 503,
+        PublishError.NoFreeSession or PublishError.ShuttingDown => 503,
         PublishError.StreamBusy => 409,
         PublishError.NoSuchStream => 404,
         _ => 500,
@@ -31,7 +33,7 @@ public static class PublishErrorMapping
     {
         PublishError.None => LegacyErrno.Ok,
         PublishError.BadSdp or PublishError.UnsupportedOffer => LegacyErrno.BadSdp,
-        PublishError.NoFreeSession => LegacyErrno.NoFreeSession,
+        PublishError.NoFreeSession or PublishError.ShuttingDown => LegacyErrno.NoFreeSession,
         PublishError.StreamBusy => LegacyErrno.StreamBusy,
         PublishError.NoSuchStream => LegacyErrno.NotFound,
         _ => LegacyErrno.Internal,

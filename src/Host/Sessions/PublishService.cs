@@ -29,6 +29,7 @@ public sealed class PublishService : IPublishService
     private readonly ConcurrentDictionary<string, Pull.PullPlayer> _pullPlayers = new(StringComparer.Ordinal);
     private readonly Pull.RtmpPullService _pulls;
     private readonly Lock _admission = new();
+    private volatile bool _shuttingDown;
 
     public PublishService(EngineConfig config, MediaLoop loop, DtlsCertificate certificate, Func<SinkRequest, IEncodedFrameSink>? sinkFactory = null)
     {
@@ -57,6 +58,8 @@ public sealed class PublishService : IPublishService
 
     public PublishOutcome Publish(PublishRequest request)
     {
+        if (_shuttingDown)
+            return PublishOutcome.Fail(PublishError.ShuttingDown, "the server is stopping");
         if (!SessionDescription.TryParse(request.OfferSdp, out var offer, out var sdpError))
             return PublishOutcome.Fail(PublishError.BadSdp, "bad SDP offer: " + sdpError);
         string ufrag = RandomToken(8), pwd = RandomToken(24);
@@ -69,6 +72,8 @@ public sealed class PublishService : IPublishService
         PublishSession session;
         lock (_admission)
         {
+            if (_shuttingDown)
+                return PublishOutcome.Fail(PublishError.ShuttingDown, "the server is stopping");
             if (_sessions.Count + _players.Count >= _config.WebRtcMaxClient)
                 return PublishOutcome.Fail(PublishError.NoFreeSession, $"no free session (WEBRTCMAXCLIENT={_config.WebRtcMaxClient})");
             if (!_streamOwners.TryAdd(request.Stream, id))
@@ -116,6 +121,8 @@ public sealed class PublishService : IPublishService
 
     public PublishOutcome Play(Playback.PlayRequest request)
     {
+        if (_shuttingDown)
+            return PublishOutcome.Fail(PublishError.ShuttingDown, "the server is stopping");
         if (!SessionDescription.TryParse(request.OfferSdp, out var offer, out var sdpError))
             return PublishOutcome.Fail(PublishError.BadSdp, "bad SDP offer: " + sdpError);
         var publisher = _streamOwners.TryGetValue(request.Stream, out var ownerId) ? _sessions.GetValueOrDefault(ownerId) : null;
@@ -130,6 +137,8 @@ public sealed class PublishService : IPublishService
         Playback.PlaySession player;
         lock (_admission)
         {
+            if (_shuttingDown)
+                return PublishOutcome.Fail(PublishError.ShuttingDown, "the server is stopping");
             if (_sessions.Count + _players.Count + _pullPlayers.Count >= _config.WebRtcMaxClient)
                 return PublishOutcome.Fail(PublishError.NoFreeSession, $"no free session (WEBRTCMAXCLIENT={_config.WebRtcMaxClient})");
             player = new Playback.PlaySession(id, request.Stream, request.Signaling, publisher, config, negotiation.Tracks, MediaLoop.NowMicros());
@@ -290,6 +299,47 @@ public sealed class PublishService : IPublishService
         _loop.Remove(session);
         return true;
     }
+
+    /// <summary>
+    /// The stop: refuses what comes next, then on the media thread ends every player, pulled
+    /// player and publisher (RTCP BYE and DTLS close_notify go out as each leaves the loop; a
+    /// publisher's outputs are completed) and stops the RTMP pulls. The task completes on the media
+    /// thread once all of them have left the loop; it never completes if the loop is not running.
+    /// </summary>
+    public Task ShutdownAsync(string reason)
+    {
+        lock (_admission)
+            _shuttingDown = true; // a publish past its check has added itself by now
+        var done = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _loop.Post(() =>
+        {
+            int n = 0;
+            foreach (var p in _pullPlayers.Values)
+            {
+                p.RequestClose(reason);
+                _loop.Remove(p);
+                n++;
+            }
+            foreach (var p in _players.Values)
+            {
+                p.RequestClose(reason);
+                _loop.Remove(p);
+                n++;
+            }
+            foreach (var s in _sessions.Values)
+            {
+                s.RequestClose(reason);
+                _loop.Remove(s);
+                n++;
+            }
+            _pulls.StopAll();
+            // Runs after the removals just queued: FIFO, in this same pass.
+            _loop.Post(() => done.TrySetResult(n));
+        });
+        return done.Task;
+    }
+
+    public bool IsShuttingDown => _shuttingDown;
 
     public void WriteStreams(Utf8JsonWriter w)
     {

@@ -25,7 +25,7 @@ public sealed class MediaLoop : IDisposable
 
     private readonly Socket _socket;
     private readonly Thread _thread;
-    private readonly ConcurrentQueue<(IMediaSession Session, bool Add)> _commands = new();
+    private readonly ConcurrentQueue<(IMediaSession? Session, bool Add, Action? Action)> _commands = new();
     private readonly Dictionary<string, IMediaSession> _byUfrag = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IMediaSession>.AlternateLookup<ReadOnlySpan<char>> _byUfragSpan;
     private readonly Dictionary<NetAddress, IMediaSession> _byAddress = new();
@@ -70,10 +70,17 @@ public sealed class MediaLoop : IDisposable
     public void Start() => _thread.Start();
 
     /// <summary>Thread-safe: the session joins the loop at its next wake-up.</summary>
-    public void Add(IMediaSession session) => _commands.Enqueue((session, true));
+    public void Add(IMediaSession session) => _commands.Enqueue((session, true, null));
 
     /// <summary>Thread-safe: the session leaves the loop at its next wake-up (its OnRemoved runs there).</summary>
-    public void Remove(IMediaSession session) => _commands.Enqueue((session, false));
+    public void Remove(IMediaSession session) => _commands.Enqueue((session, false, null));
+
+    /// <summary>
+    /// Thread-safe: <paramref name="action"/> runs on the loop thread at its next wake-up, in order
+    /// with Add and Remove (what it adds or removes itself runs in that same pass, before anything
+    /// posted after it). An exception is logged and counted as a fault.
+    /// </summary>
+    public void Post(Action action) => _commands.Enqueue((null, false, action));
 
     public static long NowMicros() => Stopwatch.GetTimestamp() / (Stopwatch.Frequency / 1_000_000);
 
@@ -296,22 +303,36 @@ public sealed class MediaLoop : IDisposable
     {
         while (_commands.TryDequeue(out var c))
         {
+            if (c.Action != null)
+            {
+                try
+                {
+                    c.Action();
+                }
+                catch (Exception e)
+                {
+                    Counters.SessionFaults++;
+                    Log.Error($"a posted action faulted: {e}");
+                }
+                continue;
+            }
+            var session = c.Session!;
             if (c.Add)
             {
-                if (!_byUfrag.TryAdd(c.Session.LocalUfrag, c.Session))
+                if (!_byUfrag.TryAdd(session.LocalUfrag, session))
                 {
                     Counters.SessionFaults++;
                     continue;
                 }
-                _addressOf[c.Session] = null;
+                _addressOf[session] = null;
                 Interlocked.Increment(ref _sessionCount);
-                _timers.Set(c.Session, c.Session.NextTimeoutMicros);
+                _timers.Set(session, session.NextTimeoutMicros);
             }
             else
             {
-                Forget(c.Session);
+                Forget(session);
                 // What OnRemoved queued (RTCP BYE, close_notify) leaves now: nothing polls the session later.
-                Drain(c.Session);
+                Drain(session);
                 SendBatch();
             }
         }

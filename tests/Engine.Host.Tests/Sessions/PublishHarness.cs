@@ -69,7 +69,7 @@ internal sealed class PublishHarness : IDisposable
     public List<PeerEvent> ClientEvents { get; } = [];
 
     /// <summary>A Chromium-like publish offer: H.264 (with RTX when asked) then Opus, BUNDLE, rtcp-mux, mid/abs-send-time/transport-cc.</summary>
-    private static string Offer(string fingerprint, string setup, bool rtx)
+    internal static string Offer(string fingerprint, string setup, bool rtx)
     {
         string common = $"c=IN IP4 0.0.0.0\r\na=ice-ufrag:cliU\r\na=ice-pwd:clientpassword0123456789\r\na=fingerprint:{fingerprint}\r\na=setup:{setup}\r\n"
             + "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time\r\n"
