@@ -8,7 +8,8 @@ namespace Engine.EndToEnd.Tests;
 /// Issue 15: a stream not published here is pulled over RTMP (RTMP2RTPBASEURL) and played over WHEP.
 /// ffmpeg pushes a 640x480 30 frames/s H.264 stream plus AAC (a sine) to nginx-rtmp: Constrained
 /// Baseline without B-frames (passed through, no video transcode) or High with B-frames (transcoded
-/// to Constrained Baseline); the AAC becomes Opus. Chromium plays it through the engine's pull; ten
+/// to Constrained Baseline); the AAC becomes Opus, answered stereo only for a stereo source. Chromium
+/// plays it through the engine's pull, over WHEP and over imRTC/sendSdpPull; ten
 /// more WHEP players of the stream share the one pull; an unknown stream answers 404 within 5 s.
 /// </summary>
 [Collection("chromium")]
@@ -32,6 +33,13 @@ public class PlayRtmpPullTests
         "a=setup:actpass", "a=mid:0", "a=recvonly", "a=rtcp-mux", "a=rtpmap:99 H264/90000", "a=rtcp-fb:99 nack pli",
         "a=fmtp:99 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
         "a=rtpmap:100 H264/90000", "a=rtcp-fb:100 nack pli", "a=fmtp:100 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f", ""); // as Chromium offers both
+
+    /// <summary><see cref="Offer"/> with an Opus m-line after the video's, as Chromium offers it (no stereo parameter).</summary>
+    private static string OfferWithAudio(int n) => Offer(n).Replace("a=group:BUNDLE 0", "a=group:BUNDLE 0 1") + string.Join("\r\n",
+        "m=audio 9 UDP/TLS/RTP/SAVPF 111", "c=IN IP4 0.0.0.0", "a=rtcp:9 IN IP4 0.0.0.0",
+        $"a=ice-ufrag:pl{n:D2}", "a=ice-pwd:playerpassword0123456789ab",
+        "a=fingerprint:sha-256 AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99",
+        "a=setup:actpass", "a=mid:1", "a=recvonly", "a=rtcp-mux", "a=rtpmap:111 opus/48000/2", "a=fmtp:111 minptime=10;useinbandfec=1", "");
 
     private static Task<HttpResponseMessage> PostWhepAsync(EngineProcess engine, string stream, string offer) =>
         engine.Http.PostAsync($"/whep/{stream}", new StringContent(offer, Encoding.UTF8, "application/sdp"));
@@ -104,6 +112,8 @@ public class PlayRtmpPullTests
             var pull = PullOf(await engine.StreamsAsync(), "bframes")!.Value;
             Assert.True(pull.GetProperty("videoTranscoded").GetBoolean(), pull.ToString());
             Assert.StartsWith("42e0", pull.GetProperty("profileLevelId").GetString()); // the answer offers what the transcoder makes
+            string monoAnswer = await (await PostWhepAsync(engine, "bframes", OfferWithAudio(2))).Content.ReadAsStringAsync();
+            Assert.Contains("a=fmtp:111 minptime=10;useinbandfec=1;stereo=0;sprop-stereo=0\r\n", monoAnswer); // RFC 7587 §7.1: a mono source
             await using var player = PlayTab.OpenPlayer(engine, "bframes");
             var m = await PlayTab.MeasureAsync(() => PlayTab.StatsAsync(player), "Chromium WHEP player of an RTMP pull (High with B-frames, transcoded)", engine);
             Console.WriteLine($"[rtmp-pull] B-frames: {m.Fps:F1} frames/s decoded over {m.Seconds:F1} s, {PlayTab.Long(m.Last, "width")}x{PlayTab.Long(m.Last, "height")}, " +
@@ -115,6 +125,43 @@ public class PlayRtmpPullTests
             pull = PullOf(await engine.StreamsAsync(), "bframes")!.Value;
             Assert.True(pull.GetProperty("videoFramesTranscoded").GetInt64() > 200, pull.ToString());
             Assert.Equal(1, pull.GetProperty("audioChannels").GetInt32());
+            Assert.True(pull.GetProperty("audioFramesTranscoded").GetInt64() > 0, pull.ToString());
+        }
+        finally
+        {
+            if (!push.HasExited)
+                push.Kill(true);
+        }
+    }
+
+    [Fact]
+    public async Task ChromiumPlaysAnRtmpStreamWithBFramesAndStereoAacWithSendSdpPull()
+    {
+        using var nginx = new NginxRtmp();
+        using var engine = new EngineProcess($"RTMP2RTPBASEURL={nginx.BaseUrl}");
+        using var push = PushToNginx(nginx, "ws-bframes", bFrames: true, channels: 2);
+        try
+        {
+            await Tools.PollAsync(async () => (int)(await PostWhepAsync(engine, "ws-bframes", Offer(1))).StatusCode, s => s == 201, TimeSpan.FromSeconds(30), "the pull to find the pushed stream");
+            // RFC 7587 §7.1: a stereo source is answered stereo (the mono one above is not).
+            var answer = await PostWhepAsync(engine, "ws-bframes", OfferWithAudio(2));
+            string sdp = await answer.Content.ReadAsStringAsync();
+            Assert.Equal(201, (int)answer.StatusCode);
+            Assert.Contains("a=fmtp:111 minptime=10;useinbandfec=1;stereo=1;sprop-stereo=1\r\n", sdp);
+            var pull = PullOf(await engine.StreamsAsync(), "ws-bframes")!.Value;
+            Assert.True(pull.GetProperty("videoTranscoded").GetBoolean(), pull.ToString());
+            Assert.Equal(2, pull.GetProperty("audioChannels").GetInt32());
+
+            await using var player = PlayTab.OpenPlayer(engine, "ws-bframes", "ws");
+            var m = await PlayTab.MeasureAsync(() => PlayTab.StatsAsync(player), "Chromium sendSdpPull player of an RTMP pull (High with B-frames, transcoded; stereo AAC)", engine);
+            Console.WriteLine($"[rtmp-pull] B-frames over sendSdpPull: {m.Fps:F1} frames/s decoded over {m.Seconds:F1} s, {PlayTab.Long(m.Last, "width")}x{PlayTab.Long(m.Last, "height")}, " +
+                $"audio energy {PlayTab.Double(m.Last, "audioEnergy"):F3}, first frame {m.FirstFrameMs} ms after the answer");
+            Assert.True(m.Fps >= 20, $"{m.Fps:F1} frames/s: {m.Last}\n{engine.Output}");
+            Assert.Equal(640, PlayTab.Long(m.Last, "width"));
+            Assert.Equal(480, PlayTab.Long(m.Last, "height"));
+            Assert.True(PlayTab.Double(m.Last, "audioEnergy") > 0, $"no audio energy: {m.Last}");
+            pull = PullOf(await engine.StreamsAsync(), "ws-bframes")!.Value;
+            Assert.True(pull.GetProperty("videoFramesTranscoded").GetInt64() > 200, pull.ToString());
             Assert.True(pull.GetProperty("audioFramesTranscoded").GetInt64() > 0, pull.ToString());
         }
         finally

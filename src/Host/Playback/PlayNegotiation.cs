@@ -98,6 +98,8 @@ public static class PlayNegotiation
             a.Formats.Add(codec.PayloadType.ToString(CultureInfo.InvariantCulture));
             var answered = new RtpCodec(codec.PayloadType, codec.Name!, codec.ClockRate, codec.Channels);
             answered.Parameters.AddRange(codec.Parameters);
+            if (pub.Stereo is bool stereo && answered.IsNamed("opus"))
+                AnswerOpusChannels(answered, stereo && !codec.Parameters.Any(p => p.Name == "stereo" && p.Value == "0"));
             if (kind == MediaKind.Video)
                 answered.Feedback.AddRange(codec.Feedback.Where(f => (f.Type == "nack" && f.Parameter is null or "pli") || (f.Type == "ccm" && f.Parameter == "fir")));
             a.Codecs.Add(answered);
@@ -223,6 +225,19 @@ public static class PlayNegotiation
         if (best == null)
             why = $"the stream is H264 profile-level-id {pub.H264ProfileLevelId ?? "42e01f"} and the player offers no H264 of that profile with packetization-mode=1";
         return best;
+    }
+
+    /// <summary>
+    /// RFC 7587 §7.1: sprop-stereo=1 says we send stereo; stereo=1 also goes in the answer since browsers
+    /// decode to stereo only when the remote description asks for it. An offer's stereo=0 (the player
+    /// prefers mono) or a mono source answers mono.
+    /// </summary>
+    private static void AnswerOpusChannels(RtpCodec answered, bool stereo)
+    {
+        answered.Parameters.RemoveAll(p => p.Name is "stereo" or "sprop-stereo");
+        string v = stereo ? "1" : "0";
+        answered.Parameters.Add(new SdpParameter("stereo", v));
+        answered.Parameters.Add(new SdpParameter("sprop-stereo", v));
     }
 
     private static uint NewSsrc(Random random) => (uint)random.NextInt64(1, uint.MaxValue);

@@ -172,7 +172,7 @@ public sealed class PublishService : IPublishService
         if (pull.HasVideo && !pull.VideoDropped)
             published.Add(new NegotiatedTrack("v", MediaKind.Video, "H264", 96, 90000, 0, pull.ProfileLevelId, []));
         if (pull.HasAudio && pull.AudioToOpus)
-            published.Add(new NegotiatedTrack("a", MediaKind.Audio, "opus", 111, 48000, 2, null, []));
+            published.Add(new NegotiatedTrack("a", MediaKind.Audio, "opus", 111, 48000, 2, null, [], Stereo: pull.AudioChannels == 2));
         string ufrag = RandomToken(8), pwd = RandomToken(24);
         if (published.Count == 0)
         {

@@ -128,6 +128,32 @@ public class PlayNegotiationTests
         Assert.Equal("cam1", Assert.Single(a.Msids).StreamId);
     }
 
+    private static string OpusFmtp(string offer, bool? stereo)
+    {
+        var published = new NegotiatedTrack[] { Published[0] with { Stereo = stereo }, Published[1] };
+        Assert.True(TryAnswer(offer, out var r, out var reason, published), reason);
+        var opus = Parse(r!.Answer.Write()).Media[1].Codecs.Single(c => c.IsNamed("opus"));
+        Assert.Equal(2, opus.Channels); // RFC 7587 §7: the rtpmap says 2 channels, mono or not
+        return string.Join(";", opus.Parameters.Select(p => p.Name + "=" + p.Value));
+    }
+
+    [Fact]
+    public void OpusAnswerSaysStereoOnlyForAStereoSourceTheOfferDoesNotRefuse()
+    {
+        // RFC 7587 §7.1: a pulled stereo AAC source answers stereo=1;sprop-stereo=1, a mono one 0.
+        Assert.Equal("minptime=10;useinbandfec=1;stereo=1;sprop-stereo=1", OpusFmtp(Offer, true));
+        Assert.Equal("minptime=10;useinbandfec=1;stereo=0;sprop-stereo=0", OpusFmtp(Offer, false));
+        // A Firefox-like offer already says stereo=1: one of each in the answer, not two.
+        string firefox = Offer.Replace("a=fmtp:109 minptime=10;useinbandfec=1", "a=fmtp:109 maxplaybackrate=48000;stereo=1;useinbandfec=1");
+        Assert.Equal("maxplaybackrate=48000;useinbandfec=1;stereo=1;sprop-stereo=1", OpusFmtp(firefox, true));
+        // A player preferring mono (stereo=0) is answered mono even for a stereo source.
+        string mono = Offer.Replace("a=fmtp:109 minptime=10;useinbandfec=1", "a=fmtp:109 minptime=10;stereo=0;useinbandfec=1");
+        Assert.Equal("minptime=10;useinbandfec=1;stereo=0;sprop-stereo=0", OpusFmtp(mono, true));
+        // A relayed publisher (channels unknown): the offer's parameters as they came.
+        Assert.Equal("maxplaybackrate=48000;stereo=1;useinbandfec=1", OpusFmtp(firefox, null));
+        Assert.Equal("minptime=10;useinbandfec=1", OpusFmtp(Offer, null));
+    }
+
     [Fact]
     public void H264OfAnotherProfileOrWithoutPacketizationMode1IsRefusedWithAReason()
     {
