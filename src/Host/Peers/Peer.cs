@@ -42,7 +42,9 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
     private readonly RtpReceiveStream[] _recv;
     private readonly uint[] _recvSsrc, _recvRtxSsrc;
     private readonly byte[][] _recvMid, _recvRid;
-    private readonly TransportFeedbackBuilder? _twcc;
+    // A peer with receive tracks has it from the start; a send-only one (a player) at the first RTP packet that carries
+    // a transport-wide sequence number, if ever: 17 KB less per player, and one cold object fewer read per forwarded packet.
+    private TransportFeedbackBuilder? _twcc;
     private SeqNoUnwrapper _twccUnwrapper;
 
     private readonly PeerSendTrack[] _sendTracks;
@@ -106,7 +108,7 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
             _recvMid[i] = System.Text.Encoding.ASCII.GetBytes(t.Mid);
             _recvRid[i] = t.Rid is null ? [] : System.Text.Encoding.ASCII.GetBytes(t.Rid);
         }
-        if (config.TransportCcExtensionId != 0)
+        if (config.TransportCcExtensionId != 0 && _recvTracks.Length > 0)
             _twcc = new TransportFeedbackBuilder();
         _rembSsrcs = new uint[_recvTracks.Length];
         if (config.ReceiveEstimator is { } receiveEstimator && config.AbsSendTimeExtensionId != 0 && _recvTracks.Length > 0)
@@ -570,8 +572,8 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
             Counters.DroppedMalformed++;
             return;
         }
-        if (_twcc != null && packet.TryGetExtension(_config.TransportCcExtensionId, out var tcc) && TransportSequenceNumber.TryRead(tcc, out ushort tseq))
-            _twcc.AddReceivedPacket(_twccUnwrapper.Unwrap(tseq), nowMicros);
+        if (_config.TransportCcExtensionId != 0 && packet.TryGetExtension(_config.TransportCcExtensionId, out var tcc) && TransportSequenceNumber.TryRead(tcc, out ushort tseq))
+            (_twcc ??= new TransportFeedbackBuilder()).AddReceivedPacket(_twccUnwrapper.Unwrap(tseq), nowMicros);
         int track = FindTrack(packet, out bool rtx);
         if (track < 0)
             return; // counted by FindTrack

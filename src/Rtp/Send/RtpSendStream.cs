@@ -25,14 +25,20 @@ public sealed class RtpSendStream
     private readonly Random _random;
     private readonly byte[] _headerTemplate; // fixed header + reserved extension elements
     private byte[] _store = []; // own payload slots; a forward-only stream allocates them at its first own packet, if ever
-    private readonly long[] _slotSeq; // unwrapped sequence number held, -1 when empty
-    private readonly int[] _slotLength;
-    private readonly long[] _slotResentMicros;
-    // A packet of a shared history: where its payload is, and what of its header is ours (the rest is the template).
-    private readonly SharedPacketHistory?[] _slotShared;
-    private readonly long[] _slotSharedId;
-    private readonly uint[] _slotTimestamp;
-    private readonly bool[] _slotMarker;
+    // One entry per history slot, its fields together: writing and sending a packet touch one cache line, not seven.
+    private struct Slot
+    {
+        public long Seq; // unwrapped sequence number held, -1 when empty
+        public long ResentMicros;
+        // A packet of a shared history: where its payload is, and what of its header is ours (the rest is the template).
+        public SharedPacketHistory? Shared;
+        public long SharedId;
+        public uint Timestamp;
+        public ushort Length; // a packet is at most MaxPacketSize (checked against ushort)
+        public bool Marker;
+    }
+
+    private readonly Slot[] _slots;
     private readonly int _slotSize;
     private readonly (uint Sender, byte Seq)[] _firSeen = new (uint, byte)[8];
     private int _firSeenCount;
@@ -60,16 +66,12 @@ public sealed class RtpSendStream
         HeaderLength = _headerTemplate.Length;
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPacketSize, HeaderLength + 3);
         _slotSize = options.MaxPacketSize;
-        _slotSeq = new long[options.HistoryPackets];
-        _slotLength = new int[options.HistoryPackets];
-        _slotResentMicros = new long[options.HistoryPackets];
-        _slotShared = new SharedPacketHistory?[options.HistoryPackets];
-        _slotSharedId = new long[options.HistoryPackets];
-        _slotTimestamp = new uint[options.HistoryPackets];
-        _slotMarker = new bool[options.HistoryPackets];
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.MaxPacketSize, ushort.MaxValue);
+        _slots = new Slot[options.HistoryPackets];
         if (options.PreallocatePayloads)
             _store = new byte[options.HistoryPackets * _slotSize];
-        Array.Fill(_slotSeq, -1L);
+        for (int i = 0; i < _slots.Length; i++)
+            _slots[i].Seq = -1;
         _nextSeq = _random.Next(0, 1 << 15); // RFC 3550 §5.1 random start; low half leaves room before the first wrap
         _nextRtxSeq = (ushort)_random.Next(0, 1 << 16);
     }
@@ -129,9 +131,9 @@ public sealed class RtpSendStream
     public Span<byte> PayloadBuffer => Store.AsSpan(SlotOffset(_nextSeq) + HeaderLength, MaxPayloadSize);
 
     /// <summary>Bytes this stream's history holds now: own payload slots (when allocated) and per-packet fields.</summary>
-    public long HistoryBytes => _store.Length + (long)_slotSeq.Length * (sizeof(long) * 3 + sizeof(int) * 2 + sizeof(bool) + IntPtr.Size);
+    public long HistoryBytes => _store.Length + (long)_slots.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<Slot>();
 
-    private byte[] Store => _store.Length != 0 ? _store : _store = new byte[_slotSeq.Length * _slotSize];
+    private byte[] Store => _store.Length != 0 ? _store : _store = new byte[_slots.Length * _slotSize];
 
     /// <summary>
     /// Finishes the packet whose payload is in <see cref="PayloadBuffer"/>: gives it the next
@@ -145,10 +147,10 @@ public sealed class RtpSendStream
             return false;
         }
         long seq = _nextSeq;
-        int slot = (int)(seq % _slotSeq.Length);
+        int slot = (int)(seq % _slots.Length);
         var packet = Store.AsSpan(slot * _slotSize, _slotSize);
         WriteHeader(packet, seq, rtpTimestamp, marker);
-        _slotShared[slot] = null;
+        _slots[slot].Shared = null;
         Commit(slot, payloadLength, rtpTimestamp, marker, nowMicros);
         return true;
     }
@@ -173,11 +175,12 @@ public sealed class RtpSendStream
             PacketsTooLarge++;
             return false;
         }
-        int slot = (int)(_nextSeq % _slotSeq.Length);
-        _slotShared[slot] = shared;
-        _slotSharedId[slot] = sharedId;
-        _slotTimestamp[slot] = rtpTimestamp;
-        _slotMarker[slot] = marker;
+        int slot = (int)(_nextSeq % _slots.Length);
+        ref var entry = ref _slots[slot];
+        entry.Shared = shared;
+        entry.SharedId = sharedId;
+        entry.Timestamp = rtpTimestamp;
+        entry.Marker = marker;
         Commit(slot, payloadLength, rtpTimestamp, marker, nowMicros);
         return true;
     }
@@ -185,9 +188,10 @@ public sealed class RtpSendStream
     private void Commit(int slot, int payloadLength, uint rtpTimestamp, bool marker, long nowMicros)
     {
         long seq = _nextSeq++;
-        _slotSeq[slot] = seq;
-        _slotLength[slot] = HeaderLength + payloadLength;
-        _slotResentMicros[slot] = long.MinValue;
+        ref var entry = ref _slots[slot];
+        entry.Seq = seq;
+        entry.Length = (ushort)(HeaderLength + payloadLength); // at most MaxPacketSize
+        entry.ResentMicros = long.MinValue;
         _lastTimestamp = rtpTimestamp;
         _lastTimestampMicros = nowMicros;
         _hasTimestamp = true;
@@ -245,14 +249,14 @@ public sealed class RtpSendStream
                 return false;
             long seq = id >> 1;
             bool retransmission = (id & 1) != 0;
-            int slot = (int)(seq % _slotSeq.Length);
+            int slot = (int)(seq % _slots.Length);
             bool rtx = retransmission && _options.RtxSsrc.HasValue;
-            if (_slotSeq[slot] != seq || !TryWritePacket(slot, seq, destination, rtx ? HeaderLength + RtxHeaderLength : HeaderLength))
+            if (_slots[slot].Seq != seq || !TryWritePacket(slot, seq, destination, rtx ? HeaderLength + RtxHeaderLength : HeaderLength))
             {
                 EvictedBeforeSend++;
                 continue;
             }
-            int packetLength = _slotLength[slot];
+            int packetLength = _slots[slot].Length;
             if (!retransmission)
             {
                 length = packetLength;
@@ -275,15 +279,15 @@ public sealed class RtpSendStream
     /// <summary>Our header at the start of <paramref name="destination"/>, the payload at <paramref name="payloadOffset"/>; false when a shared payload is gone.</summary>
     private bool TryWritePacket(int slot, long seq, Span<byte> destination, int payloadOffset)
     {
-        if (_slotShared[slot] is { } shared)
+        if (_slots[slot].Shared is { } shared)
         {
-            if (!shared.TryGetPayload(_slotSharedId[slot], out var payload))
+            if (!shared.TryGetPayload(_slots[slot].SharedId, out var payload))
                 return false;
-            WriteHeader(destination, seq, _slotTimestamp[slot], _slotMarker[slot]);
+            WriteHeader(destination, seq, _slots[slot].Timestamp, _slots[slot].Marker);
             payload.CopyTo(destination[payloadOffset..]);
             return true;
         }
-        var stored = _store.AsSpan(slot * _slotSize, _slotLength[slot]);
+        var stored = _store.AsSpan(slot * _slotSize, _slots[slot].Length);
         stored[..HeaderLength].CopyTo(destination);
         stored[HeaderLength..].CopyTo(destination[payloadOffset..]);
         return true;
@@ -340,26 +344,26 @@ public sealed class RtpSendStream
         {
             RetransmissionsRequested++;
             long seq = newest + (short)(lost - (ushort)newest);
-            int slot = seq < 0 ? 0 : (int)(seq % _slotSeq.Length);
-            if (seq < 0 || _slotSeq[slot] != seq)
+            int slot = seq < 0 ? 0 : (int)(seq % _slots.Length);
+            if (seq < 0 || _slots[slot].Seq != seq)
             {
                 MissingFromHistory++;
                 continue;
             }
-            if (_slotShared[slot] is { } shared && !shared.Contains(_slotSharedId[slot]))
+            if (_slots[slot].Shared is { } shared && !shared.Contains(_slots[slot].SharedId))
             {
                 SharedOverwritten++; // the source's ring moved on: not retransmittable any more
                 MissingFromHistory++;
                 continue;
             }
-            long last = _slotResentMicros[slot];
+            long last = _slots[slot].ResentMicros;
             if (last != long.MinValue && nowMicros - last < interval)
             {
                 RetransmissionsSuppressed++;
                 continue;
             }
-            if (_pacer.TryEnqueue(seq << 1 | 1, _slotLength[slot] + RtxHeaderLength, nowMicros))
-                _slotResentMicros[slot] = nowMicros;
+            if (_pacer.TryEnqueue(seq << 1 | 1, _slots[slot].Length + RtxHeaderLength, nowMicros))
+                _slots[slot].ResentMicros = nowMicros;
             else
                 PacerDrops++;
         }
@@ -473,7 +477,7 @@ public sealed class RtpSendStream
         return seconds << 32 | fraction;
     }
 
-    private int SlotOffset(long seq) => (int)(seq % _slotSeq.Length) * _slotSize;
+    private int SlotOffset(long seq) => (int)(seq % _slots.Length) * _slotSize;
 
     private static byte[] BuildHeaderTemplate(RtpSendStreamOptions options, LeavingPacketStamper? stamper)
     {

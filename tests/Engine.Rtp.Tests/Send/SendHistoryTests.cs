@@ -92,4 +92,20 @@ public class SendHistoryTests
         Assert.Equal(2, stamper.Unstamped);
         Assert.Equal(0, stamper.Stamped);
     }
+
+    [Fact]
+    public void OnlyTheSequenceASlotHoldsIsFoundAcrossRoundsOfTheRingAndSixteenBitWraps()
+    {
+        var history = new SendHistory(16);
+        for (int i = 0; i < 70_000; i++) // past the 16-bit wrap: unwrapped 0..69999
+            history.Record((ushort)i, i * 10L, 100 + i % 7);
+        Assert.True(history.TryGet(69_999, out long sent, out int size));
+        Assert.Equal(699_990, sent);
+        Assert.Equal(100 + 69_999 % 7, size);
+        Assert.True(history.TryGet(69_984, out _, out _)); // the oldest of the 16
+        Assert.False(history.TryGet(69_983, out _, out _)); // its slot now holds 69_999
+        Assert.False(history.TryGet(69_999 + 16, out _, out _)); // the same slot, a round not yet sent
+        Assert.False(history.TryGet(-1, out _, out _));
+    }
+
 }
