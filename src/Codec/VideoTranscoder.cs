@@ -16,7 +16,9 @@ public sealed record VideoEncoderSettings(int GopFrames = 60, long BitRate = 1_0
 /// <summary>
 /// H.264 (any profile), VP8 or VP9 to H.264 Constrained Baseline with libx264 (ultrafast,
 /// zerolatency) at the source resolution. A new resolution reopens the encoder, whose next
-/// keyframe carries the new SPS/PPS. Timestamps (ms) pass through unchanged.
+/// keyframe carries the new SPS/PPS. Timestamps (ms) pass through unchanged. With
+/// <c>output: MediaCodec.Vp8</c> it encodes VP8 with libvpx in realtime mode instead (a player that
+/// offers no H.264, e.g. Firefox without OpenH264): error resilient, no lag, raw VP8 frames out.
 /// </summary>
 internal sealed unsafe class VideoTranscoder : IDisposable
 {
@@ -30,14 +32,21 @@ internal sealed unsafe class VideoTranscoder : IDisposable
     private int _encWidth, _encHeight, _encFormat = -1;
     private byte[] _scratch = new byte[64 * 1024];
     private readonly bool _annexB;
+    private readonly MediaCodec _output;
     private bool _forceKeyframe;
 
     /// <param name="annexB">H.264 in and out as Annex B (an RTMP pull's frames; SPS/PPS in front of each IDR) instead of AVCC.</param>
-    public VideoTranscoder(VideoEncoderSettings settings, bool annexB = false)
+    /// <param name="output">H.264 (libx264) or VP8 (libvpx; frames come out as VP8 bitstream).</param>
+    public VideoTranscoder(VideoEncoderSettings settings, bool annexB = false, MediaCodec output = MediaCodec.H264)
     {
+        if (output is not (MediaCodec.H264 or MediaCodec.Vp8))
+            throw new ArgumentException("H.264 or VP8 only", nameof(output));
         _settings = settings;
         _annexB = annexB;
+        _output = output;
     }
+
+    public MediaCodec Output => _output;
 
     public long FramesDecoded { get; private set; }
     public long FramesEncoded { get; private set; }
@@ -112,7 +121,7 @@ internal sealed unsafe class VideoTranscoder : IDisposable
     private void Encode(AvFrame frame, IVideoPacketSink sink)
     {
         int format = frame.Format;
-        bool direct = format is AvLayout.PixFmtYuv420p or AvLayout.PixFmtYuvj420p;
+        bool direct = format == AvLayout.PixFmtYuv420p || (format == AvLayout.PixFmtYuvj420p && _output == MediaCodec.H264); // libvpx takes no full-range yuvj
         int encFormat = direct ? format : AvLayout.PixFmtYuv420p;
         if (_encoder == null || frame.Width != _encWidth || frame.Height != _encHeight || encFormat != _encFormat)
             OpenEncoder(frame.Width, frame.Height, encFormat, format, sink);
@@ -156,7 +165,7 @@ internal sealed unsafe class VideoTranscoder : IDisposable
                 Drain(sink);
         }
         CloseEncoder();
-        _encoder = AvCodecContext.Open(AvCodec.avcodec_find_encoder_by_name("libx264"), "libx264 encoder", c =>
+        _encoder = _output == MediaCodec.Vp8 ? OpenVp8(width, height, encFormat) : AvCodecContext.Open(AvCodec.avcodec_find_encoder_by_name("libx264"), "libx264 encoder", c =>
         {
             c.SetInt(AvLayout.CtxWidth, width);
             c.SetInt(AvLayout.CtxHeight, height);
@@ -182,12 +191,32 @@ internal sealed unsafe class VideoTranscoder : IDisposable
         _encFormat = encFormat;
     }
 
+    private AvCodecContext OpenVp8(int width, int height, int encFormat) =>
+        AvCodecContext.Open(AvCodec.avcodec_find_encoder_by_name("libvpx"), "libvpx encoder", c =>
+        {
+            c.SetInt(AvLayout.CtxWidth, width);
+            c.SetInt(AvLayout.CtxHeight, height);
+            c.SetInt(AvLayout.CtxPixFmt, encFormat);
+            c.SetRational(AvLayout.CtxTimeBase, 1, 1000);
+            c.SetRational(AvLayout.CtxFramerate, 30, 1);
+            c.SetInt(AvLayout.CtxGopSize, _settings.GopFrames);
+            c.SetInt(AvLayout.CtxThreadCount, _settings.Threads);
+            c.SetBitRate(_settings.BitRate);
+            // Realtime: no look-ahead or alt-ref frames (a frame out per frame in), fastest speed,
+            // and error resilience so a lost frame's damage fades instead of lasting until a keyframe.
+            c.SetOption("deadline", "realtime", searchChildren: true);
+            c.SetOption("cpu-used", "8", searchChildren: true);
+            c.SetOption("lag-in-frames", "0", searchChildren: true);
+            c.SetOption("auto-alt-ref", "0", searchChildren: true);
+            c.SetOption("error-resilient", "default", searchChildren: true);
+        });
+
     private void Drain(IVideoPacketSink sink)
     {
         while (_encoder!.ReceivePacket(_out) >= 0)
         {
             var annexB = _out.Data;
-            if (_annexB)
+            if (_annexB || _output == MediaCodec.Vp8)
             {
                 FramesEncoded++;
                 sink.OnVideoPacket(annexB, _out.Pts, _out.IsKey);

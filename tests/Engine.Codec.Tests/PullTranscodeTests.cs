@@ -234,4 +234,56 @@ public sealed unsafe class PullTranscodeTests : IDisposable
         Assert.InRange(keys[1], requestedAt, requestedAt + 2);
         Assert.Contains(Nals(sink.Frames[keys[1]].AnnexB), n => (n[0] & 0x1F) == 5);
     }
+    [Fact]
+    public void H264BecomesVp8ThatLibavcodecDecodesWithAKeyframeOnRequest()
+    {
+        FfmpegLibrary.Load();
+        var frames = VideoOf(Make(_dir, "high-vp8.flv", 2, HighWithBFrames, null));
+        using var t = new VideoTranscoder(new VideoEncoderSettings(GopFrames: 600, BitRate: 800_000), annexB: true, output: MediaCodec.Vp8);
+        var sink = new VideoSink();
+        int requestedAt = -1;
+        foreach (var f in frames)
+        {
+            if (sink.Frames.Count == 20 && requestedAt < 0)
+            {
+                t.RequestKeyframe();
+                requestedAt = sink.Frames.Count;
+            }
+            t.Transcode(MediaCodec.H264, f.AnnexB, f.Dts, f.Pts, sink);
+        }
+        Assert.Equal(0, t.DecodeErrors);
+        Assert.InRange(sink.Frames.Count, frames.Count - 4, frames.Count); // lag 0: a frame out per frame in, less the decoder's reorder delay
+        Assert.Equal((640, 480), (t.Width, t.Height));
+        // RFC 6386 §9.1: frame tag bit 0 clear on a keyframe, then 9d 01 2a and the 14-bit sizes.
+        var first = sink.Frames[0].AnnexB;
+        Assert.True(sink.Frames[0].Key);
+        Assert.Equal(0, first[0] & 1);
+        Assert.Equal(new byte[] { 0x9d, 0x01, 0x2a }, first[3..6]);
+        Assert.Equal(640, BitConverter.ToUInt16(first, 6) & 0x3fff);
+        Assert.Equal(480, BitConverter.ToUInt16(first, 8) & 0x3fff);
+        var keys = sink.Frames.Select((f, i) => (f.Key, i)).Where(x => x.Key).Select(x => x.i).ToList();
+        Assert.Equal(2, keys.Count);
+        Assert.InRange(keys[1], requestedAt, requestedAt + 2);
+        Assert.All(sink.Frames, f => Assert.Equal(f.Key, (f.AnnexB[0] & 1) == 0));
+        using var dec = AvCodecContext.Open(AvCodec.avcodec_find_decoder(AvLayout.CodecIdVp8), "vp8 decoder", _ => { });
+        using var pkt = new AvPacket();
+        using var frame = new AvFrame();
+        int decoded = 0;
+        foreach (var (vp8, ms, key) in sink.Frames)
+        {
+            fixed (byte* b = vp8)
+            {
+                pkt.Borrow(b, vp8.Length, ms, ms, 0, key);
+                Assert.True(dec.SendPacket(pkt) >= 0, $"frame {decoded}");
+                pkt.Unref();
+            }
+            while (dec.ReceiveFrame(frame) >= 0)
+            {
+                Assert.Equal((640, 480), (frame.Width, frame.Height));
+                decoded++;
+                frame.Unref();
+            }
+        }
+        Assert.Equal(sink.Frames.Count, decoded);
+    }
 }

@@ -11,7 +11,7 @@ namespace Engine.EndToEnd.Tests;
 [Collection("chromium")] // one browser test at a time: the machine has two cores
 public class PlayOnFirefoxTests
 {
-    private const string AutoplayPrefs = """
+    internal const string AutoplayPrefs = """
         user_pref("media.autoplay.default", 0);
         user_pref("media.autoplay.blocking_policy", 0);
         user_pref("media.autoplay.block-webaudio", false);

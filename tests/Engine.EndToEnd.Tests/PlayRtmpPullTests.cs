@@ -100,6 +100,41 @@ public class PlayRtmpPullTests
         }
     }
 
+    /// <summary>
+    /// Firefox ESR here offers no H.264 (no OpenH264 plugin): the pull encodes VP8 for it. In a network
+    /// namespace (Firefox gathers no loopback candidates), its counters POSTed to the test's listener.
+    /// </summary>
+    [Fact]
+    public async Task FirefoxWithoutH264PlaysAnRtmpStreamAsVp8OverWhep()
+    {
+        using var ns = new NetNamespace();
+        using var nginx = new NginxRtmp();
+        using var engine = new EngineProcess($"RTMP2RTPBASEURL={nginx.BaseUrl}", localIp: ns.HostAddress);
+        using var push = PushToNginx(nginx, "ffpull");
+        try
+        {
+            await Tools.PollAsync(async () => (int)(await PostWhepAsync(engine, "ffpull", Offer(1))).StatusCode, s => s == 201, TimeSpan.FromSeconds(30), "the pull to find the pushed stream");
+            using var reports = new PlayerReportListener(ns.HostAddress);
+            using var firefox = new FirefoxPage($"http://{ns.HostAddress}:{engine.HttpPort}/?stream=ffpull&play=whep&autostart=1&report={Uri.EscapeDataString(reports.Url)}",
+                ns, PlayOnFirefoxTests.AutoplayPrefs);
+            var m = await PlayTab.MeasureAsync(reports.LatestAsync, "Firefox WHEP player of an RTMP pull (VP8 encoded by the pull)", engine);
+            var pull = PullOf(await engine.StreamsAsync(), "ffpull")!.Value;
+            Console.WriteLine($"[rtmp-pull] Firefox VP8: {m.Fps:F1} frames/s decoded over {m.Seconds:F1} s, {PlayTab.Long(m.Last, "width")}x{PlayTab.Long(m.Last, "height")}, " +
+                $"first frame {m.FirstFrameMs} ms after the answer; pull {pull}");
+            Assert.True(m.Fps >= 20, $"{m.Fps:F1} frames/s: {m.Last}; pull {pull}\n{engine.Output}");
+            Assert.Equal(640, PlayTab.Long(m.Last, "width"));
+            Assert.Equal(480, PlayTab.Long(m.Last, "height"));
+            Assert.Equal(1, pull.GetProperty("vp8Players").GetInt32());
+            Assert.True(pull.GetProperty("vp8FramesEncoded").GetInt64() > 200, pull.ToString());
+            Assert.False(pull.GetProperty("videoTranscoded").GetBoolean(), pull.ToString()); // the H.264 players still get the source as it is
+        }
+        finally
+        {
+            if (!push.HasExited)
+                push.Kill(true);
+        }
+    }
+
     [Fact]
     public async Task ChromiumPlaysAnRtmpStreamWithBFramesAndMonoAacTranscoded()
     {

@@ -9,7 +9,9 @@ namespace Engine.Host.Playback;
 /// BUNDLE-only, rtcp-mux-only sender: each recvonly audio/video m-line gets the publisher's codec of
 /// that kind under the player's payload type, our SSRC (and RTX when offered) with cname and msid,
 /// a=sendonly, setup:passive. H.264 is sent only to a player offering the publisher's profile with
-/// packetization-mode 1: the packets are relayed, not transcoded. The mid, abs-send-time and
+/// packetization-mode 1: the packets are relayed, not transcoded; an RTMP pull (<c>vp8WhenNoH264</c>)
+/// answers VP8 to a player offering no such H.264 but VP8 (Firefox without OpenH264), the pull
+/// then encoding VP8 for it. The mid, abs-send-time and
 /// transport-wide-cc extensions are kept when offered (one id each for the BUNDLE transport: the
 /// first m-line's), transport-cc with <c>a=rtcp-fb:* transport-cc</c>, so the player's feedback
 /// reaches the send history.
@@ -22,7 +24,7 @@ public static class PlayNegotiation
         int MidExtensionId, int AbsSendTimeExtensionId = 0, int TransportCcExtensionId = 0);
 
     public static bool TryAnswer(SessionDescription offer, IReadOnlyList<NegotiatedTrack> published, string stream, PublishNegotiation.LocalParameters local,
-        Random random, out Result? result, out string reason)
+        Random random, out Result? result, out string reason, bool vp8WhenNoH264 = false)
     {
         result = null;
         reason = "";
@@ -86,6 +88,13 @@ public static class PlayNegotiation
             }
             var pub = published[source];
             var codec = Match(m, pub, out string why);
+            string sentCodec = pub.Codec;
+            if (codec == null && vp8WhenNoH264 && pub.Codec == "H264"
+                && m.Codecs.FirstOrDefault(c => c.IsNamed("VP8") && c.ClockRate == 90000) is { } vp8)
+            {
+                codec = vp8;
+                sentCodec = "VP8";
+            }
             if (codec == null)
             {
                 reason = $"{label}: {why}";
@@ -166,7 +175,7 @@ public static class PlayNegotiation
             });
             a.EndOfCandidates = true;
             accepted.Add(m.Mid);
-            tracks.Add(new PlayTrack(m.Mid, kind!.Value, pub.Codec, source, (byte)codec.PayloadType, codec.ClockRate, ssrc, rtxSsrc, rtxPt));
+            tracks.Add(new PlayTrack(m.Mid, kind!.Value, sentCodec, source, (byte)codec.PayloadType, codec.ClockRate, ssrc, rtxSsrc, rtxPt));
         }
         if (tracks.Count == 0)
         {

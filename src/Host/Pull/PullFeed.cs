@@ -7,7 +7,9 @@ namespace Engine.Host.Pull;
 /// The media-loop side of one <see cref="RtmpPull"/>: a session with no address (nothing routes to
 /// it) whose timer drains the pull's queue every 2 ms, keeps the GOP cache (from the last key frame,
 /// SPS/PPS in front) and hands every frame to its players on the loop thread. When the source
-/// ends or fails, its players end. Loop thread only, but for <see cref="RequestClose"/>.
+/// ends or fails, its players end. VP8 frames (encoded by the pull while a VP8 player is attached)
+/// go to VP8 players only and are not cached: such a player asks the encoder for a keyframe instead.
+/// Loop thread only, but for <see cref="RequestClose"/>.
 /// </summary>
 internal sealed class PullFeed : IMediaSession
 {
@@ -75,7 +77,13 @@ internal sealed class PullFeed : IMediaSession
 
     private void Feed(in PulledFrame f, long nowMicros)
     {
-        if (f.Video)
+        if (f.Vp8)
+        {
+            for (int i = 0; i < _players.Count; i++)
+                if (_players[i].IsVp8 && _players[i].WriteVideo(f.Data, f.Keyframe, f.Millis, nowMicros))
+                    _markDirty(_players[i]);
+        }
+        else if (f.Video)
         {
             VideoFramesFed++;
             if (f.Keyframe)
@@ -84,7 +92,7 @@ internal sealed class PullFeed : IMediaSession
                 _gopValid = true;
             }
             for (int i = 0; i < _players.Count; i++)
-                if (_players[i].WriteVideo(f.Data, f.Keyframe, f.Millis, nowMicros))
+                if (!_players[i].IsVp8 && _players[i].WriteVideo(f.Data, f.Keyframe, f.Millis, nowMicros))
                     _markDirty(_players[i]);
             if (_gopValid && _gop.Count < MaxGopFrames && _gopBytes + f.Length <= MaxGopBytes)
             {
@@ -107,6 +115,11 @@ internal sealed class PullFeed : IMediaSession
     /// <summary>Loop thread: a player connected or asked for a key frame; false when there is nothing cached.</summary>
     public bool Replay(PullPlayer player, long nowMicros)
     {
+        if (player.IsVp8)
+        {
+            _pull.RequestVp8Keyframe();
+            return true;
+        }
         if (!_gopValid || _gop.Count == 0)
         {
             _pull.RequestKeyframe(); // a transcoded source's next frame is then an IDR
@@ -124,10 +137,16 @@ internal sealed class PullFeed : IMediaSession
         if (_closed || _closeRequested)
             return false;
         _players.Add(player);
+        if (player.IsVp8)
+            _pull.AddVp8Player();
         return true;
     }
 
-    public void Detach(PullPlayer player) => _players.Remove(player);
+    public void Detach(PullPlayer player)
+    {
+        if (_players.Remove(player) && player.IsVp8)
+            _pull.RemoveVp8Player();
+    }
 
     private void ClearGop()
     {

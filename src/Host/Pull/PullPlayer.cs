@@ -1,9 +1,11 @@
+using System.Buffers.Binary;
 using System.Text.Json;
 using Engine.Host.Peers;
 using Engine.Host.Playback;
 using Engine.Host.Sessions;
 using Engine.Host.Transport;
 using Engine.Ice;
+using Engine.Rtp.Send;
 
 namespace Engine.Host.Pull;
 
@@ -11,7 +13,10 @@ namespace Engine.Host.Pull;
 /// One player of an RTMP pull (WHEP or sendSdpPull): a send-only <see cref="Peer"/> on the media
 /// loop that packetizes the feed's frames itself (<see cref="Peer.WriteFrame"/>). On connect, and on
 /// a PLI (an RTMP publisher cannot be asked), the feed's cached GOP is sent at once with timestamps
-/// one tick apart, so the decoder catches up without waiting; live frames continue after it.
+/// one tick apart, so the decoder catches up without waiting; live frames continue after it. A player
+/// answered VP8 (it offered no usable H.264) gets the pull's VP8 frames, packetized here
+/// (<see cref="Vp8Packetizer"/>) and sent with <see cref="Peer.WriteRtp"/>; its joins and PLIs ask
+/// the VP8 encoder for a keyframe.
 /// Loop thread only, except <see cref="RequestClose"/> and <see cref="WriteJson"/>.
 /// </summary>
 internal sealed class PullPlayer : IMediaSession
@@ -31,6 +36,9 @@ internal sealed class PullPlayer : IMediaSession
     private volatile string? _closeReason;
     private volatile string _state = "ice";
     private long _now;
+    private readonly Vp8Packetizer? _vp8;
+    private readonly byte[]? _rtp;
+    private ushort _vp8Seq;
 
     public PullPlayer(string id, string stream, string signaling, PullFeed feed, PeerConfig config, IReadOnlyList<PlayTrack> tracks, long nowMicros)
     {
@@ -46,6 +54,11 @@ internal sealed class PullPlayer : IMediaSession
             if (_tracks[i].Kind == MediaKind.Video) _videoTrack = i;
             else _audioTrack = i;
         }
+        if (_videoTrack >= 0 && _tracks[_videoTrack].Codec == "VP8")
+        {
+            _vp8 = new Vp8Packetizer(firstPictureId: Random.Shared.Next(0x8000));
+            _rtp = new byte[RtpHeaderLength + _vp8.MaxPayloadSize];
+        }
         _peer = new Peer(config, nowMicros);
         _videoOffset = Random.Shared.Next();
         _now = nowMicros;
@@ -57,6 +70,8 @@ internal sealed class PullPlayer : IMediaSession
     public string LocalUfrag { get; }
     public long CreatedMicros { get; }
     public PullFeed Feed => _feed;
+    /// <summary>Answered VP8: fed the pull's VP8 frames, not its H.264.</summary>
+    public bool IsVp8 => _vp8 != null;
     public string? CloseReason => _closeReason ?? _peer.CloseReason;
     public long VideoFramesSent, AudioFramesSent, DroppedBeforeKeyframe, Replays;
     public Action<PullPlayer, string>? OnClosed { get; set; }
@@ -165,7 +180,32 @@ internal sealed class PullPlayer : IMediaSession
         _lastVideoTs = ts;
         _sentVideo = true;
         VideoFramesSent++;
-        return _peer.WriteFrame(_videoTrack, annexB, ts, nowMicros) > 0;
+        return _vp8 != null ? WriteVp8(annexB, ts, nowMicros) : _peer.WriteFrame(_videoTrack, annexB, ts, nowMicros) > 0;
+    }
+
+    private const int RtpHeaderLength = 12;
+
+    /// <summary>One VP8 frame as RTP packets (RFC 7741 §4.1: the marker on its last); the peer's rewriter sets our SSRC and sequence.</summary>
+    private bool WriteVp8(ReadOnlySpan<byte> frame, uint ts, long nowMicros)
+    {
+        var rtp = _rtp!;
+        int offset = 0, sent = 0;
+        bool last;
+        do
+        {
+            int n = _vp8!.Next(frame, ref offset, rtp.AsSpan(RtpHeaderLength), out last);
+            if (n == 0)
+                break;
+            rtp[0] = 0x80; // RFC 3550 §5.1: V=2
+            rtp[1] = (byte)((last ? 0x80 : 0) | _tracks[_videoTrack].PayloadType);
+            BinaryPrimitives.WriteUInt16BigEndian(rtp.AsSpan(2), _vp8Seq++);
+            BinaryPrimitives.WriteUInt32BigEndian(rtp.AsSpan(4), ts);
+            BinaryPrimitives.WriteUInt32BigEndian(rtp.AsSpan(8), 1);
+            if (_peer.WriteRtp(_videoTrack, rtp.AsSpan(0, RtpHeaderLength + n), nowMicros))
+                sent++;
+        }
+        while (!last);
+        return sent > 0;
     }
 
     /// <summary>One Opus packet at the source's millisecond clock.</summary>
@@ -197,6 +237,8 @@ internal sealed class PullPlayer : IMediaSession
         w.WriteString("signaling", Signaling);
         w.WriteString("role", "player");
         w.WriteString("source", "rtmp-pull");
+        if (_videoTrack >= 0)
+            w.WriteString("videoCodec", IsVp8 ? "VP8" : "H264");
         w.WriteString("state", _state);
         w.WriteNumber("uptimeSeconds", Math.Round((nowMicros - CreatedMicros) / 1e6, 1));
         w.WriteNumber("videoFramesSent", Volatile.Read(ref VideoFramesSent));

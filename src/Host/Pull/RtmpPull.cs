@@ -14,7 +14,8 @@ namespace Engine.Host.Pull;
 /// media loop through a bounded queue (full: the frame is dropped and counted). Never touches a player.
 /// Transcoding runs here, off the media loop: AAC becomes Opus 48 kHz (<see cref="OpusTranscoder"/>),
 /// and H.264 with B-frames (non-zero composition offsets) becomes Constrained Baseline
-/// (<see cref="VideoTranscoder"/>); H.264 without them passes as it is.
+/// (<see cref="VideoTranscoder"/>); H.264 without them passes as it is. While a player that takes
+/// VP8 only (Firefox without OpenH264) is attached, the source is also encoded to VP8 here.
 /// </summary>
 internal sealed class RtmpPull : IRtmpPlayHandler, IOpusPacketSink, IVideoPacketSink
 {
@@ -40,6 +41,11 @@ internal sealed class RtmpPull : IRtmpPlayHandler, IOpusPacketSink, IVideoPacket
     private VideoTranscoder? _video;
     private bool _videoNeedsKeyframe = true;
     private volatile bool _keyframeRequested;
+    private VideoTranscoder? _vp8;
+    private Vp8Sink? _vp8Sink;
+    private bool _vp8NeedsKeyframe = true, _vp8Failed;
+    private int _vp8Players;
+    private volatile bool _vp8KeyframeRequested;
 
     public RtmpPull(string stream, string url, RtmpUrl parsed)
     {
@@ -70,6 +76,9 @@ internal sealed class RtmpPull : IRtmpPlayHandler, IOpusPacketSink, IVideoPacket
     /// <summary>The source reorders frames (B-frames): its video is transcoded to Constrained Baseline.</summary>
     public volatile bool VideoTranscoded;
     public long VideoFramesTranscoded, AudioFramesTranscoded, TranscodeErrors, KeyframesRequested;
+    /// <summary>VP8 frames encoded for players that offer no H.264.</summary>
+    public long Vp8FramesEncoded;
+    public int Vp8Players => Volatile.Read(ref _vp8Players);
     public long BytesReceived => Interlocked.Read(ref _bytes);
     private long _bytes;
     public long VideoFrames, AudioFrames, FramesDropped;
@@ -92,6 +101,18 @@ internal sealed class RtmpPull : IRtmpPlayHandler, IOpusPacketSink, IVideoPacket
         if (VideoTranscoded)
             _keyframeRequested = true;
     }
+
+    /// <summary>Thread-safe: a VP8 player joined (the VP8 encoder runs while there is one) or left.</summary>
+    public void AddVp8Player()
+    {
+        Interlocked.Increment(ref _vp8Players);
+        _vp8KeyframeRequested = true;
+    }
+
+    public void RemoveVp8Player() => Interlocked.Decrement(ref _vp8Players);
+
+    /// <summary>Thread-safe: a VP8 player joined or sent a PLI; the VP8 encoder's next frame is a keyframe.</summary>
+    public void RequestVp8Keyframe() => _vp8KeyframeRequested = true;
 
     /// <summary>Thread-safe: sends deleteStream and closes the socket.</summary>
     public void Stop() => _stop = true;
@@ -173,6 +194,7 @@ internal sealed class RtmpPull : IRtmpPlayHandler, IOpusPacketSink, IVideoPacket
             _demux.Dispose();
             _opus?.Dispose();
             _video?.Dispose();
+            _vp8?.Dispose();
         }
     }
 
@@ -251,6 +273,8 @@ internal sealed class RtmpPull : IRtmpPlayHandler, IOpusPacketSink, IVideoPacket
         {
             _video?.Reset(); // new SPS/PPS: the decoder starts again at the next key frame
             _videoNeedsKeyframe = true;
+            _vp8?.Reset();
+            _vp8NeedsKeyframe = true;
         }
         if (r != FlvDemuxResult.Frame)
             return;
@@ -268,6 +292,7 @@ internal sealed class RtmpPull : IRtmpPlayHandler, IOpusPacketSink, IVideoPacket
             _keyframeSeen = true;
         if (VideoDropped || _state != PullState.Ready && _state != PullState.Connecting)
             return;
+        EncodeVp8(frame);
         if (!VideoTranscoded)
         {
             Enqueue(PulledFrame.Copy(frame.AnnexB, true, frame.Keyframe, frame.DtsMillis));
@@ -300,6 +325,58 @@ internal sealed class RtmpPull : IRtmpPlayHandler, IOpusPacketSink, IVideoPacket
         _video.Transcode(Rtp.Media.MediaCodec.H264, frame.AnnexB, frame.DtsMillis, frame.PtsMillis, this);
         if (_video.DecodeErrors != errors)
             Interlocked.Increment(ref TranscodeErrors);
+    }
+
+    /// <summary>Pull thread: the source frame to VP8 while a VP8 player exists; the encoder closes when the last one leaves.</summary>
+    private void EncodeVp8(in FlvVideoFrame frame)
+    {
+        if (Volatile.Read(ref _vp8Players) <= 0 || _vp8Failed)
+        {
+            if (_vp8 != null)
+            {
+                _vp8.Dispose();
+                _vp8 = null;
+                _vp8NeedsKeyframe = true;
+            }
+            return;
+        }
+        if (_vp8NeedsKeyframe && !frame.Keyframe)
+            return;
+        if (_vp8 == null)
+        {
+            try
+            {
+                FfmpegLibrary.Load();
+                _vp8 = new VideoTranscoder(new VideoEncoderSettings(GopFrames: 60, BitRate: 1_200_000), annexB: true, output: Rtp.Media.MediaCodec.Vp8);
+                _vp8Sink ??= new Vp8Sink(this);
+                _vp8KeyframeRequested = false; // a new encoder starts with one
+            }
+            catch (FfmpegException ex)
+            {
+                _vp8Failed = true;
+                Log.Warn($"pull '{Stream}': no VP8 encoder ({ex.Message}); players offering only VP8 get no video");
+                return;
+            }
+        }
+        _vp8NeedsKeyframe = false;
+        if (_vp8KeyframeRequested)
+        {
+            _vp8KeyframeRequested = false;
+            _vp8.RequestKeyframe();
+        }
+        long errors = _vp8.DecodeErrors;
+        _vp8.Transcode(Rtp.Media.MediaCodec.H264, frame.AnnexB, frame.DtsMillis, frame.PtsMillis, _vp8Sink!);
+        if (_vp8.DecodeErrors != errors)
+            Interlocked.Increment(ref TranscodeErrors);
+    }
+
+    private sealed class Vp8Sink(RtmpPull pull) : IVideoPacketSink
+    {
+        public void OnVideoPacket(ReadOnlySpan<byte> vp8, long millis, bool isKeyframe)
+        {
+            Interlocked.Increment(ref pull.Vp8FramesEncoded);
+            pull.Enqueue(PulledFrame.Copy(vp8, true, isKeyframe, millis, vp8: true));
+        }
     }
 
     /// <summary>The transcoder's Annex B output (SPS/PPS in front of each IDR), in presentation order.</summary>

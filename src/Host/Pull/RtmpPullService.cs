@@ -184,6 +184,8 @@ internal sealed class RtmpPullService
             w.WriteNumber("audioFramesTranscoded", Interlocked.Read(ref p.AudioFramesTranscoded));
             w.WriteNumber("transcodeErrors", Interlocked.Read(ref p.TranscodeErrors));
             w.WriteNumber("keyframesRequested", Interlocked.Read(ref p.KeyframesRequested));
+            w.WriteNumber("vp8Players", p.Vp8Players);
+            w.WriteNumber("vp8FramesEncoded", Interlocked.Read(ref p.Vp8FramesEncoded));
             w.WriteNumber("videoFrames", Interlocked.Read(ref p.VideoFrames));
             w.WriteNumber("audioFrames", Interlocked.Read(ref p.AudioFrames));
             w.WriteNumber("framesDropped", Interlocked.Read(ref p.FramesDropped));

@@ -220,7 +220,8 @@ public sealed class PublishService : IPublishService
         failure = default;
         var local = new PublishNegotiation.LocalParameters(ufrag, pwd, _fingerprint, CandidateAddress(request.LocalAddress), _loop.LocalEndPoint.Port,
             (ulong)Random.Shared.NextInt64(1, long.MaxValue));
-        if (!Playback.PlayNegotiation.TryAnswer(offer, published, request.Stream, local, Random.Shared, out var result, out var reason))
+        // A pull player packetizes frames itself: the pull can encode VP8 for one that offers no usable H.264.
+        if (!Playback.PlayNegotiation.TryAnswer(offer, published, request.Stream, local, Random.Shared, out var result, out var reason, vp8WhenNoH264: !forwardOnly))
         {
             failure = PublishOutcome.Fail(PublishError.UnsupportedOffer, reason);
             return false;

@@ -182,6 +182,27 @@ public class PlayNegotiationTests
     }
 
     [Fact]
+    public void PullAnswersVp8OnlyWhenThePlayerOffersNoUsableH264()
+    {
+        // Firefox without OpenH264: VP8 only. A relay refuses it; a pull (which can encode VP8) answers VP8.
+        string vp8Only = string.Join("\n", Offer.Split('\n').Where(l => !l.Contains("H264") && !l.Contains("apt=99") && !l.Contains("rtpmap:100")
+            && !l.Contains("fb:98") && !l.Contains("fb:99") && !l.Contains("fmtp:98") && !l.Contains("fmtp:99") && !l.Contains("fmtp:101")))
+            .Replace(" 96 97 98 99 100 101", " 96 97");
+        Assert.False(TryAnswer(vp8Only, out _, out var reason));
+        Assert.Contains("no H264", reason);
+        Assert.True(PlayNegotiation.TryAnswer(Parse(vp8Only), Published, "cam1", Local, new Random(7), out var r, out reason, vp8WhenNoH264: true), reason);
+        var video = r!.Tracks.Single(t => t.Kind == MediaKind.Video);
+        Assert.Equal(("VP8", 96, 97), (video.Codec, (int)video.PayloadType, (int)video.RtxPayloadType));
+        var m = Parse(r.Answer.Write()).Media.Single(x => x.Media == "video");
+        Assert.Equal("VP8", m.Codecs[0].Name);
+        Assert.Contains(m.Codecs[0].Feedback, f => f.Type == "nack" && f.Parameter == null);
+
+        // H.264 of the source's profile still wins when offered.
+        Assert.True(PlayNegotiation.TryAnswer(Parse(Offer), Published, "cam1", Local, new Random(7), out r, out reason, vp8WhenNoH264: true), reason);
+        Assert.Equal("H264", r!.Tracks.Single(t => t.Kind == MediaKind.Video).Codec);
+    }
+
+    [Fact]
     public void OffersWithoutBundleFingerprintOrRtcpMuxOrAsPassiveAreRefused()
     {
         Assert.False(TryAnswer(Offer.Replace("a=group:BUNDLE 0 1\n", ""), out _, out var reason));

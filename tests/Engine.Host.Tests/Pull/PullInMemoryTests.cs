@@ -38,8 +38,23 @@ public sealed class PullInMemoryTests : IDisposable
 
     public bool Audio { get; set; } = true;
 
+    // The VP8 frames the pull would encode for a player without H.264 (IVF: 32-byte header, 12-byte frame headers).
+    private static readonly byte[][] Vp8 = IvfFrames("vp8-320x240.ivf");
+
+    private static byte[][] IvfFrames(string file)
+    {
+        var b = File.ReadAllBytes(PeerTestData.PathOf(file));
+        var frames = new List<byte[]>();
+        for (int o = BitConverter.ToUInt16(b, 6); o + 12 <= b.Length; o += 12 + BitConverter.ToInt32(b, o))
+            frames.Add(b.AsSpan(o + 12, BitConverter.ToInt32(b, o)).ToArray());
+        return frames.ToArray();
+    }
+
+    public bool Vp8Player { get; set; }
+
     private void StartPlayer()
     {
+        var videoCodec = Vp8Player ? MediaCodec.Vp8 : MediaCodec.H264;
         _player = new PullPlayer("ply", "s", "whep", _feed, new PeerConfig
         {
             Role = PeerRole.IceLiteServer,
@@ -48,11 +63,11 @@ public sealed class PullInMemoryTests : IDisposable
             Certificate = _serverCert, RemoteFingerprint = _clientCert.Fingerprint,
             SendTracks =
             [
-                new PeerSendTrack { Mid = "0", Ssrc = 0x5555, PayloadType = 96, Codec = MediaCodec.H264 },
+                new PeerSendTrack { Mid = "0", Ssrc = 0x5555, PayloadType = 96, Codec = videoCodec },
                 new PeerSendTrack { Mid = "1", Ssrc = 0x6666, PayloadType = 111, Codec = MediaCodec.Opus, ClockRate = 48_000 },
             ],
             Seed = 2,
-        }, [new PlayTrack("0", MediaKind.Video, "H264", 0, 96, 90000, 0x5555, null, 0), new PlayTrack("1", MediaKind.Audio, "opus", 1, 111, 48000, 0x6666, null, 0)], _now);
+        }, [new PlayTrack("0", MediaKind.Video, Vp8Player ? "VP8" : "H264", 0, 96, 90000, 0x5555, null, 0), new PlayTrack("1", MediaKind.Audio, "opus", 1, 111, 48000, 0x6666, null, 0)], _now);
         _peer = new Peer(new PeerConfig
         {
             Role = PeerRole.ControllingClient,
@@ -61,7 +76,7 @@ public sealed class PullInMemoryTests : IDisposable
             Certificate = _clientCert, RemoteFingerprint = _serverCert.Fingerprint,
             ReceiveTracks =
             [
-                new PeerReceiveTrack { Mid = "0", Ssrc = 0x5555, PayloadType = 96, Codec = MediaCodec.H264 },
+                new PeerReceiveTrack { Mid = "0", Ssrc = 0x5555, PayloadType = 96, Codec = videoCodec },
                 new PeerReceiveTrack { Mid = "1", Ssrc = 0x6666, PayloadType = 111, Codec = MediaCodec.Opus, ClockRate = 48_000 },
             ],
             Seed = 3,
@@ -82,6 +97,9 @@ public sealed class PullInMemoryTests : IDisposable
             if (source && _now >= _nextVideo)
             {
                 _pull.Enqueue(PulledFrame.Copy(Video[_videoIndex], true, _videoIndex == 0, _nextVideo / 1000));
+                // While a VP8 player is attached the pull also encodes VP8 (a keyframe every tenth here too).
+                if (_pull.Vp8Players > 0)
+                    _pull.Enqueue(PulledFrame.Copy(Vp8[_videoIndex], true, _videoIndex == 0, _nextVideo / 1000, vp8: true));
                 _videoIndex = (_videoIndex + 1) % Video.Length;
                 _nextVideo += 33_333;
             }
@@ -148,6 +166,30 @@ public sealed class PullInMemoryTests : IDisposable
         _peer.RequestKeyframe(0);
         Run(_now + 100_000);
         Assert.Equal(replays + 1, _feed.CacheReplays); // a second PLI right after: the live key frame answers it
+    }
+
+    [Fact]
+    public void AVp8PlayerGetsOnlyVp8FramesAndCountsWhileAttached()
+    {
+        Vp8Player = true;
+        Run(500_000);
+        Assert.Equal(0, _pull.Vp8Players);
+        StartPlayer();
+        Run(_now + 1_500_000);
+        Assert.Equal(PeerState.Connected, _peer!.State);
+        Assert.Equal(1, _pull.Vp8Players); // the pull encodes VP8 while it is attached
+        var video = Frames(0);
+        Assert.True(video.Count >= 30, $"{video.Count} frames");
+        Assert.True(video[0].Event.IsKeyframe); // our Vp8Depacketizer on the client read the VP8 keyframe header
+        Assert.Equal(0, _feed.CacheReplays); // VP8 is not cached: the encoder is asked for a keyframe instead
+        Assert.Equal(0, _player!.Replays);
+        for (int i = 1; i < video.Count; i++)
+            Assert.True((int)(video[i].Event.RtpTimestamp - video[i - 1].Event.RtpTimestamp) > 0);
+        Assert.True(Frames(1).Count >= 60);
+        _player.RequestClose("test");
+        Run(_now + 200_000);
+        _player.OnRemoved();
+        Assert.Equal(0, _pull.Vp8Players); // the last VP8 player left: the encoder stops
     }
 
     [Fact]
