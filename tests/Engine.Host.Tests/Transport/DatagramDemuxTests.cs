@@ -75,14 +75,21 @@ public class DatagramDemuxTests
         var d = new byte[100];
         d[0] = 0x80; d[1] = 96;
         DatagramDemux.Classify(d);
-        long before = GC.GetAllocatedBytesForCurrentThread();
+        // The fewest bytes of three windows: the runtime's own one-off work (tiering, on-stack
+        // replacement on a loaded machine) lands in one window, an allocation per call in all.
         int rtp = 0;
-        for (int i = 0; i < 10_000; i++)
+        long fewest = long.MaxValue;
+        for (int window = 0; window < 3; window++)
         {
-            d[0] = (byte)i;
-            if (DatagramDemux.Classify(d) == DatagramKind.Rtp) rtp++;
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 10_000; i++)
+            {
+                d[0] = (byte)i;
+                if (DatagramDemux.Classify(d) == DatagramKind.Rtp) rtp++;
+            }
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
         }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, fewest);
         Assert.True(rtp > 0);
     }
 }
