@@ -49,6 +49,24 @@ public sealed class PublishService : IPublishService
     internal readonly Metrics.MediaTotals Retired = new();
     private readonly List<Engine.Rtp.Media.SinkOutputStatus> _retireScratch = new();
     internal IEnumerable<KeyValuePair<string, PublishSession>> Sessions => _sessions;
+
+    /// <summary>Moves an ended session from the live set to <see cref="Retired"/> under MetricsLock.</summary>
+    /// <remarks>Sessions end on the media thread, and a scrape holds the lock while it sums every
+    /// session: when it is busy the move waits on the thread pool instead of the media thread.</remarks>
+    internal void Retire(Action retire)
+    {
+        if (MetricsLock.TryEnter())
+        {
+            try { retire(); }
+            finally { MetricsLock.Exit(); }
+            return;
+        }
+        Interlocked.Increment(ref RetiresDeferred);
+        ThreadPool.UnsafeQueueUserWorkItem(r => { lock (MetricsLock) r(); }, retire, preferLocal: false);
+    }
+
+    /// <summary>Retirements that found a scrape holding the lock and ran on the thread pool.</summary>
+    internal long RetiresDeferred;
     internal IEnumerable<KeyValuePair<string, Playback.PlaySession>> Players => _players;
     internal IEnumerable<KeyValuePair<string, Pull.PullPlayer>> PullPlayers => _pullPlayers;
     internal Pull.RtmpPullService Pulls => _pulls;
@@ -98,9 +116,11 @@ public sealed class PublishService : IPublishService
         };
         session.OnClosed = (s, why) =>
         {
-            lock (MetricsLock)
+            Retire(() =>
+            {
                 if (_sessions.TryRemove(s.Id, out _))
                     Retired.AddPublish(s.Status, s.Tracks, s.Sink, _retireScratch);
+            });
             _streamOwners.TryRemove(new KeyValuePair<string, string>(s.Stream, s.Id));
             Log.Notice($"session {s.Id} stream '{s.Stream}' ended: {why}");
             if (!why.StartsWith("signaling:", StringComparison.Ordinal))
@@ -146,9 +166,11 @@ public sealed class PublishService : IPublishService
         }
         player.OnClosed = (p, why) =>
         {
-            lock (MetricsLock)
+            Retire(() =>
+            {
                 if (_players.TryRemove(p.Id, out _))
                     Retired.AddPlay(p.Status, p.Tracks);
+            });
             Log.Notice($"player {p.Id} stream '{p.Stream}' ended: {why}");
             if (!why.StartsWith("signaling:", StringComparison.Ordinal))
                 request.OnEnded?.Invoke(p.Id, why);
@@ -198,9 +220,11 @@ public sealed class PublishService : IPublishService
         }
         player.OnClosed = (p, reason) =>
         {
-            lock (MetricsLock)
+            Retire(() =>
+            {
                 if (_pullPlayers.TryRemove(p.Id, out _))
                     Retired.AddPull(p);
+            });
             _pulls.Release(p.Feed);
             Log.Notice($"player {p.Id} stream '{p.Stream}' (RTMP pull) ended: {reason}");
             if (!reason.StartsWith("signaling:", StringComparison.Ordinal))

@@ -85,6 +85,24 @@ public sealed class SessionLifecycleTests : IDisposable
     }
 
     [Fact]
+    public void AScrapeHoldingTheMetricsLockDoesNotStallTheMediaThread()
+    {
+        var outcome = _service.Publish(new PublishRequest { Stream = "held", OfferSdp = _offer, Signaling = "whip", LocalAddress = IPAddress.Loopback });
+        Assert.True(outcome.Succeeded, outcome.Reason);
+        WaitFor(() => _loop.SessionCount == 1, "session joined the loop");
+        lock (_service.MetricsLock)
+        {
+            // The session ends on the media thread while a "scrape" holds the lock: the loop must
+            // still drop it, and the session stays live (not retired) until the lock is free.
+            Assert.True(_service.End(outcome.SessionId!, "test"));
+            WaitFor(() => _loop.SessionCount == 0, "the media thread dropped the session while the lock was held");
+            Assert.Equal(1, Interlocked.Read(ref _service.RetiresDeferred));
+            Assert.Equal(1, _service.SessionCount);
+        }
+        WaitFor(() => _service.SessionCount == 0, "the deferred retirement ran once the lock was free");
+    }
+
+    [Fact]
     public void TheSessionLimitAndBusyStreamsAreRefused()
     {
         var config = EngineConfig.Parse("[WEBRTC]\nWEBRTCMAXCLIENT=2\n");
