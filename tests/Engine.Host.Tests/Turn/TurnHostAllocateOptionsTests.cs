@@ -255,7 +255,8 @@ public sealed class TurnHostAllocateOptionsTests : IDisposable
     [Fact]
     public void TcpConnectionsWithoutAnAllocationAreClosedAfterMaxAllocateTimeout()
     {
-        var (host, config) = NewHost(maxAllocateTimeoutSeconds: 1);
+        // 2 s: the first Binding is answered well inside it even on a loaded machine.
+        var (host, config) = NewHost(maxAllocateTimeoutSeconds: 2);
 
         // Silent: closed.
         var silent = Tcp(config);
@@ -267,7 +268,7 @@ public sealed class TurnHostAllocateOptionsTests : IDisposable
         int answered = 0;
         try
         {
-            for (int i = 0; i < 40; i++)
+            for (int i = 0; i < 60; i++)
             {
                 var r = bindings.Request(StunMethod.Binding);
                 Assert.Equal(0, ErrorCode(r));
@@ -279,13 +280,13 @@ public sealed class TurnHostAllocateOptionsTests : IDisposable
         {
             // closed under us: expected
         }
-        Assert.InRange(answered, 1, 39);
+        Assert.InRange(answered, 1, 59);
 
         // With an allocation: kept past the timeout; closed once the allocation is deleted.
         var allocating = Tcp(config);
         var client = new Client(allocating, config);
         client.AllocateOk(null, out _);
-        Thread.Sleep(2500);
+        Thread.Sleep(3500); // past 1.25 timeouts, when an idle connection would be gone
         Assert.Equal(0, ErrorCode(client.Request(StunMethod.Binding)));
         Assert.Equal(0, ErrorCode(client.Request(StunMethod.Refresh, (ref StunMessageWriter w) => w.AddLifetime(0))));
         AssertClosedByServer(allocating);
