@@ -87,10 +87,10 @@ public partial class TurnServerTests
     private static partial Regex Lost();
 
     /// <summary>Runs turnutils_uclient; returns (sent, received, lost) from its summary.</summary>
-    private static (long Sent, long Received, long Lost, string Output) Uclient(TurnEngine t, string options, int clients, int messages)
+    private static (long Sent, long Received, long Lost, string Output) Uclient(TurnEngine t, string options, int clients, int messages, bool rtcp = false)
     {
-        // -c: no RTCP pair (it asks EVEN-PORT with the R bit, which we answer 508); -z 2: 2 ms between a client's messages.
-        string args = $"-c -z 2 {options} -e 127.0.0.1 -r {t.PeerPort} -n {messages} -m {clients} -l 200 127.0.0.1";
+        // -c: no RTCP pair (EVEN-PORT with R, then RESERVATION-TOKEN: RtcpPairs covers it); -z 2: 2 ms between a client's messages.
+        string args = $"{(rtcp ? "" : "-c ")}-z 2 {options} -e 127.0.0.1 -r {t.PeerPort} -n {messages} -m {clients} -l 200 127.0.0.1";
         var (code, stdout, stderr) = Tools.Run(Tools.Require("turnutils_uclient"), args, timeoutMs: 120_000);
         string output = stdout + stderr;
         var totals = Totals().Matches(output);
@@ -138,6 +138,29 @@ public partial class TurnServerTests
         // -W: the REST scheme (username "expiry:user", password base64(HMAC-SHA1(secret, username))).
         var (sent, received, lost, output) = Uclient(t, $"{transport} -W {Secret} -u rest-user -p {port}", clients: 5, messages: 200);
         Assert.True(sent == 1000 && received == 1000 && lost == 0, $"{what}: sent {sent}, received {received}, lost {lost}\n{Tail(output)}");
+    }
+
+    [GeneratedRegex(@"Received relay addr: 127\.0\.0\.1:(\d+)")]
+    private static partial Regex RelayPort();
+
+    [Theory]
+    [InlineData("udp", "")]
+    [InlineData("tcp", "-t")]
+    [InlineData("udp dont-fragment", "-g")]
+    public async Task RtcpPairsReserveAndClaimTheNextPort(string what, string transport)
+    {
+        // Without -c each RTP allocation asks EVEN-PORT with R=1 and its RTCP allocation comes with the
+        // RESERVATION-TOKEN it got (RFC 8656 §7.2); -g adds DONT-FRAGMENT to the Allocate requests.
+        using var t = new TurnEngine();
+        var (sent, received, lost, output) = Uclient(t, $"-v {transport} -u {User} -w {Password} -p {t.Port}", clients: 5, messages: 200, rtcp: true);
+        Assert.True(sent >= 1000 && received == sent && lost == 0, $"{what}: sent {sent}, received {received}, lost {lost}\n{Tail(output)}");
+        // An RTCP relay is its RTP relay's port + 1, the RTP port even.
+        var ports = RelayPort().Matches(output).Select(m => int.Parse(m.Groups[1].Value)).ToHashSet();
+        Assert.Contains(ports, p => p % 2 == 0 && ports.Contains(p + 1));
+        var turn = await t.TurnWhenAsync(j => j.GetProperty("allocationsCreated").GetInt64() >= ports.Count);
+        // Every error was an allocation's first 401 challenge: no 508 for a token, no 420 for DONT-FRAGMENT.
+        long created = turn.GetProperty("allocationsCreated").GetInt64();
+        Assert.True(created >= ports.Count && turn.GetProperty("errorResponses").GetInt64() == created, turn.GetRawText() + Tail(output));
     }
 
     [Fact]

@@ -116,6 +116,7 @@ internal static class ConfigKeys
         [("TURN", "TOTAL-QUOTA")] = (c, e) => T(c).TotalQuota = Int(e, 0, 1_000_000),
         [("TURN", "MAX-BPS")] = (c, e) => T(c).MaxBps = Int(e, 0, int.MaxValue),
         [("TURN", "STALE-NONCE")] = (c, e) => T(c).StaleNonceSeconds = e.Value.Length == 0 ? 600 : Int(e, 1, 86_400),
+        [("TURN", "MAX-ALLOCATE-TIMEOUT")] = (c, e) => T(c).MaxAllocateTimeoutSeconds = Int(e, 1, 86_400),
         [("TURN", "NO-UDP")] = (c, e) => T(c).NoUdp = Flag(e),
         [("TURN", "NO-TCP")] = (c, e) => T(c).NoTcp = Flag(e),
         [("TURN", "NO-TLS")] = (c, e) => T(c).NoTls = Flag(e),

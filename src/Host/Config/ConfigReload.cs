@@ -129,7 +129,7 @@ public static class ConfigReload
             .AppendJoin(",", t.DeniedPeers).Append('|').AppendJoin(",", t.AllowedPeers).Append('|')
             .Append(t.NoMulticastPeers).Append('|').Append(t.AllowLoopbackPeers).Append('|')
             .Append(t.UserQuota).Append('|').Append(t.TotalQuota).Append('|').Append(t.MaxBps).Append('|')
-            .Append(t.StaleNonceSeconds).Append('|').Append(t.NoUdp).Append(t.NoTcp).Append(t.NoTls).Append(t.NoStun);
+            .Append(t.StaleNonceSeconds).Append('|').Append(t.MaxAllocateTimeoutSeconds).Append('|').Append(t.NoUdp).Append(t.NoTcp).Append(t.NoTls).Append(t.NoStun);
         return sb.ToString();
     }
 }

@@ -38,6 +38,7 @@ public sealed class TurnConfig
         #total-quota=0                 (0: the built-in cap, 10000)
         #max-bps=0                     (bits per second per allocation; 0 is no cap)
         #stale-nonce=600
+        #max-allocate-timeout=60       (a TCP/TLS client without an allocation for this long is closed)
         #no-udp
         #no-tcp
         #no-tls
@@ -73,6 +74,8 @@ public sealed class TurnConfig
     /// <summary>Bits per second per allocation (coturn's max-bps); 0 is no cap.</summary>
     public long MaxBps { get; set; }
     public int StaleNonceSeconds { get; set; } = 600;
+    /// <summary>coturn's max-allocate-timeout: a TCP/TLS connection without an allocation for this long is closed.</summary>
+    public int MaxAllocateTimeoutSeconds { get; set; } = 60;
     public bool NoUdp { get; set; }
     public bool NoTcp { get; set; }
     public bool NoTls { get; set; }

@@ -29,6 +29,10 @@ public sealed class TurnHost : IRelayPortAllocator, IDisposable
     private const int MaxWaitMillis = 100;
     private const int MaxInbox = 16_384;
     private const int MaxConnections = 4096;
+    // An inbox entry with no buffer and this length asks whether its connection is idle (no buffer, length 0: it closed).
+    private const int IdleCheck = -1;
+    // RFC 8656 §14.1 (DONT-FRAGMENT) on Linux: IPPROTO_IP/IP_MTU_DISCOVER=IP_PMTUDISC_DO, IPPROTO_IPV6/IPV6_DONTFRAG=1.
+    internal const int IpProtoIp = 0, IpMtuDiscover = 10, IpPmtuDiscDo = 2, IpProtoIpv6 = 41, Ipv6DontFrag = 62;
     private const ulong EventFdTag = ulong.MaxValue;
 
     private readonly TurnConfig _config;
@@ -50,6 +54,9 @@ public sealed class TurnHost : IRelayPortAllocator, IDisposable
     private int _inboxCount;
     private readonly Dictionary<TurnFiveTuple, TurnStreamConnection> _streams = new();
     private readonly ConcurrentDictionary<TurnStreamConnection, byte> _connections = new();
+    private readonly ConcurrentDictionary<IPAddress, int> _connectionsPerIp = new();
+    private readonly long _idleTimeoutMicros;
+    private readonly TimeSpan _idleCheck;
     private readonly List<(Socket Socket, bool Tls)> _streamListeners = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly X509Certificate2? _tlsCertificate;
@@ -69,7 +76,11 @@ public sealed class TurnHost : IRelayPortAllocator, IDisposable
         foreach (var media in ownMediaAddresses ?? Array.Empty<IPEndPoint>())
             options.AllowedPeerAddresses.Add(NetAddress.FromIPEndPoint(media).UnmapIPv4());
         options.UnixEpochOffsetMicros = UnixNowMicros() - MediaLoop.NowMicros();
+        options.SupportsDontFragment = OperatingSystem.IsLinux(); // SetDontFragment's socket options
         _server = new TurnServer(options, this);
+        _idleTimeoutMicros = config.MaxAllocateTimeoutSeconds * 1_000_000L;
+        // Checked four times per timeout: a connection closes between 1 and 1.25 timeouts after its last allocation.
+        _idleCheck = TimeSpan.FromMicroseconds(Math.Max(_idleTimeoutMicros / 4, 50_000));
         _epoll = TurnNative.EpollCreate1(TurnNative.EpollCloexec);
         _eventFd = TurnNative.EventFd(0, TurnNative.EfdNonBlock | TurnNative.EfdCloexec);
         if (_epoll < 0 || _eventFd < 0)
@@ -103,6 +114,9 @@ public sealed class TurnHost : IRelayPortAllocator, IDisposable
     }
 
     public TurnHostCounters HostCounters { get; } = new();
+
+    /// <summary>TCP/TLS connections one source IP may hold at once (coturn has no such cap; a NAT's many clients fit).</summary>
+    internal int MaxConnectionsPerIp { get; set; } = 256;
 
     /// <summary>The addresses bound, for the start-up line and tests.</summary>
     public IReadOnlyList<string> Listening => _listening;
@@ -407,6 +421,11 @@ public sealed class TurnHost : IRelayPortAllocator, IDisposable
         {
             Interlocked.Decrement(ref _inboxCount);
             var connection = input.Connection;
+            if (input.Buffer is null && input.Length == IdleCheck)
+            {
+                CheckIdle(connection, now);
+                continue;
+            }
             if (input.Buffer is null)
             {
                 _streams.Remove(connection.FiveTuple);
@@ -435,6 +454,21 @@ public sealed class TurnHost : IRelayPortAllocator, IDisposable
         }
     }
 
+    private void CheckIdle(TurnStreamConnection connection, long now)
+    {
+        if (_server.HasAllocation(connection.FiveTuple, now))
+        {
+            connection.IdleSinceMicros = now;
+            return;
+        }
+        if (now - connection.IdleSinceMicros < _idleTimeoutMicros)
+            return;
+        HostCounters.Increment(TurnHostDrop.IdleTimeout);
+        connection.IdleSinceMicros = long.MaxValue / 2; // counted once, however many checks are still queued
+        // Off this thread: cancelling runs the connection's continuations, which are not the TURN loop's to run.
+        ThreadPool.UnsafeQueueUserWorkItem(static c => c.Abort(), connection, preferLocal: false);
+    }
+
     private static bool IsBindingRequest(ReadOnlySpan<byte> message) => message.Length >= 2 && message[0] == 0 && message[1] == 1;
 
     // ---- stream clients (their own tasks) ----
@@ -459,11 +493,49 @@ public sealed class TurnHost : IRelayPortAllocator, IDisposable
         if (buffer == null)
         {
             Interlocked.Increment(ref _inboxCount);
-            _connections.TryRemove(connection, out _);
+            if (_connections.TryRemove(connection, out _))
+                ReturnIpSlot(connection.RemoteIp);
         }
         _inbox.Enqueue(new StreamInput(connection, buffer, length));
         long one = 1;
         TurnNative.Write(_eventFd, &one, 8);
+    }
+
+    /// <summary>From a connection's watchdog: the TURN thread checks whether it still holds an allocation.</summary>
+    internal unsafe void PostIdleCheck(TurnStreamConnection connection)
+    {
+        if (_stopping)
+            return;
+        Interlocked.Increment(ref _inboxCount);
+        _inbox.Enqueue(new StreamInput(connection, null, IdleCheck));
+        long one = 1;
+        TurnNative.Write(_eventFd, &one, 8);
+    }
+
+    private bool TryTakeIpSlot(IPAddress ip)
+    {
+        while (true)
+        {
+            if (!_connectionsPerIp.TryGetValue(ip, out int n))
+            {
+                if (_connectionsPerIp.TryAdd(ip, 1))
+                    return true;
+                continue;
+            }
+            if (n >= MaxConnectionsPerIp)
+                return false;
+            if (_connectionsPerIp.TryUpdate(ip, n + 1, n))
+                return true;
+        }
+    }
+
+    private void ReturnIpSlot(IPAddress ip)
+    {
+        while (_connectionsPerIp.TryGetValue(ip, out int n))
+        {
+            if (n <= 1 ? _connectionsPerIp.TryRemove(new KeyValuePair<IPAddress, int>(ip, n)) : _connectionsPerIp.TryUpdate(ip, n - 1, n))
+                return;
+        }
     }
 
     private async Task AcceptLoopAsync(Socket listener, bool tls)
@@ -489,7 +561,23 @@ public sealed class TurnHost : IRelayPortAllocator, IDisposable
                 socket.Dispose();
                 continue;
             }
-            var connection = new TurnStreamConnection(this, socket, tls ? _tlsCertificate : null, HostCounters);
+            TurnStreamConnection connection;
+            try
+            {
+                connection = new TurnStreamConnection(this, socket, tls ? _tlsCertificate : null, HostCounters, _idleCheck);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                HostCounters.Increment(TurnHostDrop.AcceptError); // reset before we looked at it
+                socket.Dispose();
+                continue;
+            }
+            if (!TryTakeIpSlot(connection.RemoteIp))
+            {
+                HostCounters.Increment(TurnHostDrop.TooManyConnectionsFromIp);
+                socket.Dispose();
+                continue;
+            }
             _connections[connection] = 0;
             _ = connection.RunAsync(_stop.Token);
         }
@@ -514,25 +602,104 @@ public sealed class TurnHost : IRelayPortAllocator, IDisposable
                 port += 2;
             if (port > _config.MaxPort)
                 continue;
-            var socket = new Socket(ip.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-            try
-            {
-                socket.Bind(new IPEndPoint(ip, port));
-            }
-            catch (SocketException)
-            {
-                socket.Dispose();
+            var socket = TryBindRelay(ip, port);
+            if (socket is null)
                 continue;
-            }
-            socket.Blocking = false;
-            var local = NetAddress.FromIPEndPoint((IPEndPoint)socket.LocalEndPoint!);
-            var entry = Register(socket, isListener: false, local, Advertise(ip, (ushort)port));
-            relayAddress = entry.Advertised;
-            _relayByAdvertised[relayAddress] = entry;
+            relayAddress = AddRelay(socket, ip, port);
             return true;
         }
         HostCounters.Increment(TurnHostDrop.NoRelayPort);
         return false;
+    }
+
+    // RFC 8656 §7.2, EVEN-PORT with R: ports N (even) and N+1 both bound now, so N+1 stays ours while reserved.
+    bool IRelayPortAllocator.TryAllocatePair(bool ipv6, out NetAddress relayAddress, out NetAddress reservedAddress)
+    {
+        relayAddress = reservedAddress = default;
+        var ip = ipv6 ? _relayIPv6 : _relayIPv4;
+        if (ip is null)
+            return false;
+        int first = (_config.MinPort + 1) & ~1; // lowest even port in the range
+        int pairs = (_config.MaxPort - first + 1) / 2;
+        for (int attempt = 0; attempt < 64 && pairs > 0; attempt++)
+        {
+            int port = first + 2 * Random.Shared.Next(pairs);
+            var even = TryBindRelay(ip, port);
+            if (even is null)
+                continue;
+            var odd = TryBindRelay(ip, port + 1);
+            if (odd is null)
+            {
+                even.Dispose();
+                continue;
+            }
+            relayAddress = AddRelay(even, ip, port);
+            reservedAddress = AddRelay(odd, ip, port + 1);
+            return true;
+        }
+        HostCounters.Increment(TurnHostDrop.NoRelayPort);
+        return false;
+    }
+
+    void IRelayPortAllocator.SetDontFragment(in NetAddress relayAddress)
+    {
+        if (!_relayByAdvertised.TryGetValue(relayAddress, out var entry))
+            return;
+        Span<byte> value = stackalloc byte[4];
+        try
+        {
+            // Per socket, so per allocation: a Send indication's own DONT-FRAGMENT does not toggle it.
+            if (entry.IPv6Socket)
+            {
+                System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(value, 1);
+                entry.Socket.SetRawSocketOption(IpProtoIpv6, Ipv6DontFrag, value);
+            }
+            else
+            {
+                System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(value, IpPmtuDiscDo);
+                entry.Socket.SetRawSocketOption(IpProtoIp, IpMtuDiscover, value);
+            }
+        }
+        catch (SocketException)
+        {
+            HostCounters.Increment(TurnHostDrop.SendError);
+        }
+    }
+
+    /// <summary>
+    /// Tests: an int socket option of the relayed socket behind this address, or null when there is none.
+    /// Reads the TURN thread's table, so only while that thread is not allocating.
+    /// </summary>
+    internal int? RelaySocketOption(in NetAddress relayAddress, int level, int name)
+    {
+        if (!_relayByAdvertised.TryGetValue(relayAddress, out var entry))
+            return null;
+        Span<byte> value = stackalloc byte[4];
+        return entry.Socket.GetRawSocketOption(level, name, value) == 4 ? System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(value) : null;
+    }
+
+    private static Socket? TryBindRelay(IPAddress ip, int port)
+    {
+        var socket = new Socket(ip.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            socket.Bind(new IPEndPoint(ip, port));
+            socket.Blocking = false;
+            return socket;
+        }
+        catch (SocketException)
+        {
+            socket.Dispose();
+            return null;
+        }
+    }
+
+    private NetAddress AddRelay(Socket socket, IPAddress ip, int port)
+    {
+        var local = NetAddress.FromIPEndPoint((IPEndPoint)socket.LocalEndPoint!);
+        var entry = Register(socket, isListener: false, local, Advertise(ip, (ushort)port));
+        _relayByAdvertised[entry.Advertised] = entry;
+        return entry.Advertised;
     }
 
     void IRelayPortAllocator.Release(in NetAddress relayAddress)

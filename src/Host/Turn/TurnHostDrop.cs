@@ -19,4 +19,8 @@ public enum TurnHostDrop
     NoRelayPort,
     PollError,
     Fault,
+    /// <summary>A TCP/TLS connection held no allocation for max-allocate-timeout (idle, or Binding only).</summary>
+    IdleTimeout,
+    /// <summary>A TCP/TLS connection refused: its source IP already had the most connections allowed.</summary>
+    TooManyConnectionsFromIp,
 }

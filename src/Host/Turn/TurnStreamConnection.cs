@@ -13,7 +13,9 @@ namespace Engine.Host.Turn;
 /// One TURN client over TCP or TLS (RFC 8656 §3.1): a reader task splits the stream into messages
 /// (<see cref="TurnStreamFraming"/>) and posts them to the TURN thread; a writer task sends what
 /// that thread queued (bounded: a client that does not read loses messages, counted). A stream
-/// that is not TURN, a failed TLS handshake or any socket error closes only this connection.
+/// that is not TURN, a failed TLS handshake or any socket error closes only this connection. A
+/// watchdog asks the TURN thread now and then whether the connection holds an allocation; one that
+/// has held none for max-allocate-timeout (it sent nothing, or only Binding requests) is closed.
 /// </summary>
 internal sealed class TurnStreamConnection
 {
@@ -29,19 +31,32 @@ internal sealed class TurnStreamConnection
         Channel.CreateBounded<(byte[], int)>(new BoundedChannelOptions(MaxQueued) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
     private readonly CancellationTokenSource _abort = new();
 
-    public TurnStreamConnection(TurnHost host, Socket socket, X509Certificate2? tlsCertificate, TurnHostCounters counters)
+    private readonly TimeSpan _idleCheck;
+
+    /// <param name="idleCheck">How often the watchdog asks the TURN thread about this connection's allocation.</param>
+    public TurnStreamConnection(TurnHost host, Socket socket, X509Certificate2? tlsCertificate, TurnHostCounters counters, TimeSpan idleCheck)
     {
         _host = host;
         _socket = socket;
         _certificate = tlsCertificate;
         _counters = counters;
+        _idleCheck = idleCheck;
         socket.NoDelay = true;
-        var remote = NetAddress.FromIPEndPoint((IPEndPoint)socket.RemoteEndPoint!).UnmapIPv4();
+        var remoteEndPoint = (IPEndPoint)socket.RemoteEndPoint!;
+        RemoteIp = remoteEndPoint.Address.IsIPv4MappedToIPv6 ? remoteEndPoint.Address.MapToIPv4() : remoteEndPoint.Address;
+        var remote = NetAddress.FromIPEndPoint(remoteEndPoint).UnmapIPv4();
         var local = NetAddress.FromIPEndPoint((IPEndPoint)socket.LocalEndPoint!).UnmapIPv4();
         FiveTuple = new TurnFiveTuple(tlsCertificate != null ? TurnTransport.Tls : TurnTransport.Tcp, remote, local);
+        IdleSinceMicros = Engine.Host.Transport.MediaLoop.NowMicros();
     }
 
     public TurnFiveTuple FiveTuple { get; }
+
+    /// <summary>The client's IP, unmapped: the key of the per-IP connection cap.</summary>
+    public IPAddress RemoteIp { get; }
+
+    /// <summary>Since when the connection has held no allocation; read and written by the TURN thread only (after construction).</summary>
+    public long IdleSinceMicros;
 
     /// <summary>From the TURN thread: a copy of the message is queued for the writer.</summary>
     public void Enqueue(ReadOnlySpan<byte> message)
@@ -91,6 +106,7 @@ internal sealed class TurnStreamConnection
                 }
             }
             writer = WriteLoopAsync(stream, token);
+            _ = IdleWatchAsync(token);
             await ReadLoopAsync(stream, token);
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
@@ -159,6 +175,23 @@ internal sealed class TurnStreamConnection
             }
             if (start == end)
                 start = end = 0;
+        }
+    }
+
+    // The TURN thread decides (it alone knows the allocations) and aborts this connection if it is idle.
+    private async Task IdleWatchAsync(CancellationToken token)
+    {
+        try
+        {
+            while (!token.IsCancellationRequested)
+            {
+                await Task.Delay(_idleCheck, token);
+                _host.PostIdleCheck(this);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // the connection ended
         }
     }
 

@@ -12,6 +12,27 @@ public interface IRelayPortAllocator
     /// </summary>
     bool TryAllocate(bool ipv6, bool evenPort, out NetAddress relayAddress);
 
+    /// <summary>
+    /// Two relayed addresses on one IP, ports N (even) and N+1 (RFC 8656 §7.2, EVEN-PORT with R):
+    /// both sockets are opened now, so nobody else can take N+1 while it is reserved. Each is given
+    /// back with <see cref="Release"/>. False when no such pair is free.
+    /// </summary>
+    bool TryAllocatePair(bool ipv6, out NetAddress relayAddress, out NetAddress reservedAddress)
+    {
+        relayAddress = default;
+        reservedAddress = default;
+        return false;
+    }
+
+    /// <summary>
+    /// The allocation behind this address asked for DONT-FRAGMENT (RFC 8656 §7.2): datagrams from it
+    /// leave with DF set (IPv4) or unfragmented (IPv6). Only called when
+    /// <see cref="TurnServerOptions.SupportsDontFragment"/> is set.
+    /// </summary>
+    void SetDontFragment(in NetAddress relayAddress)
+    {
+    }
+
     /// <summary>The allocation behind this address ended: the host closes its socket.</summary>
     void Release(in NetAddress relayAddress);
 }

@@ -32,6 +32,10 @@ internal sealed class TurnAllocation
     public bool IPv6Refused;
     /// <summary>A peer was let in by an exact-address exception only: every packet's peer is checked, port included.</summary>
     public bool ExactPeerException;
+    /// <summary>The Allocate had DONT-FRAGMENT: the relayed sockets send with DF (RFC 8656 §7.2).</summary>
+    public bool DontFragment;
+    /// <summary>The RESERVATION-TOKEN of the port reserved next to this one (EVEN-PORT with R), repeated in a retransmitted success.</summary>
+    public ulong? ReservationToken;
 
     /// <summary>Peer IP (port 0) → expiry. RFC 8656 §9.</summary>
     public readonly Dictionary<NetAddress, long> Permissions = new();

@@ -20,6 +20,8 @@ public sealed class TurnServer
     private const long SweepIntervalMicros = Micros;
     // RFC 8656 §12: after a binding expires, neither its number nor its peer may be bound to another for 5 minutes.
     private const long ChannelCooldownMicros = 300 * Micros;
+    // RFC 8656 §7.2: a port reserved by EVEN-PORT with R is held at least 30 seconds.
+    private const long ReservationMicros = 30 * Micros;
     private const byte UdpProtocol = 17; // RFC 8656 §18.8
     private const int NonceLength = 40;  // 16 hex digits of expiry, 24 of MAC
     private const int NonceMacInputLength = 8 + 16 + 2 + 1;
@@ -38,6 +40,7 @@ public sealed class TurnServer
     private readonly Dictionary<TurnFiveTuple, TurnAllocation> _byFiveTuple = new();
     private readonly Dictionary<NetAddress, TurnAllocation> _byRelay = new();
     private readonly Dictionary<string, int> _allocationsPerUser = new(StringComparer.Ordinal);
+    private readonly TurnReservations _reservations = new();
     private long _nextTimeoutMicros = long.MaxValue;
     private long _unauthenticatedTokens = -1;
     private long _unauthenticatedAtMicros;
@@ -78,6 +81,13 @@ public sealed class TurnServer
     public long UnixEpochOffsetMicros { get; set; }
 
     public int AllocationCount => _byFiveTuple.Count;
+
+    /// <summary>Relayed ports held for a RESERVATION-TOKEN not yet claimed (RFC 8656 §7.2).</summary>
+    public int ReservationCount => _reservations.Count;
+
+    /// <summary>Whether this 5-tuple holds an allocation that has not expired (the host closes idle TCP/TLS clients without one).</summary>
+    public bool HasAllocation(in TurnFiveTuple client, long nowMicros) =>
+        _byFiveTuple.TryGetValue(client, out var a) && a.ExpiresMicros > nowMicros;
 
     /// <summary>
     /// When <see cref="HandleTimeout"/> wants to run (at most once a second after a sweep); long.MaxValue
@@ -247,6 +257,8 @@ public sealed class TurnServer
                 }
             }
         }
+        if (_reservations.Count > 0)
+            next = Math.Min(next, _reservations.Expire(nowMicros, _ports));
         _nextTimeoutMicros = next == long.MaxValue ? long.MaxValue : Math.Max(next, nowMicros + SweepIntervalMicros);
     }
 
@@ -395,20 +407,23 @@ public sealed class TurnServer
             Span<StunAttributeType> df = stackalloc StunAttributeType[] { StunAttributeType.DontFragment };
             return UnknownAttributes(m, df, key, output, out outputLength);
         }
-        bool hasToken = m.Has(StunAttributeType.ReservationToken);
+        bool dontFragment = m.Has(StunAttributeType.DontFragment);
+        bool hasToken = m.TryGetAttribute(StunAttributeType.ReservationToken, out var token);
         bool hasEvenPort = m.TryGetAttribute(StunAttributeType.EvenPort, out var evenPort);
         bool hasFamily = m.TryGetAttribute(StunAttributeType.RequestedAddressFamily, out var family);
         bool hasAdditional = m.TryGetAttribute(StunAttributeType.AdditionalAddressFamily, out var additional);
-        if (hasToken && (hasEvenPort || hasFamily || hasAdditional) || hasFamily && hasAdditional)
+        // RFC 8656 §7.2 steps 5 and 6.
+        if (hasToken && (hasEvenPort || hasFamily || hasAdditional || token.Length != 8) || hasFamily && hasAdditional)
             return SignedError(m, StunErrorCode.BadRequest, key, output, out outputLength);
-        // No port is ever reserved here, so no token can be valid (RFC 8656 §7.2: 508).
-        if (hasToken)
+        // An unknown, expired or already claimed token: 508 (§7.2 step 5).
+        if (hasToken && !_reservations.IsValid(token, nowMicros))
             return SignedError(m, StunErrorCode.InsufficientCapacity, key, output, out outputLength);
         if (hasEvenPort && evenPort.Length != 1)
             return SignedError(m, StunErrorCode.BadRequest, key, output, out outputLength);
-        // R bit: reserving the next port is not offered (RFC 8656 §7.2 lets the server answer 508).
-        if (hasEvenPort && (evenPort[0] & 0x80) != 0)
-            return SignedError(m, StunErrorCode.InsufficientCapacity, key, output, out outputLength);
+        bool reserveNext = hasEvenPort && (evenPort[0] & 0x80) != 0;
+        // §7.2 step 8: a reservation is for one family, so not with a dual allocation.
+        if (reserveNext && hasAdditional)
+            return SignedError(m, StunErrorCode.BadRequest, key, output, out outputLength);
 
         bool primaryIPv6 = false, dual = false;
         if (hasFamily)
@@ -433,8 +448,25 @@ public sealed class TurnServer
         if (_byFiveTuple.Count >= _options.MaxAllocations || userCount >= _options.MaxAllocationsPerUser)
             return SignedError(m, StunErrorCode.AllocationQuotaReached, key, output, out outputLength);
 
-        if (!_ports.TryAllocate(primaryIPv6, hasEvenPort, out var relay))
+        NetAddress relay;
+        if (hasToken)
+        {
+            // The reserved address, whatever family it is (REQUESTED-ADDRESS-FAMILY is refused with a token).
+            _reservations.TryTake(token, nowMicros, out relay);
+            primaryIPv6 = relay.IsIPv6;
+        }
+        else if (reserveNext)
+        {
+            if (!_ports.TryAllocatePair(primaryIPv6, out relay, out var reserved))
+                return SignedError(m, StunErrorCode.InsufficientCapacity, key, output, out outputLength);
+            long held = nowMicros + ReservationMicros;
+            a.ReservationToken = _reservations.Add(reserved, held);
+            Schedule(held);
+        }
+        else if (!_ports.TryAllocate(primaryIPv6, hasEvenPort, out relay))
+        {
             return SignedError(m, primaryIPv6 ? StunErrorCode.AddressFamilyNotSupported : StunErrorCode.InsufficientCapacity, key, output, out outputLength);
+        }
         if (primaryIPv6)
             a.Relay6 = relay;
         else
@@ -445,6 +477,14 @@ public sealed class TurnServer
                 a.Relay6 = relay6;
             else
                 a.IPv6Refused = true; // reported in ADDRESS-ERROR-CODE, the IPv4 allocation stands
+        }
+        if (dontFragment)
+        {
+            a.DontFragment = true;
+            if (a.Relay4 is { } df4)
+                _ports.SetDontFragment(df4);
+            if (a.Relay6 is { } df6)
+                _ports.SetDontFragment(df6);
         }
         m.TransactionId.CopyTo(a.AllocateTransactionId);
         uint lifetime = DesiredLifetime(m, allowZero: false);
@@ -483,6 +523,13 @@ public sealed class TurnServer
             w.AddAttribute(StunAttributeType.AddressErrorCode, v);
         }
         w.AddLifetime(lifetime);
+        if (a.ReservationToken is { } token)
+        {
+            // RFC 8656 §14.9
+            Span<byte> t = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64BigEndian(t, token);
+            w.AddAttribute(StunAttributeType.ReservationToken, t);
+        }
         w.AddXorMappedAddress(a.FiveTuple.Client);
         return Finish(ref w, m, sign: true, key, out outputLength);
     }

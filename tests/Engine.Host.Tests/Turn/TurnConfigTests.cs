@@ -36,6 +36,7 @@ public class TurnConfigTests
         total-quota=1200
         max-bps=800000
         stale-nonce=300
+        max-allocate-timeout=45
         no-stun
         """;
 
@@ -58,6 +59,7 @@ public class TurnConfigTests
         Assert.Equal("secret", t.Users["alice"]);
         Assert.Equal("north", t.StaticAuthSecret);
         Assert.Equal((12, 1200, 800000L, 300), (t.UserQuota, t.TotalQuota, t.MaxBps, t.StaleNonceSeconds));
+        Assert.Equal(45, t.MaxAllocateTimeoutSeconds);
 
         var o = t.ToServerOptions();
         Assert.Equal("north", o.SharedSecret);
@@ -123,7 +125,7 @@ public class TurnConfigTests
         foreach (var key in new[] { "listening-port", "tls-listening-port", "listening-ip", "relay-ip", "external-ip", "min-port", "max-port",
                      "realm", "lt-cred-mech", "user", "use-auth-secret", "static-auth-secret", "cert", "pkey", "denied-peer-ip",
                      "allowed-peer-ip", "no-multicast-peers", "allow-loopback-peers", "user-quota", "total-quota", "max-bps",
-                     "stale-nonce", "no-udp", "no-tcp", "no-tls", "no-stun" })
+                     "stale-nonce", "max-allocate-timeout", "no-udp", "no-tcp", "no-tls", "no-stun" })
             Assert.Contains("#" + key, stdout.ToString());
         // The printed config is itself valid and starts no TURN server.
         Assert.Null(EngineConfig.Parse(stdout.ToString()).Turn);

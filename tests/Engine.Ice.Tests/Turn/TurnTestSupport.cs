@@ -30,8 +30,33 @@ internal sealed class FakeRelayPortAllocator : IRelayPortAllocator
         return true;
     }
 
+    public bool SupportsPairs { get; set; } = true;
+    public HashSet<NetAddress> DontFragment { get; } = new();
+
+    public bool TryAllocatePair(bool ipv6, out NetAddress relayAddress, out NetAddress reservedAddress)
+    {
+        relayAddress = reservedAddress = default;
+        if (!SupportsPairs || ipv6 && !SupportsIPv6 || Active.Count + 2 > Capacity)
+            return false;
+        ushort port = _nextPort;
+        _nextPort += 2;
+        string ip = ipv6 ? "[2001:db8::100]" : "198.51.100.1";
+        relayAddress = T.A($"{ip}:{port}");
+        reservedAddress = T.A($"{ip}:{port + 1}");
+        Active.Add(relayAddress);
+        Active.Add(reservedAddress);
+        return true;
+    }
+
+    public void SetDontFragment(in NetAddress relayAddress)
+    {
+        Assert.True(Active.Contains(relayAddress), "DF asked for an address that is not handed out");
+        DontFragment.Add(relayAddress);
+    }
+
     public void Release(in NetAddress relayAddress)
     {
+        DontFragment.Remove(relayAddress);
         Assert.True(Active.Remove(relayAddress), "released an address that was not handed out");
         Released.Add(relayAddress);
     }
