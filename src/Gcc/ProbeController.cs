@@ -5,8 +5,11 @@ namespace Engine.Gcc;
 /// <see cref="InitialFirstFactor"/>× and <see cref="InitialSecondFactor"/>× the start rate; while
 /// each result comes back above <see cref="FurtherProbeThreshold"/> of what was probed, again at
 /// twice the result (exponential probing, how a fast path is found in seconds rather than at 8%/s);
-/// and in an application-limited period every <see cref="AlrProbeIntervalMicros"/> at twice the
-/// estimate, since media alone cannot show the path has room.
+/// in an application-limited period every <see cref="AlrProbeIntervalMicros"/> at twice the
+/// estimate, since media alone cannot show the path has room; and "room" probes: when the sender
+/// fills its estimate, the delay-based controller is what limits it and it has seen no over-use for
+/// <see cref="RoomQuietMicros"/>, every <see cref="RoomProbeIntervalMicros"/> at
+/// <see cref="RoomProbeFactor"/>× the estimate, since AIMD alone finds a capacity rise at 8%/s.
 /// </summary>
 public sealed class ProbeController
 {
@@ -19,6 +22,29 @@ public sealed class ProbeController
 
     /// <summary>libwebrtc's ALR probing interval.</summary>
     public const long AlrProbeIntervalMicros = 5_000_000;
+
+    /// <summary>
+    /// Room probes as often as ALR ones: a rise in capacity is then found within about this long, and on a
+    /// link already full each costs one short burst (a few packets at twice the rate, ~15 ms of extra queue).
+    /// </summary>
+    public const long RoomProbeIntervalMicros = 5_000_000;
+
+    /// <summary>Twice the estimate, as the ALR and further probes: a doubling or more is found by one probe and one further probe.</summary>
+    public const double RoomProbeFactor = 1.5;
+
+    /// <summary>
+    /// No over-use for this long first: right after a cut the queue is still draining and the estimate is
+    /// below the link by the cut, so a probe would measure the cut, not new room.
+    /// </summary>
+    public const long RoomQuietMicros = 3_000_000;
+
+    /// <summary>
+    /// A room probe's result counts only at this fraction of the probed rate or above. A sender filling the link
+    /// alone gets it back at 0.95 × the link (under half of a 2× probe); one sharing it evenly with another
+    /// flow gets 2/3 of the link during the burst (0.63 after the 0.95, so 0.63 of a probe at the link rate);
+    /// a path that carried 1.6× the estimate has room.
+    /// </summary>
+    public const double RoomProbeMinCarried = 0.9;
 
     /// <summary>A probe's result that has not come within this time is not coming (libwebrtc: 1 s).</summary>
     public const long ResultTimeoutMicros = 1_000_000;
@@ -38,6 +64,9 @@ public sealed class ProbeController
     private long _highestProbeBps;
     private long _lastProbeMicros = long.MinValue / 2;
     private long _estimateBps;
+    private bool _delayLimited;
+    private long _roomProbeBps; // the room probe whose result is awaited (0: none)
+    private long _lastOveruseMicros = long.MinValue / 2;
 
     public ProbeController(long minBps, long maxBps, long startBps)
     {
@@ -48,18 +77,56 @@ public sealed class ProbeController
 
     public long ProbesStarted { get; private set; }
 
+    /// <summary>Of those, room probes (sent while the sender filled its estimate).</summary>
+    public long RoomProbesStarted { get; private set; }
+
     /// <summary>The estimate the sender uses now; an ALR probe goes above it.</summary>
     public void OnEstimate(long estimateBps) => _estimateBps = estimateBps;
 
-    /// <summary>A probe's measured rate: if it came close to what was probed, the path may carry more: probe higher.</summary>
-    public void OnProbeResult(long bps, long nowMicros)
+    /// <summary>
+    /// The delay-based side's state after a feedback report: whether the target is the delay-based estimate
+    /// (loss and REMB not holding it lower, loss low) and whether the detector reads over-use now.
+    /// </summary>
+    public void OnDelayState(bool delayLimited, bool overusing, long nowMicros)
     {
+        _delayLimited = delayLimited;
+        if (overusing)
+            _lastOveruseMicros = nowMicros;
+    }
+
+    /// <summary>
+    /// A probe's measured rate: if it came close to what was probed, the path may carry more: probe higher.
+    /// Returns whether the estimate may take it: a room probe's result only when the path carried most of it.
+    /// </summary>
+    public bool OnProbeResult(long bps, long nowMicros)
+    {
+        bool apply = true;
+        if (_roomProbeBps > 0)
+        {
+            // A room probe counts only if the path carried it: on a link the sender (or a competitor with it)
+            // already fills, it comes back at the sender's share of the link during the burst, above its
+            // estimate but not room. Carried, the next goes RoomProbeFactor higher; else probing stops there.
+            bool carried = bps >= RoomProbeMinCarried * _roomProbeBps;
+            _roomProbeBps = 0;
+            if (!carried)
+            {
+                _exponential = false;
+                return false;
+            }
+            if (bps < _maxBps)
+            {
+                Schedule((long)(RoomProbeFactor * bps), nowMicros);
+                _roomProbeBps = _highestProbeBps;
+            }
+            return true;
+        }
         if (!_exponential)
-            return;
+            return apply;
         // A result under the bar ends nothing by itself: a higher cluster's result may still be on its way
         // (the initial two are measured one after the other); probing ends when none follows within the timeout.
         if (bps > FurtherProbeThreshold * _highestProbeBps && _highestProbeBps < _maxBps)
             Schedule((long)(FurtherProbeFactor * bps), nowMicros);
+        return apply;
     }
 
     /// <summary>Called with the time (and whether the sender is app-limited); returns a cluster when one should be sent now.</summary>
@@ -73,10 +140,20 @@ public sealed class ProbeController
             Schedule((long)(InitialSecondFactor * start), nowMicros);
         }
         if (_exponential && _pendingCount == 0 && nowMicros - _lastProbeMicros > ResultTimeoutMicros)
+        {
             _exponential = false;
+            _roomProbeBps = 0;
+        }
         if (!_exponential && _pendingCount == 0 && inAlr && _estimateBps < _maxBps
             && nowMicros - _lastProbeMicros >= AlrProbeIntervalMicros)
             Schedule((long)(AlrProbeFactor * _estimateBps), nowMicros);
+        if (!_exponential && _pendingCount == 0 && !inAlr && _delayLimited && _estimateBps < _maxBps
+            && nowMicros - _lastOveruseMicros >= RoomQuietMicros && nowMicros - _lastProbeMicros >= RoomProbeIntervalMicros)
+        {
+            Schedule((long)(RoomProbeFactor * _estimateBps), nowMicros);
+            _roomProbeBps = _highestProbeBps;
+            RoomProbesStarted++;
+        }
         if (_pendingCount == 0)
         {
             cluster = default;

@@ -105,6 +105,8 @@ public sealed class SendSideEstimator
 
     public long ProbesStarted => _prober.ProbesStarted;
 
+    public long RoomProbesStarted => _prober.RoomProbesStarted;
+
     public long ProbesMeasured => _probeEstimator.ProbesMeasured;
 
     public long ProbesFailed => _probeEstimator.ProbesFailed;
@@ -191,16 +193,17 @@ public sealed class SendSideEstimator
         _probeEstimator.OnFeedback(results);
         if (_probeEstimator.TryTakeResult(out long probeBps))
         {
-            _prober.OnProbeResult(probeBps, nowMicros);
             // The path carried it: both estimates may start there (libwebrtc sets the loss-based one to it too).
-            if (probeBps > _rate.EstimateBps)
+            bool apply = _prober.OnProbeResult(probeBps, nowMicros);
+            if (apply && probeBps > _rate.EstimateBps)
             {
                 _rate.SetEstimate(probeBps, nowMicros);
                 // The acknowledged rate's window still holds the slower pre-probe sending; a cut from it would undo
                 // the probe (measured on 10 Mbps: 9.9 -> 4.1 Mbps at the first over-use). Measure afresh.
                 _acked.Reset();
             }
-            _lossBps = Math.Max(_lossBps, Math.Min(probeBps, _rate.EstimateBps));
+            if (apply)
+                _lossBps = Math.Max(_lossBps, Math.Min(probeBps, _rate.EstimateBps));
         }
 
         if (grouped)
@@ -213,6 +216,8 @@ public sealed class SendSideEstimator
         }
         UpdateLoss(nowMicros);
         UpdateTarget();
+        bool delayLimited = _lossMayIncrease && _lossBps >= _rate.EstimateBps && _rembBps >= _rate.EstimateBps;
+        _prober.OnDelayState(delayLimited, _detector.State == BandwidthUsage.Overusing, nowMicros);
     }
 
     // The verdict comes from whole windows; the increase it allows is applied on every report (8%/s of the

@@ -91,6 +91,6 @@ public sealed class SendSideScenario(string name, string title, SendSideLoop loo
             }
         foreach (var f in Loop.Flows)
             yield return FormattableString.Invariant(
-                $"{f.Name}: probes {f.Estimator.ProbesStarted} started, {f.Estimator.ProbesMeasured} measured, {f.Estimator.ProbesFailed} failed; padding {f.PaddingPacketsSent} packets; pacer expired {f.Pacer.Expired}, refused {f.Pacer.DroppedFull}; feedback {f.FeedbackPacketsSent} sent, {f.FeedbackPacketsLost} lost");
+                $"{f.Name}: probes {f.Estimator.ProbesStarted} started ({f.Estimator.RoomProbesStarted} room), {f.Estimator.ProbesMeasured} measured, {f.Estimator.ProbesFailed} failed; padding {f.PaddingPacketsSent} packets; pacer expired {f.Pacer.Expired}, refused {f.Pacer.DroppedFull}; feedback {f.FeedbackPacketsSent} sent, {f.FeedbackPacketsLost} lost");
     }
 }
