@@ -32,6 +32,7 @@ public sealed class ProbeBitrateEstimator
     private readonly Cluster[] _clusters = new Cluster[MaxClusters];
     private int _next;
     private long _resultBps = -1;
+    private bool _resultSaturated;
 
     public long ProbesMeasured { get; private set; }
 
@@ -78,10 +79,15 @@ public sealed class ProbeBitrateEstimator
         }
     }
 
-    public bool TryTakeResult(out long bps)
+    public bool TryTakeResult(out long bps) => TryTakeResult(out bps, out _);
+
+    /// <summary>The settled result, and whether its cluster saturated the path (received under 90% of its send rate).</summary>
+    public bool TryTakeResult(out long bps, out bool saturated)
     {
         bps = _resultBps;
+        saturated = _resultSaturated;
         _resultBps = -1;
+        _resultSaturated = false;
         return bps > 0;
     }
 
@@ -103,11 +109,17 @@ public sealed class ProbeBitrateEstimator
             return;
         }
         double result = Math.Min(sendBps, receiveBps);
-        if (receiveBps < SaturatedRatio * sendBps)
+        bool saturated = receiveBps < SaturatedRatio * sendBps;
+        if (Environment.GetEnvironmentVariable("GCC_TRACE") == "1") Console.Error.WriteLine($"TRACE   cluster {c.Id} sent {c.Sent} recv {c.Received} bytes {c.Bytes} sendspan {sendSpan} arrspan {arrivalSpan} send {sendBps:0} recv {receiveBps:0}");
+        if (saturated)
             result = TargetUtilization * receiveBps;
         ProbesMeasured++;
         LastResultBps = (long)result;
-        _resultBps = Math.Max(_resultBps, LastResultBps);
+        if (LastResultBps > _resultBps)
+        {
+            _resultBps = LastResultBps;
+            _resultSaturated = saturated;
+        }
     }
 
     private int Find(int clusterId)

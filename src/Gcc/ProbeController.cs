@@ -33,18 +33,25 @@ public sealed class ProbeController
     public const double RoomProbeFactor = 1.5;
 
     /// <summary>
+    /// Room probes are longer than the others: at 1.5× (not 3× or 2×) the difference between carried and
+    /// saturated is small, and 5 packets of a frame's mixed sizes (audio among them) measured 1.38 against
+    /// 1.67 Mbps sent on a 2.5 Mbps link. They run only while searching, so the length costs no queue at a full link.
+    /// </summary>
+    public const int RoomProbeMinPackets = 10;
+    public const long RoomProbeMinDurationMicros = 40_000;
+
+    /// <summary>
     /// No over-use for this long first: right after a cut the queue is still draining and the estimate is
     /// below the link by the cut, so a probe would measure the cut, not new room.
     /// </summary>
     public const long RoomQuietMicros = 3_000_000;
 
     /// <summary>
-    /// A room probe's result counts only at this fraction of the probed rate or above. A sender filling the link
-    /// alone gets it back at 0.95 × the link (under half of a 2× probe); one sharing it evenly with another
-    /// flow gets 2/3 of the link during the burst (0.63 after the 0.95, so 0.63 of a probe at the link rate);
-    /// a path that carried 1.6× the estimate has room.
+    /// A room probe's result counts only when it did not saturate the path (it came back at its send rate) and
+    /// is this much above the estimate: a result within a few percent says nothing new and would only restart
+    /// the AIMD's search from where it stands.
     /// </summary>
-    public const double RoomProbeMinCarried = 0.9;
+    public const double RoomProbeMinGain = 1.1;
 
     /// <summary>A probe's result that has not come within this time is not coming (libwebrtc: 1 s).</summary>
     public const long ResultTimeoutMicros = 1_000_000;
@@ -64,7 +71,7 @@ public sealed class ProbeController
     private long _highestProbeBps;
     private long _lastProbeMicros = long.MinValue / 2;
     private long _estimateBps;
-    private bool _delayLimited;
+    private bool _searching;
     private long _roomProbeBps; // the room probe whose result is awaited (0: none)
     private long _lastOveruseMicros = long.MinValue / 2;
 
@@ -84,12 +91,13 @@ public sealed class ProbeController
     public void OnEstimate(long estimateBps) => _estimateBps = estimateBps;
 
     /// <summary>
-    /// The delay-based side's state after a feedback report: whether the target is the delay-based estimate
-    /// (loss and REMB not holding it lower, loss low) and whether the detector reads over-use now.
+    /// The delay-based side's state after a feedback report: whether it is searching (it is what limits the
+    /// target, loss and REMB not holding it lower, and it increases multiplicatively: the acknowledged rate
+    /// went past its last capacity estimate, or it never had one) and whether the detector reads over-use now.
     /// </summary>
-    public void OnDelayState(bool delayLimited, bool overusing, long nowMicros)
+    public void OnDelayState(bool searching, bool overusing, long nowMicros)
     {
-        _delayLimited = delayLimited;
+        _searching = searching;
         if (overusing)
             _lastOveruseMicros = nowMicros;
     }
@@ -98,7 +106,10 @@ public sealed class ProbeController
     /// A probe's measured rate: if it came close to what was probed, the path may carry more: probe higher.
     /// Returns whether the estimate may take it: a room probe's result only when the path carried most of it.
     /// </summary>
-    public bool OnProbeResult(long bps, long nowMicros)
+    public bool OnProbeResult(long bps, long nowMicros) => OnProbeResult(bps, false, nowMicros);
+
+    /// <inheritdoc cref="OnProbeResult(long, long)"/>
+    public bool OnProbeResult(long bps, bool saturated, long nowMicros)
     {
         bool apply = true;
         if (_roomProbeBps > 0)
@@ -106,7 +117,7 @@ public sealed class ProbeController
             // A room probe counts only if the path carried it: on a link the sender (or a competitor with it)
             // already fills, it comes back at the sender's share of the link during the burst, above its
             // estimate but not room. Carried, the next goes RoomProbeFactor higher; else probing stops there.
-            bool carried = bps >= RoomProbeMinCarried * _roomProbeBps;
+            bool carried = !saturated && bps > RoomProbeMinGain * _estimateBps;
             _roomProbeBps = 0;
             if (!carried)
             {
@@ -115,7 +126,7 @@ public sealed class ProbeController
             }
             if (bps < _maxBps)
             {
-                Schedule((long)(RoomProbeFactor * bps), nowMicros);
+                Schedule((long)(RoomProbeFactor * bps), nowMicros, RoomProbeMinPackets, RoomProbeMinDurationMicros);
                 _roomProbeBps = _highestProbeBps;
             }
             return true;
@@ -147,10 +158,10 @@ public sealed class ProbeController
         if (!_exponential && _pendingCount == 0 && inAlr && _estimateBps < _maxBps
             && nowMicros - _lastProbeMicros >= AlrProbeIntervalMicros)
             Schedule((long)(AlrProbeFactor * _estimateBps), nowMicros);
-        if (!_exponential && _pendingCount == 0 && !inAlr && _delayLimited && _estimateBps < _maxBps
+        if (!_exponential && _pendingCount == 0 && !inAlr && _searching && _estimateBps < _maxBps
             && nowMicros - _lastOveruseMicros >= RoomQuietMicros && nowMicros - _lastProbeMicros >= RoomProbeIntervalMicros)
         {
-            Schedule((long)(RoomProbeFactor * _estimateBps), nowMicros);
+            Schedule((long)(RoomProbeFactor * _estimateBps), nowMicros, RoomProbeMinPackets, RoomProbeMinDurationMicros);
             _roomProbeBps = _highestProbeBps;
             RoomProbesStarted++;
         }
@@ -167,7 +178,7 @@ public sealed class ProbeController
         return true;
     }
 
-    private void Schedule(long bps, long nowMicros)
+    private void Schedule(long bps, long nowMicros, int minPackets = MinPackets, long minDurationMicros = MinDurationMicros)
     {
         bps = Math.Clamp(bps, _minBps, _maxBps);
         if (_pendingCount == MaxPending || bps <= _highestProbeBps && _exponential)
@@ -175,8 +186,8 @@ public sealed class ProbeController
             _exponential = false;
             return;
         }
-        int minBytes = (int)Math.Max(1, bps * MinDurationMicros / 8_000_000);
-        _pending[_pendingCount++] = new ProbeCluster(_nextId++, bps, MinPackets, minBytes);
+        int minBytes = (int)Math.Max(1, bps * minDurationMicros / 8_000_000);
+        _pending[_pendingCount++] = new ProbeCluster(_nextId++, bps, minPackets, minBytes);
         _highestProbeBps = _exponential ? Math.Max(_highestProbeBps, bps) : bps;
         _exponential = true;
         _lastProbeMicros = nowMicros;

@@ -191,10 +191,10 @@ public sealed class SendSideEstimator
         }
 
         _probeEstimator.OnFeedback(results);
-        if (_probeEstimator.TryTakeResult(out long probeBps))
+        if (_probeEstimator.TryTakeResult(out long probeBps, out bool saturated))
         {
             // The path carried it: both estimates may start there (libwebrtc sets the loss-based one to it too).
-            bool apply = _prober.OnProbeResult(probeBps, nowMicros);
+            bool apply = _prober.OnProbeResult(probeBps, saturated, nowMicros);
             if (apply && probeBps > _rate.EstimateBps)
             {
                 _rate.SetEstimate(probeBps, nowMicros);
@@ -216,8 +216,10 @@ public sealed class SendSideEstimator
         }
         UpdateLoss(nowMicros);
         UpdateTarget();
-        bool delayLimited = _lossMayIncrease && _lossBps >= _rate.EstimateBps && _rembBps >= _rate.EstimateBps;
-        _prober.OnDelayState(delayLimited, _detector.State == BandwidthUsage.Overusing, nowMicros);
+        // Near its capacity estimate the AIMD is at the link (a room probe there only queues); past it, the link
+        // may have grown, and a probe finds out in an RTT what 8%/s would take seconds to.
+        bool searching = _lossMayIncrease && _lossBps >= _rate.EstimateBps && _rembBps >= _rate.EstimateBps && !_rate.NearConvergence;
+        _prober.OnDelayState(searching, _detector.State == BandwidthUsage.Overusing, nowMicros);
     }
 
     // The verdict comes from whole windows; the increase it allows is applied on every report (8%/s of the
