@@ -110,7 +110,6 @@ public sealed class ProbeBitrateEstimator
         }
         double result = Math.Min(sendBps, receiveBps);
         bool saturated = receiveBps < SaturatedRatio * sendBps;
-        if (Environment.GetEnvironmentVariable("GCC_TRACE") == "1") Console.Error.WriteLine($"TRACE   cluster {c.Id} sent {c.Sent} recv {c.Received} bytes {c.Bytes} sendspan {sendSpan} arrspan {arrivalSpan} send {sendBps:0} recv {receiveBps:0}");
         if (saturated)
             result = TargetUtilization * receiveBps;
         ProbesMeasured++;

@@ -6,10 +6,12 @@ namespace Engine.Gcc;
 /// each result comes back above <see cref="FurtherProbeThreshold"/> of what was probed, again at
 /// twice the result (exponential probing, how a fast path is found in seconds rather than at 8%/s);
 /// in an application-limited period every <see cref="AlrProbeIntervalMicros"/> at twice the
-/// estimate, since media alone cannot show the path has room; and "room" probes: when the sender
-/// fills its estimate, the delay-based controller is what limits it and it has seen no over-use for
-/// <see cref="RoomQuietMicros"/>, every <see cref="RoomProbeIntervalMicros"/> at
-/// <see cref="RoomProbeFactor"/>× the estimate, since AIMD alone finds a capacity rise at 8%/s.
+/// estimate, since media alone cannot show the path has room; and "room" probes (ours): when the
+/// sender is not app-limited, the delay-based controller is what limits it and is searching (the
+/// acknowledged rate went past its last capacity estimate: the link may have grown) and it has seen no
+/// over-use for <see cref="RoomQuietMicros"/>, at most every <see cref="RoomProbeIntervalMicros"/>, at
+/// <see cref="RoomProbeFactor"/>× the estimate, and again 1.5× higher while each is carried
+/// unsaturated, since the AIMD alone climbs to a risen capacity at 8%/s.
 /// </summary>
 public sealed class ProbeController
 {
@@ -23,33 +25,35 @@ public sealed class ProbeController
     /// <summary>libwebrtc's ALR probing interval.</summary>
     public const long AlrProbeIntervalMicros = 5_000_000;
 
-    /// <summary>
-    /// Room probes as often as ALR ones: a rise in capacity is then found within about this long, and on a
-    /// link already full each costs one short burst (a few packets at twice the rate, ~15 ms of extra queue).
-    /// </summary>
+    /// <summary>As the ALR interval: a room probe that found nothing is not repeated sooner.</summary>
     public const long RoomProbeIntervalMicros = 5_000_000;
 
-    /// <summary>Twice the estimate, as the ALR and further probes: a doubling or more is found by one probe and one further probe.</summary>
+    /// <summary>
+    /// 1.5× per step, not the 2× of the others: two flows sharing a link both probe, and a competitor's frame
+    /// bursts leave gaps a short probe measures as room. Measured on RFC 8867 §5.2 (Jain 30–125 s): 0.940 at
+    /// 1.5×, 0.905 at 1.75×, 0.843 at 2× (§5.1's 40–60 s: 86 / 87 / 90 %).
+    /// </summary>
     public const double RoomProbeFactor = 1.5;
 
     /// <summary>
-    /// Room probes are longer than the others: at 1.5× (not 3× or 2×) the difference between carried and
-    /// saturated is small, and 5 packets of a frame's mixed sizes (audio among them) measured 1.38 against
-    /// 1.67 Mbps sent on a 2.5 Mbps link. They run only while searching, so the length costs no queue at a full link.
+    /// Room probes are longer than the others (10 packets, 40 ms): at 1.5× carried and saturated differ by
+    /// little, and 5 packets of a frame's mixed sizes (audio among them) measured 1.38 Mbps received against
+    /// 1.67 sent on a 2.5 Mbps link (a false "saturated"). They run only while searching, not at a full link.
     /// </summary>
     public const int RoomProbeMinPackets = 10;
     public const long RoomProbeMinDurationMicros = 40_000;
 
     /// <summary>
     /// No over-use for this long first: right after a cut the queue is still draining and the estimate is
-    /// below the link by the cut, so a probe would measure the cut, not new room.
+    /// below the link by the cut, so a probe would measure the cut, not new room (2 s measured the same).
     /// </summary>
     public const long RoomQuietMicros = 3_000_000;
 
     /// <summary>
-    /// A room probe's result counts only when it did not saturate the path (it came back at its send rate) and
-    /// is this much above the estimate: a result within a few percent says nothing new and would only restart
-    /// the AIMD's search from where it stands.
+    /// A room probe's result counts only when it did not saturate the path (it arrived at its send rate: a
+    /// saturated one on a link the sender, or a competitor with it, already fills comes back at its share of
+    /// the link during the burst, not room) and is this much above the estimate (a few percent says nothing
+    /// new, and a raise restarts the AIMD's search from where it stands).
     /// </summary>
     public const double RoomProbeMinGain = 1.1;
 
@@ -72,7 +76,7 @@ public sealed class ProbeController
     private long _lastProbeMicros = long.MinValue / 2;
     private long _estimateBps;
     private bool _searching;
-    private long _roomProbeBps; // the room probe whose result is awaited (0: none)
+    private bool _roomProbeOut; // a room probe's result is awaited
     private long _lastOveruseMicros = long.MinValue / 2;
 
     public ProbeController(long minBps, long maxBps, long startBps)
@@ -84,7 +88,7 @@ public sealed class ProbeController
 
     public long ProbesStarted { get; private set; }
 
-    /// <summary>Of those, room probes (sent while the sender filled its estimate).</summary>
+    /// <summary>Of those, room probes (the first of each room search).</summary>
     public long RoomProbesStarted { get; private set; }
 
     /// <summary>The estimate the sender uses now; an ALR probe goes above it.</summary>
@@ -102,42 +106,34 @@ public sealed class ProbeController
             _lastOveruseMicros = nowMicros;
     }
 
-    /// <summary>
-    /// A probe's measured rate: if it came close to what was probed, the path may carry more: probe higher.
-    /// Returns whether the estimate may take it: a room probe's result only when the path carried most of it.
-    /// </summary>
+    /// <summary>A probe's measured rate (not known whether saturated); see the overload.</summary>
     public bool OnProbeResult(long bps, long nowMicros) => OnProbeResult(bps, false, nowMicros);
 
-    /// <inheritdoc cref="OnProbeResult(long, long)"/>
+    /// <summary>
+    /// A probe's measured rate: if it came close to what was probed, the path may carry more: probe higher.
+    /// Returns whether the estimates may take it (false for a room probe that was not carried).
+    /// </summary>
     public bool OnProbeResult(long bps, bool saturated, long nowMicros)
     {
-        bool apply = true;
-        if (_roomProbeBps > 0)
+        if (_roomProbeOut)
         {
-            // A room probe counts only if the path carried it: on a link the sender (or a competitor with it)
-            // already fills, it comes back at the sender's share of the link during the burst, above its
-            // estimate but not room. Carried, the next goes RoomProbeFactor higher; else probing stops there.
-            bool carried = !saturated && bps > RoomProbeMinGain * _estimateBps;
-            _roomProbeBps = 0;
-            if (!carried)
+            _roomProbeOut = false;
+            if (saturated || bps <= RoomProbeMinGain * _estimateBps)
             {
                 _exponential = false;
                 return false;
             }
             if (bps < _maxBps)
-            {
-                Schedule((long)(RoomProbeFactor * bps), nowMicros, RoomProbeMinPackets, RoomProbeMinDurationMicros);
-                _roomProbeBps = _highestProbeBps;
-            }
+                ScheduleRoom((long)(RoomProbeFactor * bps), nowMicros);
             return true;
         }
         if (!_exponential)
-            return apply;
+            return true;
         // A result under the bar ends nothing by itself: a higher cluster's result may still be on its way
         // (the initial two are measured one after the other); probing ends when none follows within the timeout.
         if (bps > FurtherProbeThreshold * _highestProbeBps && _highestProbeBps < _maxBps)
             Schedule((long)(FurtherProbeFactor * bps), nowMicros);
-        return apply;
+        return true;
     }
 
     /// <summary>Called with the time (and whether the sender is app-limited); returns a cluster when one should be sent now.</summary>
@@ -153,7 +149,7 @@ public sealed class ProbeController
         if (_exponential && _pendingCount == 0 && nowMicros - _lastProbeMicros > ResultTimeoutMicros)
         {
             _exponential = false;
-            _roomProbeBps = 0;
+            _roomProbeOut = false;
         }
         if (!_exponential && _pendingCount == 0 && inAlr && _estimateBps < _maxBps
             && nowMicros - _lastProbeMicros >= AlrProbeIntervalMicros)
@@ -161,8 +157,7 @@ public sealed class ProbeController
         if (!_exponential && _pendingCount == 0 && !inAlr && _searching && _estimateBps < _maxBps
             && nowMicros - _lastOveruseMicros >= RoomQuietMicros && nowMicros - _lastProbeMicros >= RoomProbeIntervalMicros)
         {
-            Schedule((long)(RoomProbeFactor * _estimateBps), nowMicros, RoomProbeMinPackets, RoomProbeMinDurationMicros);
-            _roomProbeBps = _highestProbeBps;
+            ScheduleRoom((long)(RoomProbeFactor * _estimateBps), nowMicros);
             RoomProbesStarted++;
         }
         if (_pendingCount == 0)
@@ -176,6 +171,13 @@ public sealed class ProbeController
             _pending[i] = _pending[i + 1];
         ProbesStarted++;
         return true;
+    }
+
+    private void ScheduleRoom(long bps, long nowMicros)
+    {
+        int before = _pendingCount;
+        Schedule(bps, nowMicros, RoomProbeMinPackets, RoomProbeMinDurationMicros);
+        _roomProbeOut = _pendingCount > before;
     }
 
     private void Schedule(long bps, long nowMicros, int minPackets = MinPackets, long minDurationMicros = MinDurationMicros)

@@ -193,7 +193,8 @@ public sealed class SendSideEstimator
         _probeEstimator.OnFeedback(results);
         if (_probeEstimator.TryTakeResult(out long probeBps, out bool saturated))
         {
-            // The path carried it: both estimates may start there (libwebrtc sets the loss-based one to it too).
+            // The path carried it: both estimates may start there (libwebrtc sets the loss-based one to it too);
+            // the prober refuses a room probe's result that saturated (a share of a full link, not room).
             bool apply = _prober.OnProbeResult(probeBps, saturated, nowMicros);
             if (apply && probeBps > _rate.EstimateBps)
             {
@@ -216,8 +217,9 @@ public sealed class SendSideEstimator
         }
         UpdateLoss(nowMicros);
         UpdateTarget();
-        // Near its capacity estimate the AIMD is at the link (a room probe there only queues); past it, the link
-        // may have grown, and a probe finds out in an RTT what 8%/s would take seconds to.
+        // Near its capacity estimate the AIMD is at the link (a room probe there only queues, and its burst reads
+        // as over-use: every 5 s it held 2 Mbps at 81% instead of 93%); past it the link may have grown, and a
+        // probe finds in an RTT what 8%/s takes seconds to. Not while loss or REMB holds the target lower.
         bool searching = _lossMayIncrease && _lossBps >= _rate.EstimateBps && _rembBps >= _rate.EstimateBps && !_rate.NearConvergence;
         _prober.OnDelayState(searching, _detector.State == BandwidthUsage.Overusing, nowMicros);
     }

@@ -39,8 +39,6 @@ public sealed class SendSideFlow
         Backward = backward;
     }
 
-    private static readonly bool TraceOn = Environment.GetEnvironmentVariable("GCC_TRACE") == "1";
-
     public string Name { get; }
     public SendSideEstimator Estimator { get; }
     public Pacer Pacer { get; } = new();
@@ -94,10 +92,7 @@ public sealed class SendSideFlow
             return;
         var e = Estimator;
         if (e.TryTakeProbe(now, out var cluster))
-        {
             Pacer.StartProbe(cluster);
-            if (TraceOn) Console.Error.WriteLine($"TRACE {Name} {now / 1e6:0.000} probe {cluster.TargetBps} est {e.DelayBasedBps} target {e.TargetBps} room {e.RoomProbesStarted}");
-        }
         if (e.TargetBps != _lastTargetBps)
         {
             _lastTargetBps = e.TargetBps;
@@ -172,11 +167,7 @@ public sealed class SendSideFlow
                 latestSend = Math.Max(latestSend, _results[i].SendMicros);
             if (n > 0)
                 Estimator.RttMicros = now - latestSend; // includes the wait for the report, as libwebrtc's feedback RTT does
-            long before = Estimator.DelayBasedBps, measured = Estimator.ProbesMeasured;
-            var st = Estimator.RateState;
             Estimator.OnTransportFeedback(_results.AsSpan(0, n), now);
-            if (TraceOn && Estimator.ProbesMeasured != measured) Console.Error.WriteLine($"TRACE {Name} {now / 1e6:0.000} result {Estimator.LastProbeResultBps} est {before} -> {Estimator.DelayBasedBps}");
-            else if (TraceOn && Estimator.DelayBasedBps < before) Console.Error.WriteLine($"TRACE {Name} {now / 1e6:0.000} cut {before} -> {Estimator.DelayBasedBps}");
             return;
         }
         _feedback.AddReceivedPacket(_receiveUnwrapper.Unwrap((ushort)d.Sequence), d.ArrivalMicros);
