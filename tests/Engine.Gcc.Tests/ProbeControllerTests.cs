@@ -50,3 +50,104 @@ public class ProbeControllerTests
         Assert.False(c.TryTakeProbe(100_000, false, out _));
     }
 }
+
+public class ProbeControllerRoomTests
+{
+    private const long S = 1_000_000;
+
+    // The initial probes out and settled (the second saturated at 1 Mbps): exponential probing is over.
+    private static ProbeController Started(long estimateBps = 1_000_000)
+    {
+        var c = new ProbeController(50_000, 5_000_000, 300_000);
+        c.TryTakeProbe(0, false, out _);
+        c.TryTakeProbe(0, false, out _);
+        c.OnProbeResult(880_000, true, 100_000);
+        c.OnProbeResult(950_000, true, 120_000);
+        c.OnEstimate(estimateBps);
+        return c;
+    }
+
+    [Fact]
+    public void Searching_WithoutOveruse_ProbesAtOneAndAHalfTimesTheEstimate_LongerThanOtherProbes()
+    {
+        var c = Started();
+        c.OnDelayState(searching: true, overusing: false, 1 * S);
+        Assert.False(c.TryTakeProbe(4 * S, false, out _)); // the initial probes were under 5 s ago
+        Assert.True(c.TryTakeProbe(5 * S, false, out var p));
+        Assert.Equal(1_500_000, p.TargetBps);
+        Assert.Equal(ProbeController.RoomProbeMinPackets, p.MinPackets);
+        Assert.Equal(1_500_000 * ProbeController.RoomProbeMinDurationMicros / 8_000_000, p.MinBytes);
+        Assert.Equal(1, c.RoomProbesStarted);
+        Assert.False(c.TryTakeProbe(5 * S + 1000, false, out _)); // one at a time
+    }
+
+    [Fact]
+    public void NotNearConvergence_NorInAlr_NorSoonAfterOveruse()
+    {
+        var c = Started();
+        c.OnDelayState(searching: false, overusing: false, 1 * S);
+        Assert.False(c.TryTakeProbe(10 * S, false, out _)); // at its capacity estimate: a probe only queues
+
+        c.OnDelayState(searching: true, overusing: true, 10 * S);
+        c.OnDelayState(searching: true, overusing: false, 11 * S);
+        Assert.False(c.TryTakeProbe(12 * S, false, out _)); // over-use 2 s ago
+        Assert.False(c.TryTakeProbe(13 * S - 1, false, out _));
+        Assert.True(c.TryTakeProbe(13 * S, false, out var p)); // 3 s quiet
+        Assert.Equal(1_500_000, p.TargetBps);
+
+        var alr = Started();
+        alr.OnDelayState(searching: true, overusing: false, 1 * S);
+        Assert.True(alr.TryTakeProbe(6 * S, true, out var a)); // in ALR the ALR probe (2x) runs instead
+        Assert.Equal(2_000_000, a.TargetBps);
+        Assert.Equal(0, alr.RoomProbesStarted);
+    }
+
+    [Fact]
+    public void Carried_RaisesAndProbesHigher_UntilOneSaturates()
+    {
+        var c = Started();
+        c.OnDelayState(true, false, 1 * S);
+        Assert.True(c.TryTakeProbe(5 * S, false, out _));
+        Assert.True(c.OnProbeResult(1_480_000, false, 5 * S + 150_000)); // carried: the estimate may take it
+        c.OnEstimate(1_480_000);
+        Assert.True(c.TryTakeProbe(5 * S + 150_000, false, out var next));
+        Assert.Equal(2_220_000, next.TargetBps);
+        Assert.Equal(ProbeController.RoomProbeMinPackets, next.MinPackets);
+        Assert.False(c.OnProbeResult(2_100_000, true, 5 * S + 300_000)); // saturated: a share of the link, refused
+        Assert.False(c.TryTakeProbe(5 * S + 300_000, false, out _));
+        Assert.False(c.TryTakeProbe(9 * S, false, out _)); // and not again within 5 s
+        Assert.True(c.TryTakeProbe(10 * S + 300_000, false, out _));
+        Assert.Equal(2, c.RoomProbesStarted); // a chain's later steps are not counted again
+    }
+
+    [Fact]
+    public void Unsaturated_ButBarelyAboveTheEstimate_IsRefused()
+    {
+        var c = Started();
+        c.OnDelayState(true, false, 1 * S);
+        Assert.True(c.TryTakeProbe(5 * S, false, out _));
+        Assert.False(c.OnProbeResult(1_090_000, false, 5 * S + 150_000)); // under 1.1x the estimate: nothing new
+        Assert.False(c.TryTakeProbe(5 * S + 150_000, false, out _));
+    }
+
+    [Fact]
+    public void NoResult_WithinTheTimeout_EndsTheRoomProbe()
+    {
+        var c = Started();
+        c.OnDelayState(true, false, 1 * S);
+        Assert.True(c.TryTakeProbe(5 * S, false, out _));
+        Assert.False(c.TryTakeProbe(6 * S + 1, false, out _)); // timed out
+        // A late result is not a room probe's any more (the controller has moved on): it is taken as any other.
+        Assert.True(c.OnProbeResult(1_400_000, false, 6 * S + 10));
+        Assert.True(c.TryTakeProbe(10 * S, false, out var p));
+        Assert.Equal(1_500_000, p.TargetBps);
+    }
+
+    [Fact]
+    public void AtTheMax_NoRoomProbe()
+    {
+        var c = Started(5_000_000);
+        c.OnDelayState(true, false, 1 * S);
+        Assert.False(c.TryTakeProbe(20 * S, false, out _));
+    }
+}

@@ -29,13 +29,15 @@ public class SendSideScenarioTests(ITestOutputHelper output)
             Assert.True(phase.SettledRatio <= 1.01, $"{phase.StartMicros / 1e6} s: {phase.SettledRatio:P0}");
             Assert.True(phase.SettledP95QueueDelayMs <= DelayGoalMs, $"{phase.StartMicros / 1e6} s: p95 {phase.SettledP95QueueDelayMs:0.0} ms");
         }
-        foreach (int i in new[] { 0, 2, 3 })
+        // All four phases (94 / 86 / 90 / 89 %): the rise to 2.5 Mbps at 40 s is found by room probes (71% without).
+        for (int i = 0; i < p.Length; i++)
             Assert.True(p[i].SettledRatio >= Goal, $"phase {i}: {p[i].SettledRatio:P0}");
-        // Goal missed at 40-60 s (71%): without ALR nothing probes, and 1 -> 2.5 Mbps at 8%/s takes ~12 s.
-        Assert.True(p[1].SettledRatio >= 0.65, $"phase 1: {p[1].SettledRatio:P0}");
         double recovery = s.RecoverySeconds(0, 60, 80);
         Assert.InRange(recovery, 0, 2.0);
-        Assert.True(s.Loop.Flows[0].Estimator.ProbesMeasured >= 2);
+        var e = s.Loop.Flows[0].Estimator;
+        Assert.True(e.ProbesMeasured >= 2);
+        // Room probes only while the AIMD searches: none at the steady 1 Mbps of 0-40 s, where each would cost a cut.
+        Assert.InRange(e.RoomProbesStarted, 1, 6);
     }
 
     [Fact]
@@ -60,7 +62,7 @@ public class SendSideScenarioTests(ITestOutputHelper output)
             double together = (a[i].SettledThroughputBps + b[i].SettledThroughputBps) / a[i].CapacityBps;
             output.WriteLine($"phase {i}: both {together:P0}, Jain {SendSideLoop.Jain([a[i].SettledThroughputBps, b[i].SettledThroughputBps]):0.000}");
             Assert.True(together >= Goal && together <= 1.01, $"phase {i}: {together:P0}");
-            // The first phase (B joins at 5 s onto a link A fills) reads 60.6 ms (A) and 69.8 ms (B) at p95; every other is under 60 ms.
+            // The first phase (B joins at 5 s onto a link A fills) reads 65.4 ms (A) and 63.6 ms (B) at p95; every other is under 60 ms.
             Assert.True(a[i].SettledP95QueueDelayMs <= DelayGoalMs || i == 0 && a[i].SettledP95QueueDelayMs <= 70, $"A phase {i}");
             Assert.True(b[i].SettledP95QueueDelayMs <= DelayGoalMs || i == 0 && b[i].SettledP95QueueDelayMs <= 70, $"B phase {i}");
         }
@@ -73,10 +75,11 @@ public class SendSideScenarioTests(ITestOutputHelper output)
         foreach (var flow in s.Stats!)
             foreach (var p in flow)
             {
-                // Goal 85% met in 5 of 7 phases; the two 2 Mbps phases after a low one reach 80% and 83% (the climb back).
-                Assert.True(p.SettledRatio is >= 0.78 and <= 1.01, $"{p.StartMicros / 1e6} s: {p.SettledRatio:P0}");
-                // Goal 60 ms met in 5 of 7 phases; the 0.5 Mbps forward phase reads 74 ms (one 1200-byte packet is 19 ms there).
-                Assert.True(p.SettledP95QueueDelayMs <= 80, $"{p.StartMicros / 1e6} s: p95 {p.SettledP95QueueDelayMs:0.0} ms");
+                // Goal 85% met in all 7 (86-92%): room probes find the 2 Mbps after the low phases (81% without).
+                Assert.True(p.SettledRatio is >= Goal and <= 1.01, $"{p.StartMicros / 1e6} s: {p.SettledRatio:P0}");
+                // Goal 60 ms met in 6 of 7; the 0.5 Mbps forward phase reads 60.6 ms (one 1200-byte packet is 19 ms there).
+                bool slow = p.CapacityBps <= 500_000;
+                Assert.True(p.SettledP95QueueDelayMs <= (slow ? 65 : DelayGoalMs), $"{p.StartMicros / 1e6} s: p95 {p.SettledP95QueueDelayMs:0.0} ms");
             }
         Assert.All(s.Loop.Flows, f => Assert.True(f.FeedbackPacketsSent > 1900));
     }
