@@ -66,6 +66,8 @@ public sealed class ProbeController
 
     private const int MaxPending = 4;
 
+    public const int FullPacketBytes = 1200;
+
     private readonly long _minBps, _maxBps;
     private readonly ProbeCluster[] _pending = new ProbeCluster[MaxPending];
     private int _pendingCount;
@@ -188,7 +190,7 @@ public sealed class ProbeController
             _exponential = false;
             return;
         }
-        int minBytes = (int)Math.Max(1, bps * minDurationMicros / 8_000_000);
+        int minBytes = (int)Math.Max(minPackets * FullPacketBytes, bps * minDurationMicros / 8_000_000);
         _pending[_pendingCount++] = new ProbeCluster(_nextId++, bps, minPackets, minBytes);
         _highestProbeBps = _exponential ? Math.Max(_highestProbeBps, bps) : bps;
         _exponential = true;
