@@ -10,6 +10,7 @@ public class ProbeControllerTests
         Assert.True(c.TryTakeProbe(0, false, out var b));
         Assert.Equal((900_000L, 1_800_000L), (a.TargetBps, b.TargetBps));
         Assert.True(a.MinPackets >= 5 && b.MinBytes >= 1_800_000 * 15 / 8000);
+        Assert.True(a.MinBytes >= a.MinPackets * ProbeController.FullPacketBytes); // no 1-byte paddings to make up the count
         Assert.NotEqual(a.Id, b.Id);
         Assert.False(c.TryTakeProbe(0, false, out _));
 
@@ -76,7 +77,7 @@ public class ProbeControllerRoomTests
         Assert.True(c.TryTakeProbe(5 * S, false, out var p));
         Assert.Equal(1_500_000, p.TargetBps);
         Assert.Equal(ProbeController.RoomProbeMinPackets, p.MinPackets);
-        Assert.Equal(1_500_000 * ProbeController.RoomProbeMinDurationMicros / 8_000_000, p.MinBytes);
+        Assert.Equal(ProbeController.RoomProbeMinPackets * ProbeController.FullPacketBytes, p.MinBytes); // 40 ms would be 7500
         Assert.Equal(1, c.RoomProbesStarted);
         Assert.False(c.TryTakeProbe(5 * S + 1000, false, out _)); // one at a time
     }

@@ -29,7 +29,7 @@ public class SendSideScenarioTests(ITestOutputHelper output)
             Assert.True(phase.SettledRatio <= 1.01, $"{phase.StartMicros / 1e6} s: {phase.SettledRatio:P0}");
             Assert.True(phase.SettledP95QueueDelayMs <= DelayGoalMs, $"{phase.StartMicros / 1e6} s: p95 {phase.SettledP95QueueDelayMs:0.0} ms");
         }
-        // All four phases (94 / 86 / 90 / 89 %): the rise to 2.5 Mbps at 40 s is found by room probes (71% without).
+        // All four phases (94 / 87 / 89 / 92 %): the rise to 2.5 Mbps at 40 s is found by room probes (71% without).
         for (int i = 0; i < p.Length; i++)
             Assert.True(p[i].SettledRatio >= Goal, $"phase {i}: {p[i].SettledRatio:P0}");
         double recovery = s.RecoverySeconds(0, 60, 80);
@@ -62,9 +62,10 @@ public class SendSideScenarioTests(ITestOutputHelper output)
             double together = (a[i].SettledThroughputBps + b[i].SettledThroughputBps) / a[i].CapacityBps;
             output.WriteLine($"phase {i}: both {together:P0}, Jain {SendSideLoop.Jain([a[i].SettledThroughputBps, b[i].SettledThroughputBps]):0.000}");
             Assert.True(together >= Goal && together <= 1.01, $"phase {i}: {together:P0}");
-            // The first phase (B joins at 5 s onto a link A fills) reads 65.4 ms (A) and 63.6 ms (B) at p95; every other is under 60 ms.
-            Assert.True(a[i].SettledP95QueueDelayMs <= DelayGoalMs || i == 0 && a[i].SettledP95QueueDelayMs <= 70, $"A phase {i}");
-            Assert.True(b[i].SettledP95QueueDelayMs <= DelayGoalMs || i == 0 && b[i].SettledP95QueueDelayMs <= 70, $"B phase {i}");
+            // Every phase, the first too (B joins at 5 s onto a link A fills): 39.0 / 42.4 ms there since probes are of
+            // full-size packets (60.6 / 69.8 ms before, when B's start probes read room that was not there).
+            Assert.True(a[i].SettledP95QueueDelayMs <= DelayGoalMs, $"A phase {i}: p95 {a[i].SettledP95QueueDelayMs:0.0} ms");
+            Assert.True(b[i].SettledP95QueueDelayMs <= DelayGoalMs, $"B phase {i}: p95 {b[i].SettledP95QueueDelayMs:0.0} ms");
         }
     }
 
@@ -75,11 +76,10 @@ public class SendSideScenarioTests(ITestOutputHelper output)
         foreach (var flow in s.Stats!)
             foreach (var p in flow)
             {
-                // Goal 85% met in all 7 (86-92%): room probes find the 2 Mbps after the low phases (81% without).
+                // Goal 85% met in all 7 (92-94%): room probes find the 2 Mbps after the low phases (81% without).
                 Assert.True(p.SettledRatio is >= Goal and <= 1.01, $"{p.StartMicros / 1e6} s: {p.SettledRatio:P0}");
-                // Goal 60 ms met in 6 of 7; the 0.5 Mbps forward phase reads 60.6 ms (one 1200-byte packet is 19 ms there).
-                bool slow = p.CapacityBps <= 500_000;
-                Assert.True(p.SettledP95QueueDelayMs <= (slow ? 65 : DelayGoalMs), $"{p.StartMicros / 1e6} s: p95 {p.SettledP95QueueDelayMs:0.0} ms");
+                // Goal 60 ms met in all 7 (the 0.5 Mbps forward phase, where one 1200-byte packet is 19 ms, with 58.9 ms).
+                Assert.True(p.SettledP95QueueDelayMs <= DelayGoalMs, $"{p.StartMicros / 1e6} s: p95 {p.SettledP95QueueDelayMs:0.0} ms");
             }
         Assert.All(s.Loop.Flows, f => Assert.True(f.FeedbackPacketsSent > 1900));
     }
