@@ -28,6 +28,8 @@ public sealed class TurnServerOptions
     public int MaxAllocationsPerUser { get; set; } = 16;
     public int MaxPermissionsPerAllocation { get; set; } = 256;
     public int MaxChannelsPerAllocation { get; set; } = 256;
+    /// <summary>Peer connections of one TCP allocation (RFC 6062) at once, pending and spliced.</summary>
+    public int MaxTcpConnectionsPerAllocation { get; set; } = 64;
 
     /// <summary>Relayed bytes per second per allocation, both directions together; 0 is no cap.</summary>
     public long MaxBytesPerSecondPerAllocation { get; set; }
