@@ -100,6 +100,16 @@ public sealed class TurnServer
     /// <summary>Whether this 5-tuple is a client data connection bound to a peer (RFC 6062 §5.4): it carries no allocation of its own.</summary>
     public bool IsTcpDataConnection(in TurnFiveTuple client) => _tcpByData.ContainsKey(client);
 
+    /// <summary>The CONNECTION-ID a client data connection is bound to.</summary>
+    public bool TryGetTcpConnectionId(in TurnFiveTuple dataConnection, out uint connectionId)
+    {
+        connectionId = 0;
+        if (!_tcpByData.TryGetValue(dataConnection, out var c))
+            return false;
+        connectionId = c.Id;
+        return true;
+    }
+
     /// <summary>Peer connections of TCP allocations held now (connecting, pending or spliced).</summary>
     public int TcpConnectionCount => _tcpById.Count;
 
