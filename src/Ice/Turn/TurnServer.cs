@@ -271,6 +271,9 @@ public sealed class TurnServer
         c.BindDeadlineMicros = nowMicros + TcpBindMicros;
         Schedule(c.BindDeadlineMicros);
         Counters.TcpConnectsSucceeded++;
+        // RFC 6062 §5.2: the peer's permission is added or refreshed (up to the cap, as CreatePermission).
+        if (a.Permissions.ContainsKey(c.Peer.WithPort(0)) || a.Permissions.Count < _options.MaxPermissionsPerAllocation)
+            SetPermission(a, c.Peer, nowMicros + _options.PermissionLifetimeSeconds * Micros);
         var w = new StunMessageWriter(output, StunMethod.Connect, StunClass.SuccessResponse, c.ConnectTransactionId);
         AddConnectionId(ref w, c.Id);
         return FinishLate(ref w, a.Key, c.ConnectFingerprint, out outputLength);
@@ -790,8 +793,8 @@ public sealed class TurnServer
         var error = CheckPeer(a, peer, requirePort: true);
         if (error != 0)
             return SignedError(m, error, key, output, out outputLength);
-        // The client installs a permission for the peer first, as for any relayed traffic.
-        if (!HasPermission(a, peer, nowMicros))
+        // A permission first, as for any relayed traffic (coturn asks none: TcpConnectRequiresPermission off).
+        if (_options.TcpConnectRequiresPermission && !HasPermission(a, peer, nowMicros))
         {
             Counters.Drop(TurnDropReason.NoPermission);
             return SignedError(m, StunErrorCode.Forbidden, key, output, out outputLength);
@@ -1220,7 +1223,8 @@ public sealed class TurnServer
         input.Clear();
         BinaryPrimitives.WriteInt64BigEndian(input, expiry);
         client.Client.WriteAddressBytes(input[8..]);
-        BinaryPrimitives.WriteUInt16BigEndian(input[24..], client.Client.Port);
+        // Over TCP/TLS without the port: an RFC 6062 data connection (a new port) may reuse its control connection's nonce, as coturn's clients do.
+        BinaryPrimitives.WriteUInt16BigEndian(input[24..], client.IsStream ? (ushort)0 : client.Client.Port);
         input[26] = (byte)client.Transport;
         _nonceKey.Compute(input, default, mac);
     }

@@ -182,6 +182,44 @@ public class TurnTcpAllocationTests
     }
 
     [Fact]
+    public void Connect_WithoutPermissionWhenNotRequired_SucceedsAndInstallsThePermission()
+    {
+        // coturn's behaviour: TcpConnectRequiresPermission off.
+        var (server, control, relay) = Allocated(configure: o => o.TcpConnectRequiresPermission = false);
+        Assert.Null(Connect(control, Peer));
+        Assert.Equal(0, server.Counters.Permissions);
+        uint id = _tcp.Connects[0].Id;
+        Assert.Equal(TurnAction.ToClient, server.HandlePeerConnectResult(id, true, _clock.Now, _output, out _, out _));
+        // RFC 6062 §5.2: the successful Connect adds the peer's permission, so the peer's IP may connect in too.
+        Assert.Equal(1, server.Counters.Permissions);
+        Assert.Equal(TurnAction.ToClient, server.HandlePeerConnectionAccepted(relay, Peer.WithPort(1), _clock.Now, _output, out _, out _, out _));
+        // Denied peers stay denied without a permission check.
+        Assert.Equal(403, Connect(control, T.A("127.0.0.1:80")));
+    }
+
+    [Fact]
+    public void DataConnection_MayReuseTheControlConnectionsNonce()
+    {
+        // coturn's clients send ConnectionBind with the nonce the control connection got: over TCP/TLS a
+        // nonce is bound to the client's IP and transport, not its port.
+        var (server, control, _) = Allocated();
+        uint id = ConnectedId(server, control, Peer);
+        var data = DataClient(server);
+        var nonce = control.Build(StunMethod.Binding, StunClass.Request, null, authenticate: true);
+        Assert.True(StunMessageView.TryRead(nonce, out var signed));
+        Assert.True(signed.TryGetNonce(out var n));
+        var request = new byte[512];
+        var w = new StunMessageWriter(request, StunMethod.ConnectionBind, StunClass.Request, new byte[12]);
+        IdAttribute(id)(ref w);
+        w.AddText(StunAttributeType.Username, "alice");
+        w.AddText(StunAttributeType.Realm, "example.org");
+        w.AddAttribute(StunAttributeType.Nonce, n);
+        w.AddMessageIntegrity(control.Key);
+        var (_, output, _, _) = data.Send(request.AsSpan(0, w.Length));
+        Assert.Equal(0, T.ErrorCode(output));
+    }
+
+    [Fact]
     public void Connect_FailureIs447_AndForgetsTheConnection()
     {
         var (server, control, _) = Allocated();
