@@ -6,6 +6,7 @@ using Engine.Host.Config;
 using Engine.Host.Turn;
 using Engine.Ice;
 using Engine.Ice.Turn;
+using Xunit.Abstractions;
 
 namespace Engine.Host.Tests.Turn;
 
@@ -40,7 +41,7 @@ public sealed class TurnHostTcpRelayTests : IDisposable
         return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
-    private Socket Tcp(int port)
+    internal Socket Tcp(int port)
     {
         var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = 5000, SendTimeout = 5000 };
         _owned.Add(s);
@@ -308,4 +309,85 @@ public sealed class TurnHostTcpRelayTests : IDisposable
         foreach (var d in _owned)
             d.Dispose();
     }
+
+    /// <summary>A spliced pair (data connection, peer) ready for raw bytes.</summary>
+    internal static (Socket Data, Socket Peer) Spliced(TurnHostTcpRelayTests t, TurnConfig config)
+    {
+        var peerListener = new TcpListener(IPAddress.Loopback, 0);
+        peerListener.Start();
+        try
+        {
+            var peerAddress = NetAddress.FromIPEndPoint((IPEndPoint)peerListener.LocalEndpoint);
+            var control = new Client(t.Tcp(config.ListeningPort));
+            control.AllocateTcp();
+            control.Permit(peerAddress);
+            uint id = ConnectionId(control.Request(StunMethod.Connect, (ref StunMessageWriter w) => w.AddXorPeerAddress(peerAddress)));
+            var peer = peerListener.AcceptSocket();
+            t._owned.Add(peer);
+            peer.ReceiveTimeout = peer.SendTimeout = 10_000;
+            var data = new Client(t.Tcp(config.ListeningPort));
+            Assert.Equal(0, ErrorCode(data.Bind(id)));
+            return (data.Socket, peer);
+        }
+        finally
+        {
+            peerListener.Stop();
+        }
+    }
+
+    internal (TurnHost Host, TurnConfig Config) Host() => NewHost();
+
+    internal static void Copy(Socket from, Socket to, byte[] send, byte[] receive, long total)
+    {
+        // Both ends on threads of their own, buffers made before: the test itself allocates nothing while it runs.
+        var sender = new Thread(() =>
+        {
+            for (long sent = 0; sent < total;)
+                sent += from.Send(send, 0, (int)Math.Min(send.Length, total - sent), SocketFlags.None);
+        });
+        sender.Start();
+        for (long got = 0; got < total;)
+        {
+            int n = to.Receive(receive, 0, (int)Math.Min(receive.Length, total - got), SocketFlags.None);
+            Assert.True(n > 0, "the splice closed");
+            got += n;
+        }
+        Assert.True(sender.Join(30_000));
+    }
+}
+
+/// <summary>
+/// What the splice allocates per byte, measured over the whole process (its copying runs on the thread
+/// pool, not one thread), alone so that no other test's allocations count.
+/// </summary>
+[Collection("alone")]
+public sealed class TurnHostTcpSpliceAllocationTests : IDisposable
+{
+    private readonly TurnHostTcpRelayTests _t = new();
+    private readonly ITestOutputHelper _output;
+
+    public TurnHostTcpSpliceAllocationTests(ITestOutputHelper output) => _output = output;
+
+    [Fact]
+    public void SplicingMegabytesAllocatesAlmostNothing()
+    {
+        var (_, config) = _t.Host();
+        var (data, peer) = TurnHostTcpRelayTests.Spliced(_t, config);
+        var send = new byte[64 * 1024];
+        var receive = new byte[64 * 1024];
+        // Warm-up: the socket operations' cached state, the thread pool, the JIT.
+        TurnHostTcpRelayTests.Copy(data, peer, send, receive, 2 << 20);
+        TurnHostTcpRelayTests.Copy(peer, data, send, receive, 2 << 20);
+        const long total = 32L << 20;
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        TurnHostTcpRelayTests.Copy(data, peer, send, receive, total);
+        TurnHostTcpRelayTests.Copy(peer, data, send, receive, total);
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+        _output.WriteLine($"{allocated} bytes allocated in the process while splicing {2 * total} bytes");
+        // 2 x 32 MiB through 16 KiB buffers is 4,096 reads and writes: well under 64 bytes each on average
+        // (the two test threads themselves cost a few hundred bytes).
+        Assert.True(allocated < 256 * 1024, $"{allocated} bytes allocated while splicing {2 * total} bytes");
+    }
+
+    public void Dispose() => _t.Dispose();
 }
