@@ -34,6 +34,7 @@ public sealed partial class TurnHost : ITurnTcpRelay
         public readonly IPAddress Ip = ip;
         public readonly int Port = port;
         public readonly NetAddress Advertised = advertised;
+        public volatile bool Closed;
     }
 
     private sealed class TcpPeer(uint id)
@@ -106,6 +107,7 @@ public sealed partial class TurnHost : ITurnTcpRelay
         if (!_tcpListeners.Remove(relayAddress, out var listener))
             return;
         _tcpPortsInUse.Remove((listener.Ip, listener.Port));
+        listener.Closed = true;
         listener.Socket.Dispose(); // ends its accept loop
     }
 
@@ -240,9 +242,14 @@ public sealed partial class TurnHost : ITurnTcpRelay
             }
             catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
             {
-                if (e is SocketException { SocketErrorCode: SocketError.ConnectionAborted or SocketError.ConnectionReset })
-                    continue; // one peer gave up in the backlog
-                return; // closed with its allocation, or shutting down
+                if (listener.Closed || _stop.IsCancellationRequested || e is not SocketException se)
+                    return; // closed with its allocation, or shutting down
+                if (se.SocketErrorCode is not (SocketError.ConnectionAborted or SocketError.ConnectionReset))
+                {
+                    HostCounters.Increment(TurnHostDrop.AcceptError); // out of descriptors, say: try again soon
+                    await Task.Delay(10);
+                }
+                continue; // one peer gave up in the backlog
             }
             try
             {
