@@ -52,6 +52,8 @@ public enum StunAttributeType : ushort
     Priority = 0x0024,
     // RFC 8445 §7.1.2
     UseCandidate = 0x0025,
+    // RFC 6062 §6.2
+    ConnectionId = 0x002A,
     // RFC 8656 §18.11
     AdditionalAddressFamily = 0x8000,
     // RFC 8656 §18.12

@@ -17,6 +17,9 @@ public enum StunErrorCode : ushort
     WrongCredentials = 441,
     UnsupportedTransportProtocol = 442,
     PeerAddressFamilyMismatch = 443,
+    // RFC 6062 §6.3
+    ConnectionAlreadyExists = 446,
+    ConnectionTimeoutOrFailure = 447,
     AllocationQuotaReached = 486,
     RoleConflict = 487,
     ServerError = 500,

@@ -403,7 +403,7 @@ public readonly ref struct StunMessageView
             or StunAttributeType.MessageIntegritySha256 or StunAttributeType.PasswordAlgorithm
             or StunAttributeType.Userhash or StunAttributeType.XorMappedAddress
             or StunAttributeType.ReservationToken or StunAttributeType.Priority
-            or StunAttributeType.UseCandidate => true,
+            or StunAttributeType.UseCandidate or StunAttributeType.ConnectionId => true,
         _ => false,
     };
 }

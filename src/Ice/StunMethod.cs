@@ -10,4 +10,8 @@ public enum StunMethod : ushort
     Data = 0x007,
     CreatePermission = 0x008,
     ChannelBind = 0x009,
+    // RFC 6062 §6.1 (TCP allocations)
+    Connect = 0x00A,
+    ConnectionBind = 0x00B,
+    ConnectionAttempt = 0x00C,
 }

@@ -8,7 +8,8 @@ namespace Engine.EndToEnd.Tests;
 /// Issue 17's proof with coturn's own clients against our TURN server in artifacts/engine:
 /// turnutils_uclient through a turnutils_peer echo peer on loopback (allowed by allowed-peer-ip),
 /// over UDP, TCP and TLS, with channels and with Send indications, as a static user and with the
-/// REST secret; and turnutils_stunclient for a Binding. 20 clients × 1000 messages, 0 lost.
+/// REST secret; TCP allocations (RFC 6062, -T) over TCP and TLS; and turnutils_stunclient for a
+/// Binding. 20 clients × 1000 messages (10 with -T), 0 lost.
 /// </summary>
 [Collection("turn")]
 public partial class TurnServerTests
@@ -126,6 +127,37 @@ public partial class TurnServerTests
             await Tools.PollAsync(t.TurnAsync, j => j.GetProperty("allocations").GetInt64() == 0 && j.GetProperty("connections").GetInt64() == 0,
                 TimeSpan.FromSeconds(10), "the TCP allocations to end with their connections");
         }
+    }
+
+    [Theory]
+    [InlineData("tcp", "-T")]
+    [InlineData("tls", "-T -S")]
+    public async Task TcpRelayRfc6062ClientToClientWithoutLoss(string what, string transport)
+    {
+        // -T: TCP allocations (RFC 6062), and implies -y: every client Connects to every other's relayed
+        // address, the other gets a ConnectionAttempt, and both bind a data connection (raw bytes, no
+        // framing). 10 clients make 45 peer connections and 90 data connections, under the host's cap of
+        // 256 connections per IP (20 would need 400). -e/-r (the UDP peer) are ignored with -T.
+        using var t = new TurnEngine();
+        int port = transport.Contains("-S") ? t.TlsPort : t.Port;
+        var (sent, received, lost, output) = Uclient(t, $"{transport} -u {User} -w {Password} -p {port}", clients: 10, messages: 1000);
+        Assert.True(sent == 10_000 && received == 10_000 && lost == 0, $"{what}: sent {sent}, received {received}, lost {lost}\n{Tail(output)}");
+        Assert.DoesNotContain("not enough", output);
+        var turn = await t.TurnWhenAsync(j => j.GetProperty("tcp").GetProperty("binds").GetInt64() >= 90);
+        var tcp = turn.GetProperty("tcp");
+        Assert.True(tcp.GetProperty("connectsSucceeded").GetInt64() >= 45 && tcp.GetProperty("connectionAttempts").GetInt64() >= 45, turn.GetRawText());
+        Assert.True(tcp.GetProperty("binds").GetInt64() >= 90, turn.GetRawText());
+        Assert.Equal(0, tcp.GetProperty("connectsFailed").GetInt64());
+        Assert.Equal(0, tcp.GetProperty("bindTimeouts").GetInt64());
+        // Every message went through a splice, each way (200 bytes each).
+        Assert.True(tcp.GetProperty("bytesToPeer").GetInt64() >= 2_000_000 && tcp.GetProperty("bytesToClient").GetInt64() >= 2_000_000, turn.GetRawText());
+        // Nothing outlives the clients: allocations, peer connections and client connections all end.
+        await Tools.PollAsync(t.TurnAsync, j => j.GetProperty("allocations").GetInt64() == 0 && j.GetProperty("connections").GetInt64() == 0
+            && j.GetProperty("tcp").GetProperty("connections").GetInt64() == 0, TimeSpan.FromSeconds(10), "TCP allocations, peer and data connections to end");
+        string metrics = await t.Engine.Http.GetStringAsync("/metrics");
+        var binds = Regex.Match(metrics, @"^engine_turn_tcp_binds_total (\d+)$", RegexOptions.Multiline);
+        Assert.True(binds.Success && long.Parse(binds.Groups[1].Value) >= 90, metrics);
+        Assert.Contains("engine_turn_tcp_relayed_bytes_total{direction=\"to_peer\"}", metrics);
     }
 
     [Theory]

@@ -24,6 +24,16 @@ public sealed class TurnMetrics(TurnHost turn) : IMetricsSource
         w.Sample("engine_turn_relayed_bytes_total", "direction", "to_peer", s.BytesToPeer);
         w.Sample("engine_turn_relayed_bytes_total", "direction", "to_client", s.BytesToClient);
         w.Counter("engine_turn_error_responses_total", "TURN error responses sent", s.ErrorResponses);
+        w.Gauge("engine_turn_tcp_connections", "TURN TCP allocation peer connections (RFC 6062): connecting, awaiting ConnectionBind or spliced", s.TcpConnections);
+        w.Family("engine_turn_tcp_connects_total", "TURN Connect requests answered, by result", MetricType.Counter);
+        w.Sample("engine_turn_tcp_connects_total", "result", "ok", s.TcpConnectsSucceeded);
+        w.Sample("engine_turn_tcp_connects_total", "result", "failed", s.TcpConnectsFailed);
+        w.Counter("engine_turn_tcp_connection_attempts_total", "Peers that connected to a TURN TCP relayed address with a permission", s.TcpConnectionAttempts);
+        w.Counter("engine_turn_tcp_binds_total", "TURN ConnectionBind successes (data connections spliced)", s.TcpBinds);
+        w.Counter("engine_turn_tcp_bind_timeouts_total", "TURN peer connections closed without a ConnectionBind in 30 s", s.TcpBindTimeouts);
+        w.Family("engine_turn_tcp_relayed_bytes_total", "Bytes spliced between TURN data connections and TCP peers", MetricType.Counter);
+        w.Sample("engine_turn_tcp_relayed_bytes_total", "direction", "to_peer", s.TcpBytesToPeer);
+        w.Sample("engine_turn_tcp_relayed_bytes_total", "direction", "to_client", s.TcpBytesToClient);
         w.Family("engine_turn_drops_total", "Input dropped by the TURN server, by reason", MetricType.Counter);
         for (int i = 0; i < CoreReasons.Length; i++)
             w.Sample("engine_turn_drops_total", "reason", CoreReasons[i], s.CoreDrops[i]);

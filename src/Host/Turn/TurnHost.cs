@@ -21,7 +21,7 @@ namespace Engine.Host.Turn;
 /// (bounded). Timers come from the core's next timeout. A datagram, a frame or a connection that
 /// misbehaves is a counted drop; nothing thrown by one connection reaches another.
 /// </summary>
-public sealed class TurnHost : IRelayPortAllocator, IDisposable
+public sealed partial class TurnHost : IRelayPortAllocator, IDisposable
 {
     private const int BatchSize = 64;
     private const int SlotBytes = 4096;
@@ -77,7 +77,7 @@ public sealed class TurnHost : IRelayPortAllocator, IDisposable
             options.AllowedPeerAddresses.Add(NetAddress.FromIPEndPoint(media).UnmapIPv4());
         options.UnixEpochOffsetMicros = UnixNowMicros() - MediaLoop.NowMicros();
         options.SupportsDontFragment = OperatingSystem.IsLinux(); // SetDontFragment's socket options
-        _server = new TurnServer(options, this);
+        _server = new TurnServer(options, this, this);
         _idleTimeoutMicros = config.MaxAllocateTimeoutSeconds * 1_000_000L;
         // Checked four times per timeout: a connection closes between 1 and 1.25 timeouts after its last allocation.
         _idleCheck = TimeSpan.FromMicroseconds(Math.Max(_idleTimeoutMicros / 4, 50_000));
@@ -192,7 +192,7 @@ public sealed class TurnHost : IRelayPortAllocator, IDisposable
                     Log.Error($"turn: {e.GetType().Name}: {e.Message}");
                 }
             }
-            if (!_inbox.IsEmpty)
+            if (!_inbox.IsEmpty || !_tcpEvents.IsEmpty)
                 DrainInbox();
             FlushPeers();
             FlushListeners();
@@ -417,6 +417,8 @@ public sealed class TurnHost : IRelayPortAllocator, IDisposable
     private void DrainInbox()
     {
         long now = MediaLoop.NowMicros();
+        if (!_tcpEvents.IsEmpty)
+            DrainTcpEvents(now);
         for (int budget = MaxInbox; budget > 0 && _inbox.TryDequeue(out var input); budget--)
         {
             Interlocked.Decrement(ref _inboxCount);
@@ -432,6 +434,8 @@ public sealed class TurnHost : IRelayPortAllocator, IDisposable
                 _server.CloseConnection(connection.FiveTuple);
                 continue;
             }
+            uint spliceId = 0;
+            bool bind = input.Length >= 2 && input.Buffer[0] == 0x00 && input.Buffer[1] == 0x0B; // ConnectionBind: its reader waits
             try
             {
                 _streams.TryAdd(connection.FiveTuple, connection);
@@ -441,6 +445,7 @@ public sealed class TurnHost : IRelayPortAllocator, IDisposable
                     HostCounters.Increment(TurnHostDrop.StunDisabled);
                     continue;
                 }
+                _splicePeer = null;
                 var action = _server.HandleClientMessage(message, connection.FiveTuple, now, _scratch, out int length, out var relay, out var peer);
                 if (action == TurnAction.ToClient)
                     connection.Enqueue(_scratch.AsSpan(0, length));
@@ -450,13 +455,23 @@ public sealed class TurnHost : IRelayPortAllocator, IDisposable
             finally
             {
                 System.Buffers.ArrayPool<byte>.Shared.Return(input.Buffer);
+                // A ConnectionBind's reader waits for this: the peer to splice once the answer above is written, or null.
+                var splice = _splicePeer;
+                _splicePeer = null;
+                if (splice is not null && !_server.TryGetTcpConnectionId(connection.FiveTuple, out spliceId))
+                    splice = null;
+                if (bind)
+                    connection.ResolveBind(splice, spliceId);
+                else
+                    splice?.Dispose();
             }
         }
     }
 
     private void CheckIdle(TurnStreamConnection connection, long now)
     {
-        if (_server.HasAllocation(connection.FiveTuple, now))
+        // A spliced RFC 6062 data connection holds no allocation of its own: its control connection's counts.
+        if (_server.HasAllocation(connection.FiveTuple, now) || connection.Spliced || _server.IsTcpDataConnection(connection.FiveTuple))
         {
             connection.IdleSinceMicros = now;
             return;
@@ -474,21 +489,21 @@ public sealed class TurnHost : IRelayPortAllocator, IDisposable
     // ---- stream clients (their own tasks) ----
 
     /// <summary>From a connection's reader: one framed message (a pooled copy, returned by the TURN thread), or null when it closed.</summary>
-    internal unsafe void Post(TurnStreamConnection connection, byte[]? buffer, int length)
+    internal unsafe bool Post(TurnStreamConnection connection, byte[]? buffer, int length)
     {
         if (_stopping)
         {
             // Shutting down: the eventfd may be closed (and its number reused) soon.
             if (buffer != null)
                 System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-            return;
+            return false;
         }
         if (buffer != null && Interlocked.Increment(ref _inboxCount) > MaxInbox)
         {
             Interlocked.Decrement(ref _inboxCount);
             System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
             HostCounters.Increment(TurnHostDrop.InboxFull);
-            return;
+            return false;
         }
         if (buffer == null)
         {
@@ -499,6 +514,7 @@ public sealed class TurnHost : IRelayPortAllocator, IDisposable
         _inbox.Enqueue(new StreamInput(connection, buffer, length));
         long one = 1;
         TurnNative.Write(_eventFd, &one, 8);
+        return true;
     }
 
     /// <summary>From a connection's watchdog: the TURN thread checks whether it still holds an allocation.</summary>
@@ -866,6 +882,7 @@ public sealed class TurnHost : IRelayPortAllocator, IDisposable
             c.Abort();
         if (_thread is { IsAlive: true })
             _thread.Join(2000);
+        DisposeTcp();
         foreach (var e in _entries)
             e?.Socket.Dispose();
         foreach (var l in _listeners)

@@ -23,4 +23,6 @@ public enum TurnHostDrop
     IdleTimeout,
     /// <summary>A TCP/TLS connection refused: its source IP already had the most connections allowed.</summary>
     TooManyConnectionsFromIp,
+    /// <summary>An RFC 6062 splice (client data connection and peer connection) ended with an error or a reset.</summary>
+    SpliceError,
 }

@@ -19,6 +19,15 @@ public sealed class TurnStats
     public long PacketsToClient { get; set; }
     public long BytesToClient { get; set; }
     public long ErrorResponses { get; set; }
+    // RFC 6062 TCP allocations.
+    public long TcpConnections { get; set; }
+    public long TcpConnectsSucceeded { get; set; }
+    public long TcpConnectsFailed { get; set; }
+    public long TcpConnectionAttempts { get; set; }
+    public long TcpBinds { get; set; }
+    public long TcpBindTimeouts { get; set; }
+    public long TcpBytesToPeer { get; set; }
+    public long TcpBytesToClient { get; set; }
     public long[] CoreDrops { get; } = new long[CoreReasons.Length];
     public long[] HostDrops { get; } = new long[HostReasons.Length];
 
@@ -34,6 +43,12 @@ public sealed class TurnStats
         PacketsToClient = c.PacketsToClient;
         BytesToClient = c.BytesToClient;
         ErrorResponses = c.ErrorResponses;
+        TcpConnections = c.TcpConnections;
+        TcpConnectsSucceeded = c.TcpConnectsSucceeded;
+        TcpConnectsFailed = c.TcpConnectsFailed;
+        TcpConnectionAttempts = c.TcpConnectionAttempts;
+        TcpBinds = c.TcpBinds;
+        TcpBindTimeouts = c.TcpBindTimeouts;
         for (int i = 0; i < CoreReasons.Length; i++)
             CoreDrops[i] = c[CoreReasons[i]];
     }
@@ -49,6 +64,12 @@ public sealed class TurnStats
         PacketsToClient = s.PacketsToClient;
         BytesToClient = s.BytesToClient;
         ErrorResponses = s.ErrorResponses;
+        TcpConnections = s.TcpConnections;
+        TcpConnectsSucceeded = s.TcpConnectsSucceeded;
+        TcpConnectsFailed = s.TcpConnectsFailed;
+        TcpConnectionAttempts = s.TcpConnectionAttempts;
+        TcpBinds = s.TcpBinds;
+        TcpBindTimeouts = s.TcpBindTimeouts;
         s.CoreDrops.CopyTo(CoreDrops, 0);
     }
 
@@ -73,6 +94,16 @@ public sealed class TurnStats
         w.WriteNumber("bytes", BytesToClient);
         w.WriteEndObject();
         w.WriteNumber("errorResponses", ErrorResponses);
+        w.WriteStartObject("tcp");
+        w.WriteNumber("connections", TcpConnections);
+        w.WriteNumber("connectsSucceeded", TcpConnectsSucceeded);
+        w.WriteNumber("connectsFailed", TcpConnectsFailed);
+        w.WriteNumber("connectionAttempts", TcpConnectionAttempts);
+        w.WriteNumber("binds", TcpBinds);
+        w.WriteNumber("bindTimeouts", TcpBindTimeouts);
+        w.WriteNumber("bytesToPeer", TcpBytesToPeer);
+        w.WriteNumber("bytesToClient", TcpBytesToClient);
+        w.WriteEndObject();
         w.WriteStartObject("drops");
         for (int i = 0; i < CoreReasons.Length; i++)
             w.WriteNumber(JsonName(CoreReasons[i].ToString()), CoreDrops[i]);

@@ -16,11 +16,16 @@ namespace Engine.Host.Turn;
 /// that is not TURN, a failed TLS handshake or any socket error closes only this connection. A
 /// watchdog asks the TURN thread now and then whether the connection holds an allocation; one that
 /// has held none for max-allocate-timeout (it sent nothing, or only Binding requests) is closed.
+/// A ConnectionBind (RFC 6062 §5.4) pauses the reader until the TURN thread has answered it; on
+/// success, once the answer is written, the connection becomes a client data connection: its bytes
+/// and its peer connection's are copied both ways as they are, through one fixed buffer per
+/// direction (a side that does not read stops the other from being read: back-pressure, no queue).
 /// </summary>
 internal sealed class TurnStreamConnection
 {
     private const int MaxFrame = 4 + 65_535 + 3;
     private const int MaxQueued = 1024;
+    private const int SpliceBuffer = 16 * 1024;
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
 
     private readonly TurnHost _host;
@@ -57,6 +62,28 @@ internal sealed class TurnStreamConnection
 
     /// <summary>Since when the connection has held no allocation; read and written by the TURN thread only (after construction).</summary>
     public long IdleSinceMicros;
+
+    // A ConnectionBind was posted: the reader waits for the TURN thread's verdict (the peer socket to splice, or null).
+    private TaskCompletionSource<(Socket? Peer, uint Id)>? _bindGate;
+
+    /// <summary>Whether this connection is (or is becoming) a client data connection spliced to a peer (RFC 6062).</summary>
+    public bool Spliced => Volatile.Read(ref _spliced);
+    private bool _spliced;
+
+    /// <summary>The TURN thread, after the message that may have been a ConnectionBind: whether it bound (peer non-null).</summary>
+    public void ResolveBind(Socket? peer, uint id)
+    {
+        var gate = Volatile.Read(ref _bindGate);
+        if (gate is null)
+        {
+            peer?.Dispose();
+            return;
+        }
+        if (peer is not null)
+            Volatile.Write(ref _spliced, true);
+        if (!gate.TrySetResult((peer, id)))
+            peer?.Dispose(); // the reader gave up (the connection is closing)
+    }
 
     /// <summary>From the TURN thread: a copy of the message is queued for the writer.</summary>
     public void Enqueue(ReadOnlySpan<byte> message)
@@ -107,7 +134,25 @@ internal sealed class TurnStreamConnection
             }
             writer = WriteLoopAsync(stream, token);
             _ = IdleWatchAsync(token);
-            await ReadLoopAsync(stream, token);
+            var (peer, id, leftover) = await ReadLoopAsync(stream, token);
+            if (peer is not null)
+            {
+                // The ConnectionBind success is queued: it leaves first, then the stream is raw.
+                _outbox.Writer.TryComplete();
+                var w = writer;
+                writer = null;
+                try
+                {
+                    await w;
+                }
+                catch
+                {
+                    peer.Dispose();
+                    _host.PostSpliceEnded(id);
+                    throw;
+                }
+                await SpliceAsync(stream, peer, id, leftover, token);
+            }
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
@@ -141,7 +186,8 @@ internal sealed class TurnStreamConnection
         }
     }
 
-    private async Task ReadLoopAsync(Stream stream, CancellationToken token)
+    /// <summary>Reads framed messages until the stream ends, or until a ConnectionBind binds: then the peer to splice and the bytes read past it.</summary>
+    private async Task<(Socket? Peer, uint Id, ArraySegment<byte> Leftover)> ReadLoopAsync(Stream stream, CancellationToken token)
     {
         var buffer = new byte[2 * MaxFrame];
         int start = 0, end = 0;
@@ -155,7 +201,7 @@ internal sealed class TurnStreamConnection
             }
             int n = await stream.ReadAsync(buffer.AsMemory(end), token);
             if (n == 0)
-                return;
+                return default;
             end += n;
             while (true)
             {
@@ -164,17 +210,98 @@ internal sealed class TurnStreamConnection
                 {
                     // No resync in a byte stream (RFC 8656 §3.1 leaves it to the host): close.
                     _counters.Increment(TurnHostDrop.NotTurnStream);
-                    return;
+                    return default;
                 }
                 if (frame == 0)
                     break;
                 var copy = ArrayPool<byte>.Shared.Rent(frame);
                 Buffer.BlockCopy(buffer, start, copy, 0, frame);
-                _host.Post(this, copy, frame);
+                // A ConnectionBind request (type 0x000B): what follows it may be raw, so wait for the verdict.
+                bool bind = buffer[start] == 0x00 && buffer[start + 1] == 0x0B;
+                var gate = bind ? new TaskCompletionSource<(Socket? Peer, uint Id)>(TaskCreationOptions.RunContinuationsAsynchronously) : null;
+                Volatile.Write(ref _bindGate, gate);
+                bool posted = _host.Post(this, copy, frame);
                 start += frame;
+                if (gate is null || !posted)
+                {
+                    Volatile.Write(ref _bindGate, null);
+                    continue;
+                }
+                (Socket? Peer, uint Id) verdict;
+                try
+                {
+                    verdict = await gate.Task.WaitAsync(token);
+                }
+                catch (OperationCanceledException)
+                {
+                    if (!gate.TrySetCanceled() && gate.Task.IsCompletedSuccessfully)
+                        gate.Task.Result.Peer?.Dispose();
+                    throw;
+                }
+                Volatile.Write(ref _bindGate, null);
+                if (verdict.Peer is not null)
+                    return (verdict.Peer, verdict.Id, new ArraySegment<byte>(buffer, start, end - start));
             }
             if (start == end)
                 start = end = 0;
+        }
+        return default;
+    }
+
+    /// <summary>
+    /// RFC 6062 §5.4-5.5: raw bytes both ways until both sides have ended. An end of stream on one side
+    /// is passed on as a FIN (TLS: close_notify first) to the other; an error ends both.
+    /// </summary>
+    private async Task SpliceAsync(Stream data, Socket peerSocket, uint id, ArraySegment<byte> leftover, CancellationToken token)
+    {
+        var peer = new NetworkStream(peerSocket, ownsSocket: true);
+        using var both = CancellationTokenSource.CreateLinkedTokenSource(token);
+        try
+        {
+            if (leftover.Count > 0)
+            {
+                await peer.WriteAsync(leftover.AsMemory(), both.Token);
+                _counters.AddTcpBytes(toPeer: true, leftover.Count);
+            }
+            var up = PumpAsync(data, peer, toPeer: true, both);
+            var down = PumpAsync(peer, data, toPeer: false, both);
+            await Task.WhenAll(up, down);
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            if (!token.IsCancellationRequested)
+                _counters.Increment(TurnHostDrop.SpliceError);
+        }
+        finally
+        {
+            await peer.DisposeAsync();
+            _host.PostSpliceEnded(id);
+        }
+    }
+
+    private async Task PumpAsync(Stream from, Stream to, bool toPeer, CancellationTokenSource both)
+    {
+        var buffer = new byte[SpliceBuffer];
+        try
+        {
+            while (true)
+            {
+                int n = await from.ReadAsync(buffer, both.Token);
+                if (n == 0)
+                    break;
+                await to.WriteAsync(buffer.AsMemory(0, n), both.Token);
+                _counters.AddTcpBytes(toPeer, n);
+            }
+            // Half-close: the other side learns this one is done sending, and may still answer.
+            if (to is SslStream tls)
+                await tls.ShutdownAsync();
+            var socket = to is NetworkStream ns ? ns.Socket : _socket;
+            socket.Shutdown(SocketShutdown.Send);
+        }
+        catch
+        {
+            both.Cancel(); // a reset or an error on one side ends the splice
+            throw;
         }
     }
 

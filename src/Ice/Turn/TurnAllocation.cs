@@ -36,6 +36,9 @@ internal sealed class TurnAllocation
     public bool DontFragment;
     /// <summary>The RESERVATION-TOKEN of the port reserved next to this one (EVEN-PORT with R), repeated in a retransmitted success.</summary>
     public ulong? ReservationToken;
+    /// <summary>REQUESTED-TRANSPORT TCP (RFC 6062): the relayed address is a TCP listener, and these are its peer connections.</summary>
+    public bool IsTcp;
+    public List<TurnTcpConnection>? TcpConnections;
 
     /// <summary>Peer IP (port 0) → expiry. RFC 8656 §9.</summary>
     public readonly Dictionary<NetAddress, long> Permissions = new();

@@ -15,6 +15,18 @@ public sealed class TurnCounters
     public long BytesToClient { get; internal set; }
     public long ErrorResponses { get; internal set; }
 
+    // RFC 6062 TCP allocations.
+    /// <summary>Peer connections held (connecting, waiting for ConnectionBind, or spliced).</summary>
+    public long TcpConnections { get; internal set; }
+    public long TcpConnectsSucceeded { get; internal set; }
+    /// <summary>Connect requests answered 447: the host could not reach the peer.</summary>
+    public long TcpConnectsFailed { get; internal set; }
+    /// <summary>Peers that connected to a relayed address with a permission, announced in a ConnectionAttempt.</summary>
+    public long TcpConnectionAttempts { get; internal set; }
+    public long TcpBinds { get; internal set; }
+    /// <summary>Peer connections closed because no ConnectionBind came within 30 s.</summary>
+    public long TcpBindTimeouts { get; internal set; }
+
     public long this[TurnDropReason reason] => _drops[(int)reason];
 
     public long TotalDrops

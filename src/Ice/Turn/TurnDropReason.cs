@@ -14,4 +14,8 @@ public enum TurnDropReason
     BandwidthExceeded,
     RateLimited,
     OutputTooSmall,
+    /// <summary>A Send indication on a TCP allocation (RFC 6062: its data goes over data connections).</summary>
+    TcpAllocation,
+    /// <summary>A peer connected to a TCP allocation that already has the most peer connections allowed.</summary>
+    TcpConnectionLimit,
 }

@@ -23,6 +23,9 @@ public sealed class TurnServer
     // RFC 8656 §7.2: a port reserved by EVEN-PORT with R is held at least 30 seconds.
     private const long ReservationMicros = 30 * Micros;
     private const byte UdpProtocol = 17; // RFC 8656 §18.8
+    private const byte TcpProtocol = 6;  // RFC 6062 §5.1
+    // RFC 6062 §5.2, §5.3: a peer connection not bound by a ConnectionBind within 30 s is closed.
+    private const long TcpBindMicros = 30 * Micros;
     private const int NonceLength = 40;  // 16 hex digits of expiry, 24 of MAC
     private const int NonceMacInputLength = 8 + 16 + 2 + 1;
     private static readonly UTF8Encoding StrictUtf8 = new(false, true);
@@ -41,17 +44,22 @@ public sealed class TurnServer
     private readonly Dictionary<NetAddress, TurnAllocation> _byRelay = new();
     private readonly Dictionary<string, int> _allocationsPerUser = new(StringComparer.Ordinal);
     private readonly TurnReservations _reservations = new();
+    private readonly ITurnTcpRelay? _tcp;
+    private readonly Dictionary<uint, TurnTcpConnection> _tcpById = new();
+    private readonly Dictionary<TurnFiveTuple, TurnTcpConnection> _tcpByData = new();
     private long _nextTimeoutMicros = long.MaxValue;
     private long _unauthenticatedTokens = -1;
     private long _unauthenticatedAtMicros;
     private ulong _transactionIdState;
 
-    public TurnServer(TurnServerOptions options, IRelayPortAllocator relayPorts)
+    /// <param name="tcpRelay">The host's TCP side for RFC 6062 allocations; null answers REQUESTED-TRANSPORT TCP with 442.</param>
+    public TurnServer(TurnServerOptions options, IRelayPortAllocator relayPorts, ITurnTcpRelay? tcpRelay = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(relayPorts);
         _options = options;
         _ports = relayPorts;
+        _tcp = tcpRelay;
         _realmUtf8 = Encoding.UTF8.GetBytes(options.Realm);
         _softwareUtf8 = options.Software is null ? null : Encoding.UTF8.GetBytes(options.Software);
         foreach (var (user, secret) in options.Users)
@@ -88,6 +96,22 @@ public sealed class TurnServer
     /// <summary>Whether this 5-tuple holds an allocation that has not expired (the host closes idle TCP/TLS clients without one).</summary>
     public bool HasAllocation(in TurnFiveTuple client, long nowMicros) =>
         _byFiveTuple.TryGetValue(client, out var a) && a.ExpiresMicros > nowMicros;
+
+    /// <summary>Whether this 5-tuple is a client data connection bound to a peer (RFC 6062 §5.4): it carries no allocation of its own.</summary>
+    public bool IsTcpDataConnection(in TurnFiveTuple client) => _tcpByData.ContainsKey(client);
+
+    /// <summary>The CONNECTION-ID a client data connection is bound to.</summary>
+    public bool TryGetTcpConnectionId(in TurnFiveTuple dataConnection, out uint connectionId)
+    {
+        connectionId = 0;
+        if (!_tcpByData.TryGetValue(dataConnection, out var c))
+            return false;
+        connectionId = c.Id;
+        return true;
+    }
+
+    /// <summary>Peer connections of TCP allocations held now (connecting, pending or spliced).</summary>
+    public int TcpConnectionCount => _tcpById.Count;
 
     /// <summary>
     /// When <see cref="HandleTimeout"/> wants to run (at most once a second after a sweep); long.MaxValue
@@ -137,6 +161,8 @@ public sealed class TurnServer
             case StunMethod.Refresh:
             case StunMethod.CreatePermission:
             case StunMethod.ChannelBind:
+                return HandleTurnRequest(m, client, nowMicros, output, out outputLength);
+            case StunMethod.Connect or StunMethod.ConnectionBind when _tcp is not null:
                 return HandleTurnRequest(m, client, nowMicros, output, out outputLength);
             default:
                 // RFC 8489 §6.3.1: a request for an unknown method gets 400.
@@ -202,10 +228,105 @@ public sealed class TurnServer
     /// </summary>
     public bool CloseConnection(in TurnFiveTuple client)
     {
+        if (_tcpByData.TryGetValue(client, out var data))
+        {
+            // A client data connection: its peer connection ends with it (RFC 6062 §5.5).
+            RemoveTcp(data, closeInHost: true);
+            return true;
+        }
         if (!_byFiveTuple.TryGetValue(client, out var a))
             return false;
         Delete(a);
         return true;
+    }
+
+    /// <summary>
+    /// The host's outcome of <see cref="ITurnTcpRelay.Connect"/>: ToClient is the Connect response for
+    /// <paramref name="client"/>'s control connection (success with CONNECTION-ID, or 447, RFC 6062 §5.2).
+    /// None: the connection is no longer wanted (its allocation ended) and the host closes what it opened.
+    /// </summary>
+    public TurnAction HandlePeerConnectResult(uint connectionId, bool connected, long nowMicros, Span<byte> output, out int outputLength, out TurnFiveTuple client)
+    {
+        outputLength = 0;
+        client = default;
+        if (!_tcpById.TryGetValue(connectionId, out var c) || c.State != TurnTcpConnection.Phase.Connecting)
+            return TurnAction.None;
+        var a = c.Allocation;
+        if (a.ExpiresMicros <= nowMicros)
+        {
+            Delete(a);
+            return TurnAction.None;
+        }
+        client = a.FiveTuple;
+        if (!connected)
+        {
+            RemoveTcp(c, closeInHost: false);
+            Counters.TcpConnectsFailed++;
+            var e = new StunMessageWriter(output, StunMethod.Connect, StunClass.ErrorResponse, c.ConnectTransactionId);
+            e.AddErrorCode(StunErrorCode.ConnectionTimeoutOrFailure, Reason(StunErrorCode.ConnectionTimeoutOrFailure));
+            Counters.ErrorResponses++;
+            return FinishLate(ref e, a.Key, c.ConnectFingerprint, out outputLength);
+        }
+        c.State = TurnTcpConnection.Phase.Pending;
+        c.BindDeadlineMicros = nowMicros + TcpBindMicros;
+        Schedule(c.BindDeadlineMicros);
+        Counters.TcpConnectsSucceeded++;
+        // RFC 6062 §5.2: the peer's permission is added or refreshed (up to the cap, as CreatePermission).
+        if (a.Permissions.ContainsKey(c.Peer.WithPort(0)) || a.Permissions.Count < _options.MaxPermissionsPerAllocation)
+            SetPermission(a, c.Peer, nowMicros + _options.PermissionLifetimeSeconds * Micros);
+        var w = new StunMessageWriter(output, StunMethod.Connect, StunClass.SuccessResponse, c.ConnectTransactionId);
+        AddConnectionId(ref w, c.Id);
+        return FinishLate(ref w, a.Key, c.ConnectFingerprint, out outputLength);
+    }
+
+    /// <summary>
+    /// A peer connected to a TCP allocation's relayed address (RFC 6062 §5.3). With a permission for its
+    /// IP: ToClient is a ConnectionAttempt indication for <paramref name="client"/>'s control connection and
+    /// the peer waits under <paramref name="connectionId"/> for a ConnectionBind. None: dropped and
+    /// counted; the host closes the connection.
+    /// </summary>
+    public TurnAction HandlePeerConnectionAccepted(in NetAddress relayAddress, in NetAddress peerAddress, long nowMicros, Span<byte> output,
+        out int outputLength, out TurnFiveTuple client, out uint connectionId)
+    {
+        outputLength = 0;
+        client = default;
+        connectionId = 0;
+        if (!_byRelay.TryGetValue(relayAddress, out var a) || !a.IsTcp || a.ExpiresMicros <= nowMicros)
+            return Drop(TurnDropReason.NoAllocation);
+        var peer = peerAddress.UnmapIPv4();
+        if (!HasPermission(a, peer, nowMicros))
+            return Drop(TurnDropReason.NoPermission);
+        if (a.ExactPeerException && !IsPeerAllowed(peer))
+            return Drop(TurnDropReason.ForbiddenPeer);
+        if (a.TcpConnections!.Count >= _options.MaxTcpConnectionsPerAllocation)
+            return Drop(TurnDropReason.TcpConnectionLimit);
+        Span<byte> transactionId = stackalloc byte[12];
+        NextTransactionId(transactionId);
+        var w = new StunMessageWriter(output, StunMethod.ConnectionAttempt, StunClass.Indication, transactionId);
+        var c = AddTcp(a, peer, TurnTcpConnection.Phase.Pending);
+        AddConnectionId(ref w, c.Id);
+        w.AddXorPeerAddress(peer);
+        if (_softwareUtf8 is not null)
+            w.AddAttribute(StunAttributeType.Software, _softwareUtf8);
+        if (w.Failed)
+        {
+            RemoveTcp(c, closeInHost: false);
+            return Drop(TurnDropReason.OutputTooSmall);
+        }
+        c.BindDeadlineMicros = nowMicros + TcpBindMicros;
+        Schedule(c.BindDeadlineMicros);
+        Counters.TcpConnectionAttempts++;
+        client = a.FiveTuple;
+        connectionId = c.Id;
+        outputLength = w.Length;
+        return TurnAction.ToClient;
+    }
+
+    /// <summary>The host saw this peer connection end (closed, reset, or its splice ended): the core forgets it.</summary>
+    public void HandleTcpConnectionClosed(uint connectionId)
+    {
+        if (_tcpById.TryGetValue(connectionId, out var c))
+            RemoveTcp(c, closeInHost: false);
     }
 
     /// <summary>Expires allocations (their relayed ports go back to the allocator), permissions and channels.</summary>
@@ -257,6 +378,20 @@ public sealed class TurnServer
                 }
             }
         }
+        foreach (var c in _tcpById.Values)
+        {
+            if (c.State != TurnTcpConnection.Phase.Pending)
+                continue;
+            if (c.BindDeadlineMicros <= nowMicros)
+            {
+                RemoveTcp(c, closeInHost: true);
+                Counters.TcpBindTimeouts++;
+            }
+            else
+            {
+                next = Math.Min(next, c.BindDeadlineMicros);
+            }
+        }
         if (_reservations.Count > 0)
             next = Math.Min(next, _reservations.Expire(nowMicros, _ports));
         _nextTimeoutMicros = next == long.MaxValue ? long.MaxValue : Math.Max(next, nowMicros + SweepIntervalMicros);
@@ -304,6 +439,8 @@ public sealed class TurnServer
         peerAddress = default;
         if (!_byFiveTuple.TryGetValue(client, out var a) || a.ExpiresMicros <= nowMicros)
             return Drop(TurnDropReason.NoAllocation);
+        if (a.IsTcp)
+            return Drop(TurnDropReason.TcpAllocation); // RFC 6062 §5: data goes over data connections
         if (!m.TryGetXorPeerAddress(out var peer) || !m.TryGetData(out var data))
             return Drop(TurnDropReason.Malformed);
         peer = peer.UnmapIPv4();
@@ -382,6 +519,8 @@ public sealed class TurnServer
             StunMethod.Allocate => HandleAllocate(m, client, nowMicros, existing, key, username!, usernameUtf8!, restExpiry, output, out outputLength),
             StunMethod.Refresh => HandleRefresh(m, nowMicros, existing, key, output, out outputLength),
             StunMethod.CreatePermission => HandleCreatePermission(m, nowMicros, existing, key, output, out outputLength),
+            StunMethod.Connect => HandleConnect(m, nowMicros, existing, key, output, out outputLength),
+            StunMethod.ConnectionBind => HandleConnectionBind(m, client, nowMicros, existing, key, usernameUtf8!, output, out outputLength),
             _ => HandleChannelBind(m, nowMicros, existing, key, output, out outputLength),
         };
     }
@@ -399,8 +538,13 @@ public sealed class TurnServer
         }
         if (!m.TryGetRequestedTransport(out byte protocol))
             return SignedError(m, StunErrorCode.BadRequest, key, output, out outputLength);
-        if (protocol != UdpProtocol)
+        bool tcp = protocol == TcpProtocol && _tcp is not null;
+        if (protocol != UdpProtocol && !tcp)
             return SignedError(m, StunErrorCode.UnsupportedTransportProtocol, key, output, out outputLength);
+        // RFC 6062 §5.1: TCP only over TCP/TLS, and none of the UDP-only attributes; one family (no dual allocation here).
+        if (tcp && (!client.IsStream || m.Has(StunAttributeType.DontFragment) || m.Has(StunAttributeType.EvenPort)
+            || m.Has(StunAttributeType.ReservationToken) || m.Has(StunAttributeType.AdditionalAddressFamily)))
+            return SignedError(m, StunErrorCode.BadRequest, key, output, out outputLength);
         if (m.Has(StunAttributeType.DontFragment) && !_options.SupportsDontFragment)
         {
             // RFC 8656 §7.2: without DF support the attribute is treated as unknown.
@@ -449,7 +593,14 @@ public sealed class TurnServer
             return SignedError(m, StunErrorCode.AllocationQuotaReached, key, output, out outputLength);
 
         NetAddress relay;
-        if (hasToken)
+        if (tcp)
+        {
+            if (!_tcp!.TryListen(primaryIPv6, out relay))
+                return SignedError(m, StunErrorCode.InsufficientCapacity, key, output, out outputLength);
+            a.IsTcp = true;
+            a.TcpConnections = new List<TurnTcpConnection>();
+        }
+        else if (hasToken)
         {
             // The reserved address, whatever family it is (REQUESTED-ADDRESS-FAMILY is refused with a token).
             _reservations.TryTake(token, nowMicros, out relay);
@@ -601,6 +752,8 @@ public sealed class TurnServer
     {
         if (a is null)
             return SignedError(m, StunErrorCode.AllocationMismatch, key, output, out outputLength);
+        if (a.IsTcp)
+            return SignedError(m, StunErrorCode.BadRequest, key, output, out outputLength); // no channels on a TCP allocation (RFC 6062 §5)
         if (!m.TryGetChannelNumber(out ushort channel) || channel < 0x4000 || channel > _options.MaxChannelNumber || !m.TryGetXorPeerAddress(out var peer))
             return SignedError(m, StunErrorCode.BadRequest, key, output, out outputLength);
         peer = peer.UnmapIPv4();
@@ -626,6 +779,104 @@ public sealed class TurnServer
         SetPermission(a, peer, nowMicros + _options.PermissionLifetimeSeconds * Micros);
         var w = new StunMessageWriter(output, StunMethod.ChannelBind, StunClass.SuccessResponse, m.TransactionId);
         return Finish(ref w, m, sign: true, key, out outputLength);
+    }
+
+    // RFC 6062 §5.2: checked here, answered when the host reports the outcome (HandlePeerConnectResult).
+    private TurnAction HandleConnect(in StunMessageView m, long nowMicros, TurnAllocation? a, in StunMessageIntegrityKey key, Span<byte> output, out int outputLength)
+    {
+        outputLength = 0;
+        if (a is null)
+            return SignedError(m, StunErrorCode.AllocationMismatch, key, output, out outputLength);
+        if (!a.IsTcp || !m.TryGetXorPeerAddress(out var peer))
+            return SignedError(m, StunErrorCode.BadRequest, key, output, out outputLength);
+        peer = peer.UnmapIPv4();
+        var error = CheckPeer(a, peer, requirePort: true);
+        if (error != 0)
+            return SignedError(m, error, key, output, out outputLength);
+        // A permission first, as for any relayed traffic (coturn asks none: TcpConnectRequiresPermission off).
+        if (_options.TcpConnectRequiresPermission && !HasPermission(a, peer, nowMicros))
+        {
+            Counters.Drop(TurnDropReason.NoPermission);
+            return SignedError(m, StunErrorCode.Forbidden, key, output, out outputLength);
+        }
+        foreach (var existing in a.TcpConnections!)
+            if (existing.Peer == peer)
+                return SignedError(m, StunErrorCode.ConnectionAlreadyExists, key, output, out outputLength);
+        if (a.TcpConnections.Count >= _options.MaxTcpConnectionsPerAllocation)
+            return SignedError(m, StunErrorCode.InsufficientCapacity, key, output, out outputLength);
+        a.TryGetRelay(peer.IsIPv6, out var relay);
+        var c = AddTcp(a, peer, TurnTcpConnection.Phase.Connecting);
+        m.TransactionId.CopyTo(c.ConnectTransactionId);
+        c.ConnectFingerprint = m.HasFingerprint;
+        _tcp!.Connect(c.Id, relay, peer);
+        return TurnAction.None;
+    }
+
+    // RFC 6062 §5.4: on a new TCP/TLS connection, with the allocation owner's credentials.
+    private TurnAction HandleConnectionBind(in StunMessageView m, in TurnFiveTuple client, long nowMicros, TurnAllocation? existing,
+        in StunMessageIntegrityKey key, byte[] usernameUtf8, Span<byte> output, out int outputLength)
+    {
+        if (existing is not null || !client.IsStream || _tcpByData.ContainsKey(client))
+            return SignedError(m, StunErrorCode.BadRequest, key, output, out outputLength);
+        if (!m.TryGetAttribute(StunAttributeType.ConnectionId, out var value) || value.Length != 4)
+            return SignedError(m, StunErrorCode.BadRequest, key, output, out outputLength);
+        uint id = BinaryPrimitives.ReadUInt32BigEndian(value);
+        if (!_tcpById.TryGetValue(id, out var c) || c.State != TurnTcpConnection.Phase.Pending || c.BindDeadlineMicros <= nowMicros)
+            return SignedError(m, StunErrorCode.BadRequest, key, output, out outputLength);
+        var a = c.Allocation;
+        if (a.ExpiresMicros <= nowMicros)
+        {
+            Delete(a);
+            return SignedError(m, StunErrorCode.BadRequest, key, output, out outputLength);
+        }
+        if (!usernameUtf8.AsSpan().SequenceEqual(a.UsernameUtf8))
+            return SignedError(m, StunErrorCode.WrongCredentials, key, output, out outputLength);
+        if (client.Transport != a.FiveTuple.Transport)
+            return SignedError(m, StunErrorCode.BadRequest, key, output, out outputLength);
+        c.State = TurnTcpConnection.Phase.Bound;
+        c.BindDeadlineMicros = long.MaxValue;
+        c.DataConnection = client;
+        _tcpByData[client] = c;
+        Counters.TcpBinds++;
+        _tcp!.Splice(c.Id, client);
+        var w = new StunMessageWriter(output, StunMethod.ConnectionBind, StunClass.SuccessResponse, m.TransactionId);
+        return Finish(ref w, m, sign: true, key, out outputLength);
+    }
+
+    private TurnTcpConnection AddTcp(TurnAllocation a, in NetAddress peer, TurnTcpConnection.Phase state)
+    {
+        uint id;
+        Span<byte> bytes = stackalloc byte[12];
+        do
+        {
+            NextTransactionId(bytes);
+            id = BinaryPrimitives.ReadUInt32BigEndian(bytes);
+        }
+        while (id == 0 || _tcpById.ContainsKey(id));
+        var c = new TurnTcpConnection(id, a, peer) { State = state };
+        _tcpById[id] = c;
+        a.TcpConnections!.Add(c);
+        Counters.TcpConnections++;
+        return c;
+    }
+
+    private void RemoveTcp(TurnTcpConnection c, bool closeInHost)
+    {
+        if (!_tcpById.Remove(c.Id))
+            return;
+        c.Allocation.TcpConnections!.Remove(c);
+        if (c.State == TurnTcpConnection.Phase.Bound)
+            _tcpByData.Remove(c.DataConnection);
+        Counters.TcpConnections--;
+        if (closeInHost)
+            _tcp!.Close(c.Id);
+    }
+
+    private static void AddConnectionId(ref StunMessageWriter w, uint id)
+    {
+        Span<byte> v = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(v, id);
+        w.AddAttribute(StunAttributeType.ConnectionId, v);
     }
 
     private StunErrorCode CheckPeer(TurnAllocation a, in NetAddress peer, bool requirePort)
@@ -715,15 +966,27 @@ public sealed class TurnServer
     {
         if (!_byFiveTuple.Remove(a.FiveTuple))
             return;
+        if (a.TcpConnections is { } tcp)
+        {
+            // RFC 6062 §5: the allocation's peer and data connections end with it.
+            while (tcp.Count > 0)
+                RemoveTcp(tcp[^1], closeInHost: true);
+        }
         if (a.Relay4 is { } r4)
         {
             _byRelay.Remove(r4);
-            _ports.Release(r4);
+            if (a.IsTcp)
+                _tcp!.CloseListener(r4);
+            else
+                _ports.Release(r4);
         }
         if (a.Relay6 is { } r6)
         {
             _byRelay.Remove(r6);
-            _ports.Release(r6);
+            if (a.IsTcp)
+                _tcp!.CloseListener(r6);
+            else
+                _ports.Release(r6);
         }
         Counters.Allocations--;
         Counters.Permissions -= a.Permissions.Count;
@@ -960,7 +1223,8 @@ public sealed class TurnServer
         input.Clear();
         BinaryPrimitives.WriteInt64BigEndian(input, expiry);
         client.Client.WriteAddressBytes(input[8..]);
-        BinaryPrimitives.WriteUInt16BigEndian(input[24..], client.Client.Port);
+        // Over TCP/TLS without the port: an RFC 6062 data connection (a new port) may reuse its control connection's nonce, as coturn's clients do.
+        BinaryPrimitives.WriteUInt16BigEndian(input[24..], client.IsStream ? (ushort)0 : client.Client.Port);
         input[26] = (byte)client.Transport;
         _nonceKey.Compute(input, default, mac);
     }
@@ -1013,6 +1277,21 @@ public sealed class TurnServer
         return Finish(ref w, m, sign: true, key, out outputLength);
     }
 
+    // An answer written after the request is gone (the Connect response, RFC 6062 §5.2).
+    private TurnAction FinishLate(ref StunMessageWriter w, in StunMessageIntegrityKey key, bool fingerprint, out int outputLength)
+    {
+        outputLength = 0;
+        if (_softwareUtf8 is not null)
+            w.AddAttribute(StunAttributeType.Software, _softwareUtf8);
+        w.AddMessageIntegrity(key);
+        if (fingerprint)
+            w.AddFingerprint();
+        if (w.Failed)
+            return Drop(TurnDropReason.OutputTooSmall);
+        outputLength = w.Length;
+        return TurnAction.ToClient;
+    }
+
     private TurnAction Finish(ref StunMessageWriter w, in StunMessageView request, bool sign, in StunMessageIntegrityKey key, out int outputLength)
     {
         outputLength = 0;
@@ -1040,6 +1319,8 @@ public sealed class TurnServer
         StunErrorCode.WrongCredentials => "Wrong Credentials"u8,
         StunErrorCode.UnsupportedTransportProtocol => "Unsupported Transport Protocol"u8,
         StunErrorCode.PeerAddressFamilyMismatch => "Peer Address Family Mismatch"u8,
+        StunErrorCode.ConnectionAlreadyExists => "Connection Already Exists"u8,
+        StunErrorCode.ConnectionTimeoutOrFailure => "Connection Timeout or Failure"u8,
         StunErrorCode.AllocationQuotaReached => "Allocation Quota Reached"u8,
         StunErrorCode.InsufficientCapacity => "Insufficient Capacity"u8,
         _ => "Error"u8,

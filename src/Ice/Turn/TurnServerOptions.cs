@@ -28,6 +28,15 @@ public sealed class TurnServerOptions
     public int MaxAllocationsPerUser { get; set; } = 16;
     public int MaxPermissionsPerAllocation { get; set; } = 256;
     public int MaxChannelsPerAllocation { get; set; } = 256;
+    /// <summary>Peer connections of one TCP allocation (RFC 6062) at once, pending and spliced.</summary>
+    public int MaxTcpConnectionsPerAllocation { get; set; } = 64;
+
+    /// <summary>
+    /// Refuse a Connect (RFC 6062) with 403 unless the peer's IP already has a permission, as for
+    /// every other relayed byte. Off, a Connect to an allowed peer needs none (coturn's behaviour);
+    /// either way a successful Connect adds or refreshes the permission (RFC 6062 §5.2).
+    /// </summary>
+    public bool TcpConnectRequiresPermission { get; set; } = true;
 
     /// <summary>Relayed bytes per second per allocation, both directions together; 0 is no cap.</summary>
     public long MaxBytesPerSecondPerAllocation { get; set; }
