@@ -577,11 +577,14 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
         int track = FindTrack(packet, out bool rtx);
         if (track < 0)
             return; // counted by FindTrack
-        // Every video packet counts, RTX and probe padding too: they load the path as media does.
+        // Every video packet counts in the rate, RTX and probe padding too (they load the path as media
+        // does); only first transmissions of media form the delay groups (see ReceiveSideEstimator).
         if (_receiveEstimator != null && _recv[track].IsVideo && packet.TryGetExtension(_config.AbsSendTimeExtensionId, out var ast)
             && AbsSendTime.TryRead(ast, out var sendTime))
         {
-            _receiveEstimator.OnPacket(nowMicros, sendTime.Value, length);
+            var kind = rtx ? (packet.Payload.Length < 2 + 1 ? Engine.Gcc.ReceivedPacketKind.Padding : Engine.Gcc.ReceivedPacketKind.Retransmission)
+                : packet.Payload.Length == 0 ? Engine.Gcc.ReceivedPacketKind.Padding : Engine.Gcc.ReceivedPacketKind.Media;
+            _receiveEstimator.OnPacket(nowMicros, sendTime.Value, length, kind);
             SendRembIfDue(nowMicros, from);
         }
         if (rtx)
