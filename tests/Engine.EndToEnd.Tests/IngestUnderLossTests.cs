@@ -15,9 +15,9 @@ namespace Engine.EndToEnd.Tests;
 /// (100 ms each way, seeded random loss of SRTP/SRTCP towards the server; this kernel has no netem)
 /// → the host veth end, shaped by tbf at 4 Mbit/s → the engine in the namespace, and back the same
 /// way without loss or shaping. Chromium stays on the host: its DevTools port binds loopback only.
-/// The issue's goals are asserted when the publisher itself encoded at the goal's frame rate (a
-/// loaded machine starves Chromium's encoder, which no receiver can make up); otherwise the engine
-/// must carry what was encoded. Figures are printed (and appended to $INGEST_LOSS_RESULTS when set).
+/// The issue's goals are asserted when the machine is not loaded by others (load average at most two
+/// per core: a loaded machine starves Chromium's 1080p encoder, which no receiver can make up);
+/// otherwise the engine must carry what was encoded. Figures are printed (and appended to $INGEST_LOSS_RESULTS when set).
 /// </summary>
 [Collection("chromium")]
 public class IngestUnderLossTests(ITestOutputHelper log)
@@ -218,6 +218,7 @@ public class IngestUnderLossTests(ITestOutputHelper log)
         double Counter(string name) => D(Session(engineAfter).GetProperty("counters"), name) - D(Session(engineBefore).GetProperty("counters"), name);
         string Range(List<double> v) => v.Count == 0 ? "none" : $"min {v.Min() / 1e6:F2} mean {v.Average() / 1e6:F2} max {v.Max() / 1e6:F2} Mbit/s";
 
+        double load = double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
         string figures = string.Join(" | ", [
             $"loss {lossPercent}% (namespace, seed {seed})", $"line {lost}/{seen} media lost ({(seen > 0 ? 100.0 * lost / seen : 0):F2}%)",
             $"RTMP {packets.Count} frames over {span:F1} s: {fps:F1} fps", $"longest freeze {freeze * 1000:F0} ms ({gaps.Count(g => g > 0.2)} gaps > 200 ms, {gaps.Count(g => g > 0.5)} > 500 ms)",
@@ -228,7 +229,7 @@ public class IngestUnderLossTests(ITestOutputHelper log)
             $"tbf 4 Mbit/s: {tbfAfter.Sent - tbfBefore.Sent} packets, {tbfAfter.Dropped - tbfBefore.Dropped} dropped",
             $"decoder error lines {decodeErrorLines}",
             $"publisher: encoded {encodedFps:F1} fps, sent {(D(browserAfter, "framesSent") - D(browserBefore, "framesSent")) / seconds:F1} fps, sent {sentMbps:F2} Mbit/s, {D(browserAfter, "width")}x{D(browserAfter, "height")}, target {D(browserAfter, "targetBitrate") / 1e6:F2} Mbit/s, limitation {browserAfter.GetProperty("qualityLimitationReason")} {limits}, encoder {browserAfter.GetProperty("encoder")}, NACKs {D(browserAfter, "nackCount") - D(browserBefore, "nackCount")}, PLIs {D(browserAfter, "pliCount") - D(browserBefore, "pliCount")}, FIRs {D(browserAfter, "firCount") - D(browserBefore, "firCount")}, retransmitted {D(browserAfter, "retransmitted") - D(browserBefore, "retransmitted")}, keyframes {D(browserAfter, "keyFramesEncoded") - D(browserBefore, "keyFramesEncoded")}, ICE RTT {D(browserAfter, "rttMs"):F0} ms",
-            $"output mode {output.GetProperty("mode")}, pulled for {pulledSeconds:F1} s, load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}"]);
+            $"output mode {output.GetProperty("mode")}, pulled for {pulledSeconds:F1} s, load {load:F2}"]);
         log.WriteLine(figures);
         if (Environment.GetEnvironmentVariable("INGEST_LOSS_RESULTS") is { Length: > 0 } results)
             File.AppendAllText(results, figures + Environment.NewLine);
@@ -243,16 +244,17 @@ public class IngestUnderLossTests(ITestOutputHelper log)
         Assert.Equal("media", Session(engineAfter).GetProperty("state").GetString());
         if (Goal(lossPercent) is { } goal)
         {
-            if (encodedFps >= goal.Fps + 1)
+            if (load <= 2 * Environment.ProcessorCount)
             {
-                // The publisher kept up: the goals are the engine's to meet.
+                // This test's own Chromium, engine and ffmpeg load the machine to about 2.5: beyond that
+                // other work starves the publisher's 1080p encoder, which no receiver can make up.
                 Assert.True(fps >= goal.Fps, $"{lossPercent}% loss: {fps:F1} fps, the goal is {goal.Fps}: " + diagnostics);
                 Assert.True(freeze <= goal.FreezeSeconds, $"{lossPercent}% loss: a freeze of {freeze * 1000:F0} ms, the goal is at most {goal.FreezeSeconds * 1000:F0}: " + diagnostics);
             }
             else
             {
-                // A starved publisher (loaded machine): the engine must still carry what it encoded.
-                log.WriteLine($"goals not judged: the publisher encoded only {encodedFps:F1} fps");
+                // A loaded machine: the goals are not judged, but the engine must carry what was encoded.
+                log.WriteLine($"goals not judged: load average {load:F1} on {Environment.ProcessorCount} cores");
                 Assert.True(fps >= 0.9 * encodedFps, $"{lossPercent}% loss: {fps:F1} fps out of {encodedFps:F1} encoded: " + diagnostics);
             }
         }
