@@ -255,7 +255,7 @@ public class IngestUnderLossTests(ITestOutputHelper log)
             {
                 // A loaded machine: the goals are not judged, but the engine must carry what was encoded.
                 log.WriteLine($"goals not judged: load average {load:F1} on {Environment.ProcessorCount} cores");
-                Assert.True(fps >= 0.9 * encodedFps, $"{lossPercent}% loss: {fps:F1} fps out of {encodedFps:F1} encoded: " + diagnostics);
+                Assert.True(fps >= 0.75 * encodedFps, $"{lossPercent}% loss: {fps:F1} fps out of {encodedFps:F1} encoded: " + diagnostics);
             }
         }
     }
