@@ -24,6 +24,7 @@ public sealed class InterArrivalGrouper
 
     private Group _current;
     private Group _previous;
+    private long _pendingForeignBytes;
 
     /// <summary>Packets older than the current group (reordered across groups), ignored.</summary>
     public long ReorderedPackets { get; private set; }
@@ -31,23 +32,34 @@ public sealed class InterArrivalGrouper
     /// <summary>Times the arrival clock ran backwards and the grouper restarted.</summary>
     public long Resets { get; private set; }
 
+    /// <summary>
+    /// A packet that is not grouped (a retransmission, probe padding) but shared the path: its bytes
+    /// are charged to the group whose packets arrive next, so a delta says how much foreign data the
+    /// link carried between the two groups' last packets.
+    /// </summary>
+    public void AddForeignBytes(int sizeBytes) => _pendingForeignBytes += sizeBytes;
+
     /// <summary>Adds a packet; true when it closed a group and <paramref name="delta"/> compares it with the one before.</summary>
     public bool OnPacket(long sendMicros, long arrivalMicros, int sizeBytes, out InterArrivalDelta delta)
     {
         delta = default;
+        long foreign = _pendingForeignBytes;
+        _pendingForeignBytes = 0;
         if (!_current.Valid)
         {
-            _current = Group.Start(sendMicros, arrivalMicros, sizeBytes);
+            _current = Group.Start(sendMicros, arrivalMicros, sizeBytes, foreign);
             return false;
         }
         if (sendMicros < _current.FirstSendMicros)
         {
             ReorderedPackets++;
+            _current.ForeignBytes += foreign;
             return false;
         }
         if (BelongsToCurrent(sendMicros, arrivalMicros))
         {
             _current.Add(sendMicros, arrivalMicros, sizeBytes);
+            _current.ForeignBytes += foreign;
             return false;
         }
 
@@ -61,14 +73,14 @@ public sealed class InterArrivalGrouper
             {
                 Resets++;
                 _previous = default;
-                _current = Group.Start(sendMicros, arrivalMicros, sizeBytes);
+                _current = Group.Start(sendMicros, arrivalMicros, sizeBytes, foreign);
                 return false;
             }
-            delta = new InterArrivalDelta(sendDelta, arrivalDelta, _current.LastArrivalMicros, _current.SizeBytes - _previous.SizeBytes);
+            delta = new InterArrivalDelta(sendDelta, arrivalDelta, _current.LastArrivalMicros, _current.SizeBytes - _previous.SizeBytes, _current.ForeignBytes);
             produced = true;
         }
         _previous = _current;
-        _current = Group.Start(sendMicros, arrivalMicros, sizeBytes);
+        _current = Group.Start(sendMicros, arrivalMicros, sizeBytes, foreign);
         return produced;
     }
 
@@ -76,6 +88,7 @@ public sealed class InterArrivalGrouper
     {
         _current = default;
         _previous = default;
+        _pendingForeignBytes = 0;
     }
 
     private bool BelongsToCurrent(long sendMicros, long arrivalMicros)
@@ -96,11 +109,12 @@ public sealed class InterArrivalGrouper
         public long FirstArrivalMicros;
         public long LastArrivalMicros;
         public int SizeBytes;
+        public long ForeignBytes; // ungrouped bytes that arrived up to this group's last packet, after the group before
 
-        public static Group Start(long send, long arrival, int size) => new()
+        public static Group Start(long send, long arrival, int size, long foreign = 0) => new()
         {
             Valid = true, FirstSendMicros = send, LastSendMicros = send,
-            FirstArrivalMicros = arrival, LastArrivalMicros = arrival, SizeBytes = size,
+            FirstArrivalMicros = arrival, LastArrivalMicros = arrival, SizeBytes = size, ForeignBytes = foreign,
         };
 
         public void Add(long send, long arrival, int size)

@@ -14,11 +14,13 @@ internal sealed class NetNamespace : IDisposable
     /// <summary>The veth end on the host side: its egress carries what the host sends into the namespace.</summary>
     public string HostInterface { get; }
 
-    public NetNamespace()
+    /// <param name="tag">names the namespace and its veth ends (a test's own, to tell them apart in `ip` listings)</param>
+    public NetNamespace(string? tag = null)
     {
         string id = Guid.NewGuid().ToString("n")[..6];
-        Name = "engtest-" + id;
-        string hostEnd = "veh" + id, insideEnd = "ven" + id; // interface names: at most 15 characters
+        Name = (tag ?? "engtest") + "-" + id;
+        string t = tag is { Length: > 0 } ? tag[..Math.Min(tag.Length, 6)] : "ve";
+        string hostEnd = t + "h" + id, insideEnd = t + "n" + id; // interface names: at most 15 characters
         HostInterface = hostEnd;
         // A third octet no interface here uses yet.
         var used = Tools.Run(Tools.Require("ip"), "-4 -o addr show").Stdout;

@@ -2,16 +2,19 @@ using System.Diagnostics;
 
 namespace Engine.EndToEnd.Tests;
 
-/// <summary>nginx with Debian's RTMP module on a loopback port of its own; can be killed and restarted on the same port.</summary>
+/// <summary>nginx with Debian's RTMP module on a port of its own (loopback unless told another local address); can be killed and restarted on the same port.</summary>
 internal sealed class NginxRtmp : IDisposable
 {
     private const string Module = "/usr/lib/nginx/modules/ngx_rtmp_module.so";
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "engine-nginx-" + Guid.NewGuid().ToString("n")[..8]);
     private Process? _process;
     public readonly int Port = Tools.FreeTcpPort();
+    public readonly string Address;
 
-    public NginxRtmp()
+    /// <param name="address">a local address to listen on (e.g. a veth end, for an engine in a namespace)</param>
+    public NginxRtmp(string address = "127.0.0.1")
     {
+        Address = address;
         if (!File.Exists(Module))
             throw new InvalidOperationException($"{Module} missing: apt-get install nginx libnginx-mod-rtmp");
         Directory.CreateDirectory(_dir);
@@ -24,7 +27,7 @@ internal sealed class NginxRtmp : IDisposable
             events { worker_connections 64; }
             rtmp {
                 server {
-                    listen 127.0.0.1:{{Port}};
+                    listen {{Address}}:{{Port}};
                     application live { live on; record off; }
                 }
             }
@@ -32,8 +35,8 @@ internal sealed class NginxRtmp : IDisposable
         Start();
     }
 
-    public string Url(string stream) => $"rtmp://127.0.0.1:{Port}/live/{stream}";
-    public string BaseUrl => $"rtmp://127.0.0.1:{Port}/live";
+    public string Url(string stream) => $"rtmp://{Address}:{Port}/live/{stream}";
+    public string BaseUrl => $"rtmp://{Address}:{Port}/live";
 
     /// <summary>nginx's log (info level: connect, publish, deleteStream, disconnect per client).</summary>
     public string ErrorLog
@@ -56,7 +59,7 @@ internal sealed class NginxRtmp : IDisposable
             try
             {
                 using var c = new System.Net.Sockets.TcpClient();
-                c.Connect("127.0.0.1", Port);
+                c.Connect(Address, Port);
                 return;
             }
             catch (System.Net.Sockets.SocketException)

@@ -28,6 +28,7 @@ internal sealed class UdpDelayLine : IDisposable
     private readonly Queue<Item> _down = new();
     private readonly Thread _thread;
     private readonly StreamWriter? _trace;
+    private readonly IPAddress _upstreamLocal;
     private volatile bool _stop;
     private long _upFree;
     private long _upForwarded, _downForwarded, _lost, _overflow, _mediaSeen;
@@ -39,8 +40,10 @@ internal sealed class UdpDelayLine : IDisposable
     /// <param name="lossPercent">random loss of media towards the server, 0-100</param>
     /// <param name="rateBitsPerSecond">cap towards the server, 0 for none</param>
     /// <param name="tracePath">when set, a line per media datagram dropped ("D" on purpose, "Q" over the cap) with its SSRC and sequence number</param>
-    public UdpDelayLine(IPEndPoint server, double lossPercent, int seed, TimeSpan oneWay, long rateBitsPerSecond, string? tracePath = null)
+    /// <param name="upstreamLocal">address the sockets towards the server bind (loopback unless the server is elsewhere, e.g. in a namespace)</param>
+    public UdpDelayLine(IPEndPoint server, double lossPercent, int seed, TimeSpan oneWay, long rateBitsPerSecond, string? tracePath = null, IPAddress? upstreamLocal = null)
     {
+        _upstreamLocal = upstreamLocal ?? IPAddress.Loopback;
         if (tracePath != null)
             _trace = new StreamWriter(tracePath);
         _server = server;
@@ -121,8 +124,9 @@ internal sealed class UdpDelayLine : IDisposable
                 if (_clients.Count >= MaxClients)
                     return;
                 var up = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-                up.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+                up.Bind(new IPEndPoint(_upstreamLocal, 0));
                 up.ReceiveBufferSize = 1 << 20;
+                up.SendBufferSize = 1 << 20; // a kernel shaper's queue (tbf) holds datagrams against it: never block the line
                 up.Connect(_server);
                 _clients.Add((new IPEndPoint(from.Address, from.Port), up));
                 client = _clients.Count - 1;

@@ -211,7 +211,10 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
         }
     }
 
-    public void HandleDatagram(Span<byte> datagram, in NetAddress from, long nowMicros)
+    public void HandleDatagram(Span<byte> datagram, in NetAddress from, long nowMicros) => HandleDatagram(datagram, from, nowMicros, nowMicros);
+
+    /// <summary>With the datagram's arrival time (at most now, same clock): what transport-cc feedback and the receive-side estimate use.</summary>
+    public void HandleDatagram(Span<byte> datagram, in NetAddress from, long nowMicros, long arrivalMicros)
     {
         _now = nowMicros;
         ResetBuffersIfPolled();
@@ -232,7 +235,7 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
                 AfterDtls(nowMicros);
                 break;
             case DatagramKind.Rtp:
-                HandleRtp(datagram, from, nowMicros);
+                HandleRtp(datagram, from, nowMicros, Math.Min(arrivalMicros, nowMicros));
                 break;
             case DatagramKind.Rtcp:
                 HandleRtcp(datagram, from, nowMicros);
@@ -553,7 +556,7 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
 
     // --- receive ---
 
-    private void HandleRtp(Span<byte> datagram, in NetAddress from, long nowMicros)
+    private void HandleRtp(Span<byte> datagram, in NetAddress from, long nowMicros, long arrivalMicros)
     {
         if (_srtp == null || Route != from)
         {
@@ -573,15 +576,18 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
             return;
         }
         if (_config.TransportCcExtensionId != 0 && packet.TryGetExtension(_config.TransportCcExtensionId, out var tcc) && TransportSequenceNumber.TryRead(tcc, out ushort tseq))
-            (_twcc ??= new TransportFeedbackBuilder()).AddReceivedPacket(_twccUnwrapper.Unwrap(tseq), nowMicros);
+            (_twcc ??= new TransportFeedbackBuilder()).AddReceivedPacket(_twccUnwrapper.Unwrap(tseq), arrivalMicros);
         int track = FindTrack(packet, out bool rtx);
         if (track < 0)
             return; // counted by FindTrack
-        // Every video packet counts, RTX and probe padding too: they load the path as media does.
+        // Every video packet counts in the rate, RTX and probe padding too (they load the path as media
+        // does); only first transmissions of media form the delay groups (see ReceiveSideEstimator).
         if (_receiveEstimator != null && _recv[track].IsVideo && packet.TryGetExtension(_config.AbsSendTimeExtensionId, out var ast)
             && AbsSendTime.TryRead(ast, out var sendTime))
         {
-            _receiveEstimator.OnPacket(nowMicros, sendTime.Value, length);
+            var kind = rtx ? (packet.Payload.Length < 2 + 1 ? Engine.Gcc.ReceivedPacketKind.Padding : Engine.Gcc.ReceivedPacketKind.Retransmission)
+                : packet.Payload.Length == 0 ? Engine.Gcc.ReceivedPacketKind.Padding : Engine.Gcc.ReceivedPacketKind.Media;
+            _receiveEstimator.OnPacket(arrivalMicros, sendTime.Value, length, kind);
             SendRembIfDue(nowMicros, from);
         }
         if (rtx)

@@ -204,7 +204,9 @@ public sealed class PublishSession : IMediaSession, IEncodedFrameSink, IPeerRtpO
         }
     }
 
-    public void HandleDatagram(Span<byte> datagram, in NetAddress from, long nowMicros)
+    public void HandleDatagram(Span<byte> datagram, in NetAddress from, long nowMicros) => HandleDatagram(datagram, from, nowMicros, nowMicros);
+
+    public void HandleDatagram(Span<byte> datagram, in NetAddress from, long nowMicros, long arrivalMicros)
     {
         _now = nowMicros;
         if (_closed)
@@ -213,7 +215,7 @@ public sealed class PublishSession : IMediaSession, IEncodedFrameSink, IPeerRtpO
         if (_loss != null && _peer.State == PeerState.Connected && DatagramDemux.Classify(datagram) == DatagramKind.Rtp
             && RtpPacketView.TryRead(datagram, out var clear) && _loss.ShouldDrop(_videoPayloadType[clear.PayloadType & 127]))
             return;
-        _peer.HandleDatagram(datagram, from, nowMicros);
+        _peer.HandleDatagram(datagram, from, nowMicros, arrivalMicros);
         AfterPeer(nowMicros, timer: false);
     }
 

@@ -15,6 +15,12 @@ public interface IMediaSession
     /// <summary>The datagram is writable (SRTP decrypts in place) and borrowed only for the call.</summary>
     void HandleDatagram(Span<byte> datagram, in NetAddress from, long nowMicros);
 
+    /// <summary>
+    /// As above, with the datagram's arrival on the same clock (the kernel's receive stamp, at most
+    /// <paramref name="nowMicros"/>) for the delay estimates; sessions that estimate nothing ignore it.
+    /// </summary>
+    void HandleDatagram(Span<byte> datagram, in NetAddress from, long nowMicros, long arrivalMicros) => HandleDatagram(datagram, from, nowMicros);
+
     void HandleTimeout(long nowMicros);
 
     /// <summary>The next datagram to send, written into <paramref name="destination"/>.</summary>

@@ -36,6 +36,8 @@ public sealed class MediaLoop : IDisposable
     private readonly UdpBatch _rx = new(BatchSize, MaxDatagram);
     private readonly UdpBatch _tx = new(BatchSize, MaxDatagram);
     private readonly bool _ipv6Socket;
+    private readonly bool _kernelTimestamps;
+    private long _lastArrivalMicros = long.MinValue;
     private volatile bool _stopping;
 
     public MediaLoop(IPEndPoint bind)
@@ -49,6 +51,9 @@ public sealed class MediaLoop : IDisposable
         _socket.Blocking = false;
         LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
         _ipv6Socket = UdpBatch.IsIPv6(_socket);
+        // Arrival times for the delay estimates (transport-cc, REMB) from the kernel, so a media
+        // thread that was descheduled does not read as a queue on the path. Debug: RTP_KERNEL_TIMESTAMPS=0 turns it off.
+        _kernelTimestamps = Environment.GetEnvironmentVariable("RTP_KERNEL_TIMESTAMPS") != "0" && _rx.EnableTimestamps(_socket.SafeHandle);
         _byUfragSpan = _byUfrag.GetAlternateLookup<ReadOnlySpan<char>>();
         _thread = new Thread(Run) { IsBackground = true, Name = "media-loop" };
     }
@@ -111,6 +116,9 @@ public sealed class MediaLoop : IDisposable
                     Counters.ReceiveErrors++; // ICMP port unreachable and the like: not fatal for a shared socket
                     continue;
                 }
+                // The two clocks read back to back: a kernel stamp (realtime) is placed on ours (monotonic) by its age.
+                long batchMicros = NowMicros();
+                long batchUnixNanos = _kernelTimestamps ? (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100 : 0;
                 for (int i = 0; i < n; i++)
                 {
                     Counters.DatagramsReceived++;
@@ -119,7 +127,8 @@ public sealed class MediaLoop : IDisposable
                         Counters.DroppedBadAddress++;
                         continue;
                     }
-                    Dispatch(_rx.Datagram(i), from, NowMicros());
+                    long at = NowMicros();
+                    Dispatch(_rx.Datagram(i), from, at, ArrivalMicros(i, at, batchMicros, batchUnixNanos));
                 }
                 // Every session this batch touched sends in one go (one sendmmsg per batch).
                 FlushDirty(NowMicros());
@@ -131,7 +140,32 @@ public sealed class MediaLoop : IDisposable
             Forget(s);
     }
 
-    private void Dispatch(Span<byte> datagram, NetAddress from, long now)
+    /// <summary>Largest age accepted for a kernel stamp; older (or from the future) means the realtime clock stepped.</summary>
+    public const long MaxKernelStampAgeMicros = 1_000_000;
+
+    // The kernel's receive time on the loop's clock, never after now and never before the last one
+    // (the estimators take arrivals in order); now when there is no usable stamp.
+    private long ArrivalMicros(int slot, long now, long batchMicros, long batchUnixNanos)
+    {
+        long arrival = now;
+        if (_kernelTimestamps && _rx.TryGetKernelTimestamp(slot, out long stamp))
+        {
+            long age = (batchUnixNanos - stamp) / 1000;
+            if (age is >= 0 and <= MaxKernelStampAgeMicros)
+            {
+                arrival = Math.Min(batchMicros - age, now);
+                Counters.KernelTimestamps++;
+            }
+            else
+                Counters.KernelTimestampsRejected++;
+        }
+        if (arrival < _lastArrivalMicros)
+            arrival = _lastArrivalMicros;
+        _lastArrivalMicros = arrival;
+        return arrival;
+    }
+
+    private void Dispatch(Span<byte> datagram, NetAddress from, long now, long arrival)
     {
         IMediaSession? session;
         var kind = DatagramDemux.Classify(datagram);
@@ -161,7 +195,7 @@ public sealed class MediaLoop : IDisposable
         }
         try
         {
-            session.HandleDatagram(datagram, from, now);
+            session.HandleDatagram(datagram, from, now, arrival);
         }
         catch (Exception e)
         {

@@ -15,6 +15,9 @@ public sealed class MediaLoopCounters
     /// <summary>recvmmsg/sendmmsg calls: with the datagram counts, the syscalls per datagram.</summary>
     public long ReceiveCalls;
     public long SendCalls;
+    /// <summary>Datagrams whose arrival time is the kernel's receive stamp, and stamps refused (a realtime clock step).</summary>
+    public long KernelTimestamps;
+    public long KernelTimestampsRejected;
 
     /// <summary>Datagrams and their bytes, indexed by <see cref="DatagramKind"/> (RFC 7983): what arrived, and what was handed to sendmmsg.</summary>
     public readonly long[] ReceivedByKind = new long[KindCount], ReceivedBytesByKind = new long[KindCount];

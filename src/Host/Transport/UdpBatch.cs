@@ -15,24 +15,29 @@ public sealed unsafe partial class UdpBatch : IDisposable
     private const int MsgDontWait = 0x40;
     private const int EAGAIN = 11;
     private const int EINTR = 4;
+    private const int SolSocket = 1, SoTimestampNs = 35; // SCM_TIMESTAMPNS == SO_TIMESTAMPNS (64-bit time_t)
+    private const int ControlBytes = 64; // CMSG_SPACE(sizeof(timespec)) is 32
 
     private readonly byte* _arena;
     private readonly int _slotBytes;
     private readonly IoVec* _iov;
     private readonly MMsgHdr* _msgs;
     private readonly byte* _names;
+    private readonly byte* _controls;
+    private bool _timestamps;
 
     public UdpBatch(int capacity, int slotBytes)
     {
         Capacity = capacity;
         _slotBytes = slotBytes;
-        nuint total = (nuint)(capacity * (slotBytes + SockaddrSize + sizeof(IoVec) + sizeof(MMsgHdr)));
+        nuint total = (nuint)(capacity * (slotBytes + SockaddrSize + ControlBytes + sizeof(IoVec) + sizeof(MMsgHdr)));
         _arena = (byte*)NativeMemory.AlignedAlloc(total, 64);
         NativeMemory.Clear(_arena, total);
         _msgs = (MMsgHdr*)_arena;
         _iov = (IoVec*)(_arena + capacity * sizeof(MMsgHdr));
         _names = (byte*)(_iov + capacity);
-        byte* data = _names + capacity * SockaddrSize;
+        _controls = _names + capacity * SockaddrSize;
+        byte* data = _controls + capacity * ControlBytes;
         for (int i = 0; i < capacity; i++)
         {
             _iov[i].Base = data + i * slotBytes;
@@ -52,6 +57,42 @@ public sealed unsafe partial class UdpBatch : IDisposable
 
     public Span<byte> Datagram(int slot) => new(_iov[slot].Base, (int)_msgs[slot].Length);
 
+    /// <summary>
+    /// Asks the kernel to stamp each datagram received on <paramref name="socket"/> (SO_TIMESTAMPNS):
+    /// the time it reached the socket, not when a busy thread got round to reading it. False when
+    /// the kernel refused; then <see cref="TryGetKernelTimestamp"/> finds nothing.
+    /// </summary>
+    public bool EnableTimestamps(SafeHandle socket)
+    {
+        int one = 1;
+        _timestamps = SetSockOpt((int)socket.DangerousGetHandle(), SolSocket, SoTimestampNs, &one, sizeof(int)) == 0;
+        return _timestamps;
+    }
+
+    /// <summary>The kernel's receive time of the slot's datagram (CLOCK_REALTIME, ns since the Unix epoch), when it gave one.</summary>
+    public bool TryGetKernelTimestamp(int slot, out long unixNanos)
+    {
+        unixNanos = 0;
+        ref var h = ref _msgs[slot].Header;
+        if (!_timestamps || h.Control == null)
+            return false;
+        byte* c = (byte*)h.Control, end = c + Math.Min(h.ControlLength, (nuint)ControlBytes);
+        // struct cmsghdr { size_t len; int level; int type; } then the data, each aligned to 8.
+        while (c + 16 <= end)
+        {
+            nuint len = *(nuint*)c;
+            if (len < 16 || c + len > end)
+                return false;
+            if (*(int*)(c + 8) == SolSocket && *(int*)(c + 12) == SoTimestampNs && len >= 32)
+            {
+                unixNanos = *(long*)(c + 16) * 1_000_000_000 + *(long*)(c + 24);
+                return true;
+            }
+            c += (len + 7) & ~(nuint)7;
+        }
+        return false;
+    }
+
     public bool TryGetSource(int slot, out NetAddress from) =>
         NetAddress.TryFromSockaddr(new ReadOnlySpan<byte>(_msgs[slot].Header.Name, (int)_msgs[slot].Header.NameLength), out from);
 
@@ -67,6 +108,8 @@ public sealed unsafe partial class UdpBatch : IDisposable
             _msgs[i].Header.NameLength = SockaddrSize;
             _iov[i].Length = (nuint)_slotBytes;
             _msgs[i].Header.Flags = 0;
+            _msgs[i].Header.Control = _timestamps ? _controls + i * ControlBytes : null;
+            _msgs[i].Header.ControlLength = _timestamps ? (nuint)ControlBytes : 0;
         }
         int n;
         do
@@ -191,6 +234,9 @@ public sealed unsafe partial class UdpBatch : IDisposable
 
     [LibraryImport("libc.so.6", EntryPoint = "recvmmsg", SetLastError = true)]
     private static partial int RecvMMsg(int fd, MMsgHdr* msgs, uint count, int flags, void* timeout);
+
+    [LibraryImport("libc.so.6", EntryPoint = "setsockopt", SetLastError = true)]
+    private static partial int SetSockOpt(int fd, int level, int name, void* value, uint length);
 
     [LibraryImport("libc.so.6", EntryPoint = "sendmmsg", SetLastError = true)]
     private static partial int SendMMsg(int fd, MMsgHdr* msgs, uint count, int flags);
