@@ -130,7 +130,8 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
         _sendTracks = config.SendTracks.ToArray();
         _send = new RtpSendStream[_sendTracks.Length];
         _sendIsVideo = new bool[_sendTracks.Length];
-        if (_sendEstimator != null && config.GccPacer && _sendTracks.Length <= PeerPacerLane.MaxTracks)
+        // Without transport-cc no feedback ever moves the target: pacing at its start would cap the player for good.
+        if (_sendEstimator != null && config.GccPacer && config.TransportCcExtensionId != 0 && _sendTracks.Length <= PeerPacerLane.MaxTracks)
         {
             // Rings sized as the per-stream pacers were (a keyframe or a replayed GOP fits); a padding packet is a
             // header and at most 255 octets of RTP padding (RFC 3550 §5.1).

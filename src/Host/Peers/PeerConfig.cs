@@ -73,7 +73,7 @@ public sealed class PeerConfig
     /// </summary>
     public Engine.Gcc.SendSideEstimatorOptions? SendEstimator { get; init; } = Engine.Gcc.SendSideEstimatorOptions.Default;
     /// <summary>
-    /// With a send estimator: one congestion-controlled pacer for all send tracks (src/Gcc's Pacer at 2.5 x the target,
+    /// With a send estimator and transport-cc negotiated: one congestion-controlled pacer for all send tracks (src/Gcc's Pacer at 2.5 x the target,
     /// audio first, resends before new video, probe padding on RTX), video paused under 80 kbps. false: a burst pacer per
     /// track that does not follow the target (a test source that ignores congestion control).
     /// </summary>
