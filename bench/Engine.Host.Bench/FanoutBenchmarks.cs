@@ -87,7 +87,8 @@ public class FanoutBenchmarks
         Console.WriteLine($"// fanout counters N={Players}: input packets {_packetsIn}, media datagrams out {_mediaPacketsOut}, " +
             $"sendmmsg calls {_sendCalls}, datagrams sent {_datagramsSent} (incl. RTCP), send errors {_sendErrors}, " +
             $"syscalls per media datagram {(_mediaPacketsOut == 0 ? 0 : (double)(_sendCalls + _sendErrors) / _mediaPacketsOut):F4}, " +
-            $"player 0: rtp {p0.Counters.RtpSent} rtcp {p0.Counters.RtcpSent} refused {p0.Counters.WritesRefused} srtp failures {p0.Counters.SrtpFailures} state {p0.State}");
+            $"player 0: rtp {p0.Counters.RtpSent} rtcp {p0.Counters.RtcpSent} refused {p0.Counters.WritesRefused} srtp failures {p0.Counters.SrtpFailures} state {p0.State}, " +
+            $"paced {p0.Pacer != null} pacer dropped {p0.PacerDropped} probes {p0.ProbesSent} padding {p0.ProbePaddingSent}");
         _players.Dispose();
         _tx.Dispose();
         _socket.Dispose();

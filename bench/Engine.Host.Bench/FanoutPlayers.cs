@@ -44,6 +44,9 @@ internal sealed class FanoutPlayers : IDisposable
                 SendTracks = [new PeerSendTrack { Mid = "0", Ssrc = 0x10000u + (uint)i, PayloadType = 96, Codec = MediaCodec.H264, RtxSsrc = 0x20000u + (uint)i, RtxPayloadType = 97, ForwardOnly = true }],
                 AbsSendTimeExtensionId = 3, TransportCcExtensionId = 5,
                 ConsentTimeoutMicros = long.MaxValue / 4, // nobody refreshes consent during the run
+                // No feedback comes back here: a start over the 9.5 Mbps each player is fed, so its pacer (2.5 x the target)
+                // lets every packet go at once, as a player's does once its estimate has risen. The pacer's work is measured, not its hold.
+                SendEstimator = new Engine.Gcc.SendSideEstimatorOptions(50_000, 50_000_000, 50_000_000),
                 Seed = 1000 + i,
             }, Now);
             using var client = new Peer(new PeerConfig

@@ -29,6 +29,8 @@ public sealed class Pacer
     private const int MaxPendingProbes = 4;
 
     private readonly Ring _audio, _retransmission, _video;
+    private readonly long _maxQueueMicros;
+    private readonly int _maxPaddingBytes;
     private readonly ProbeCluster[] _probes = new ProbeCluster[MaxPendingProbes];
     private int _probeHead, _probeCount;
     private int _probeSentPackets, _probeSentBytes;
@@ -37,13 +39,36 @@ public sealed class Pacer
     private long _pacingBps = (long)(DefaultTargetBps * PacingFactor);
 
     /// <param name="capacityPerKind">Packets each of the audio, retransmission and video queues holds.</param>
-    public Pacer(int capacityPerKind = 4096)
+    public Pacer(int capacityPerKind = 4096) : this(capacityPerKind, capacityPerKind, capacityPerKind) { }
+
+    /// <param name="maxQueueMicros">A packet older than this is given back expired (<see cref="MaxQueueMicros"/> by default).</param>
+    /// <param name="maxPaddingBytes">Largest padding packet (an RTP padding-only packet carries at most 255 octets of padding).</param>
+    public Pacer(int audioCapacity, int retransmissionCapacity, int videoCapacity, long maxQueueMicros = MaxQueueMicros, int maxPaddingBytes = MaxPaddingBytes)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(capacityPerKind, 1);
-        _audio = new Ring(capacityPerKind);
-        _retransmission = new Ring(capacityPerKind);
-        _video = new Ring(capacityPerKind);
+        ArgumentOutOfRangeException.ThrowIfLessThan(audioCapacity, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(retransmissionCapacity, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(videoCapacity, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxQueueMicros, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxPaddingBytes, 1);
+        _audio = new Ring(audioCapacity);
+        _retransmission = new Ring(retransmissionCapacity);
+        _video = new Ring(videoCapacity);
+        _maxQueueMicros = maxQueueMicros;
+        _maxPaddingBytes = maxPaddingBytes;
     }
+
+    /// <summary>The enqueue time of the oldest queued packet, long.MaxValue when none waits.</summary>
+    public long OldestEnqueuedMicros => Math.Min(_audio.OldestMicros, Math.Min(_retransmission.OldestMicros, _video.OldestMicros));
+
+    /// <summary>How long the oldest queued packet has waited at <paramref name="nowMicros"/> (0 when none).</summary>
+    public long QueueDelayMicros(long nowMicros)
+    {
+        long oldest = OldestEnqueuedMicros;
+        return oldest == long.MaxValue ? 0 : Math.Max(0, nowMicros - oldest);
+    }
+
+    /// <summary>Probe clusters waiting or running.</summary>
+    public int PendingProbes => _probeCount;
 
     public long PacingBps => _pacingBps;
 
@@ -103,7 +128,7 @@ public sealed class Pacer
     public bool TryPoll(long nowMicros, out PacedPacket packet)
     {
         Advance(nowMicros);
-        long oldest = nowMicros - MaxQueueMicros;
+        long oldest = nowMicros - _maxQueueMicros;
         if (TryExpire(_audio, PacedPacketKind.Audio, oldest, out packet)
             || TryExpire(_retransmission, PacedPacketKind.Retransmission, oldest, out packet)
             || TryExpire(_video, PacedPacketKind.Video, oldest, out packet))
@@ -135,7 +160,7 @@ public sealed class Pacer
         if (_probeCount > 0)
         {
             ref readonly var probe = ref _probes[_probeHead];
-            int size = Math.Clamp(probe.MinBytes - _probeSentBytes, 1, MaxPaddingBytes);
+            int size = Math.Clamp(probe.MinBytes - _probeSentBytes, 1, _maxPaddingBytes);
             PaddingBytesSent += size;
             packet = Sent(PacedPacketKind.Padding, size, -1);
             return true;
@@ -152,14 +177,14 @@ public sealed class Pacer
         if (_retransmission.Count == 0 && _video.Count == 0 && _probeCount == 0)
             return long.MaxValue;
         long expiry = Math.Min(_retransmission.OldestMicros, _video.OldestMicros);
-        if (expiry != long.MaxValue && expiry + MaxQueueMicros <= nowMicros)
+        if (expiry != long.MaxValue && expiry + _maxQueueMicros <= nowMicros)
             return nowMicros;
         double debt = DebtAt(nowMicros);
         if (debt < BurstBytes())
             return nowMicros;
         // Sleep until the debt is paid off: then a whole burst leaves together.
         long wake = nowMicros + (long)Math.Ceiling(debt * 8_000_000 / CurrentRateBps());
-        return expiry == long.MaxValue ? wake : Math.Min(wake, expiry + MaxQueueMicros);
+        return expiry == long.MaxValue ? wake : Math.Min(wake, expiry + _maxQueueMicros);
     }
 
     private PacedPacket Sent(PacedPacketKind kind, int size, long handle)

@@ -54,6 +54,13 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
     private readonly SendHistory _sendHistory;
     private readonly LeavingPacketStamper _stamper;
     private int _sendCursor;
+    // One congestion-controlled pacer for all send streams (players): audio first, resends before new video, at
+    // 2.5 x the send-side target, and the estimator's probes. Null: a BurstPacer per stream (no send estimator).
+    private readonly Engine.Gcc.Pacer? _pacer;
+    private readonly PeerPacerLane[] _lanes = [];
+    private readonly bool[] _sendIsVideo;
+    private readonly int _paddingTrack = -1; // the video stream whose RTX (or media SSRC) carries probe padding
+    private long _pacedTargetBps = -1;
 
     private readonly uint _rtcpSsrc;
     private uint _remoteRrtrSsrc, _remoteRrtrMiddle;
@@ -122,12 +129,27 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
             (ushort)random.Next(0, 1 << 16));
         _sendTracks = config.SendTracks.ToArray();
         _send = new RtpSendStream[_sendTracks.Length];
+        _sendIsVideo = new bool[_sendTracks.Length];
+        // Without transport-cc no feedback ever moves the target: pacing at its start would cap the player for good.
+        if (_sendEstimator != null && config.GccPacer && config.TransportCcExtensionId != 0 && _sendTracks.Length <= PeerPacerLane.MaxTracks)
+        {
+            // Rings sized as the per-stream pacers were (a keyframe or a replayed GOP fits); a padding packet is a
+            // header and at most 255 octets of RTP padding (RFC 3550 §5.1).
+            _pacer = new Engine.Gcc.Pacer(audioCapacity: 256, retransmissionCapacity: 512, videoCapacity: 2048,
+                maxQueueMicros: config.PacerMaxQueueMicros, maxPaddingBytes: 64 + 255);
+            _lanes = new PeerPacerLane[_sendTracks.Length];
+        }
         _h264 = new H264Packetizer?[_sendTracks.Length];
         _rewriters = new RtpForwardRewriter[_sendTracks.Length];
         for (int i = 0; i < _sendTracks.Length; i++)
         {
             var t = _sendTracks[i];
             bool video = t.Codec != MediaCodec.Opus;
+            _sendIsVideo[i] = video;
+            if (_pacer != null)
+                _lanes[i] = new PeerPacerLane(_pacer, i, audio: !video);
+            if (video && (_paddingTrack < 0 || t.RtxSsrc.HasValue && !_sendTracks[_paddingTrack].RtxSsrc.HasValue))
+                _paddingTrack = i;
             _send[i] = new RtpSendStream(new RtpSendStreamOptions
             {
                 Ssrc = t.Ssrc,
@@ -140,11 +162,15 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
                 PacerCapacity = video ? 2048 : 256,
                 MaxPacketSize = MaxSendPacketSize,
                 PreallocatePayloads = !t.ForwardOnly,
-            }, _stamper);
+            }, _stamper, _pacer != null ? _lanes[i] : null);
             if (t.Codec == MediaCodec.H264)
                 _h264[i] = new H264Packetizer(Math.Min(H264Packetizer.DefaultMaxPayloadSize, _send[i].MaxPayloadSize));
             _rewriters[i] = new RtpForwardRewriter(t.Ssrc, t.ClockRate, random);
         }
+        if (_pacer == null)
+            _paddingTrack = -1;
+        else
+            UpdatePacing(nowMicros);
         if (config.SimulatedSendLossPercent > 0)
             _sendLoss = new Random(config.SimulatedSendLossSeed);
         _rtcpSsrc = config.RtcpSsrc != 0 ? config.RtcpSsrc : _sendTracks.Length > 0 ? _sendTracks[0].Ssrc : (uint)random.Next(1, int.MaxValue);
@@ -184,6 +210,30 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
     /// <summary>What to send at, from the send-side estimator; -1 when none runs.</summary>
     public long TargetBps => _sendEstimator?.TargetBps ?? -1;
 
+    /// <summary>Under this target video stops (audio keeps going): a path this poor cannot carry it without loss.</summary>
+    public const long VideoPauseBps = 80_000;
+
+    /// <summary>Video resumes over this target (hysteresis over <see cref="VideoPauseBps"/>), with a keyframe request to the source.</summary>
+    public const long VideoResumeBps = 120_000;
+
+    /// <summary>The peer's congestion-controlled pacer; null when the send streams pace themselves (no send estimator).</summary>
+    public Engine.Gcc.Pacer? Pacer => _pacer;
+
+    /// <summary>True while the target is under <see cref="VideoPauseBps"/> (until it rises over <see cref="VideoResumeBps"/>): video writes are refused.</summary>
+    public bool VideoPaused { get; private set; }
+
+    /// <summary>How long the oldest packet in the pacer has waited at the last time given (0: empty or no pacer).</summary>
+    public long PacerQueueMicros => _pacer?.QueueDelayMicros(_now) ?? 0;
+
+    /// <summary>Packets the pacer dropped: waited past its time bound, or found its queue full.</summary>
+    public long PacerDropped => _pacer is { } p ? p.Expired + p.DroppedFull : 0;
+
+    /// <summary>Probe clusters the pacer was given (from the send-side estimator's probe controller).</summary>
+    public long ProbesSent { get; private set; }
+
+    /// <summary>Padding-only packets sent for probes (on the RTX SSRC, or the media SSRC when no RTX was negotiated).</summary>
+    public long ProbePaddingSent { get; private set; }
+
     public long NextTimeoutMicros
     {
         get
@@ -207,6 +257,8 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
             }
             foreach (var s in _send)
                 next = Math.Min(next, s.NextTimeoutMicros);
+            if (_pacer != null && State == PeerState.Connected)
+                next = Math.Min(next, _pacer.NextWakeMicros(_now));
             return next;
         }
     }
@@ -295,6 +347,51 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
             SendRtcp(nowMicros, to);
             SendRembIfDue(nowMicros, to); // the at-least-every-second repeat while packets pause
         }
+        if (_pacer != null && State == PeerState.Connected)
+            TakeProbes(nowMicros);
+    }
+
+    // Probes start once the padding stream has sent media (padding needs its timestamp); the first call starts the initial ones.
+    private void TakeProbes(long nowMicros)
+    {
+        if (_paddingTrack < 0 || _send[_paddingTrack].PacketsSent == 0)
+            return;
+        for (int i = 0; i < 4 && _sendEstimator!.TryTakeProbe(nowMicros, out var cluster); i++)
+            if (_pacer!.StartProbe(cluster))
+                ProbesSent++;
+    }
+
+    // The estimate moved: the pacing rate follows, and video pauses under the floor (resumes over the higher bar).
+    private void UpdatePacing(long nowMicros)
+    {
+        long target = _sendEstimator!.TargetBps;
+        if (target != _pacedTargetBps)
+        {
+            _pacer!.SetTarget(target, nowMicros);
+            _pacedTargetBps = target;
+        }
+        if (!VideoPaused && target < VideoPauseBps && _paddingTrack >= 0)
+        {
+            VideoPaused = true;
+            Counters.VideoPauses++;
+        }
+        else if (VideoPaused && target > VideoResumeBps)
+        {
+            VideoPaused = false;
+            Counters.VideoResumes++;
+            // Video picks up at a keyframe: ask the source, as a player's PLI does.
+            for (int i = 0; i < _send.Length; i++)
+                if (_sendIsVideo[i])
+                    Enqueue(new PeerEvent(PeerEventKind.KeyframeRequested, i));
+        }
+    }
+
+    private bool RefuseWhilePaused(int sendTrack)
+    {
+        if (!VideoPaused || !_sendIsVideo[sendTrack])
+            return false;
+        Counters.VideoPausedDrops++;
+        return true;
     }
 
     /// <summary>
@@ -309,6 +406,8 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
             Counters.WritesRefused++;
             return 0;
         }
+        if (RefuseWhilePaused(sendTrack))
+            return 0;
         var stream = _send[sendTrack];
         if (_h264[sendTrack] is { } packetizer)
             return stream.WriteH264(packetizer, frame, rtpTimestamp, nowMicros);
@@ -332,6 +431,8 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
             Counters.WritesRefused++;
             return false;
         }
+        if (RefuseWhilePaused(sendTrack))
+            return false;
         Span<byte> header = stackalloc byte[RtpPacketView.FixedHeaderLength];
         packet[..RtpPacketView.FixedHeaderLength].CopyTo(header);
         if (!_rewriters[sendTrack].Rewrite(header, nowMicros))
@@ -364,6 +465,8 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
             Counters.WritesRefused++;
             return false;
         }
+        if (RefuseWhilePaused(sendTrack))
+            return false;
         Span<byte> header = stackalloc byte[RtpPacketView.FixedHeaderLength];
         source.CopyTo(header);
         if (!_rewriters[sendTrack].Rewrite(header, nowMicros)
@@ -414,6 +517,8 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
         to = default;
         if (_srtp == null || State != PeerState.Connected || Route is not { } route)
             return false;
+        if (_pacer != null)
+            return TryPollPaced(destination, route, out length, out to);
         for (int k = 0; k < _send.Length; k++)
         {
             int i = (_sendCursor + k) % _send.Length;
@@ -436,6 +541,54 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
             Counters.RtpSent++;
             // ALR detection counts what left; no probe clusters until src/Gcc's Pacer sends them.
             _sendEstimator?.OnPacketSent(-1, _now, protectedLength, -1, padding: false);
+            length = protectedLength;
+            to = route;
+            return true;
+        }
+        return false;
+    }
+
+    // The pacer decides what leaves (and drops what waited too long); the stream writes it; the estimator learns of it.
+    private bool TryPollPaced(Span<byte> destination, NetAddress route, out int length, out NetAddress to)
+    {
+        length = 0;
+        to = default;
+        var pacer = _pacer!;
+        for (int guard = pacer.QueuedPackets + 8; guard > 0; guard--)
+        {
+            if (!pacer.TryPoll(_now, out var p))
+                return false;
+            int n;
+            bool padding = p.Kind == Engine.Gcc.PacedPacketKind.Padding;
+            if (padding)
+            {
+                var carrier = _send[_paddingTrack];
+                if (!carrier.TryWritePadding(destination, p.Size - carrier.HeaderLength, _now, out n))
+                    continue;
+                ProbePaddingSent++;
+            }
+            else
+            {
+                int track = PeerPacerLane.TrackOf(p.Handle);
+                _lanes[track].OnDequeued();
+                if (p.Expired || !_send[track].TryWriteQueued(PeerPacerLane.PacketIdOf(p.Handle), destination, _now, out n))
+                    continue; // expired: counted by the pacer; evicted: by the stream
+            }
+            // What left is known to the estimator (ALR, probe clusters) even when the simulated network loses it.
+            long transportSeq = _stamper.LastTransportSequenceNumber;
+            _sendEstimator!.OnPacketSent(transportSeq, _now, n, transportSeq >= 0 ? p.ProbeClusterId : -1, padding);
+            if (_sendLoss != null && _sendLoss.Next(100) < _config.SimulatedSendLossPercent)
+            {
+                Counters.SimulatedSendLoss++;
+                continue;
+            }
+            var r = _srtp!.ProtectRtp(destination, n, out int protectedLength);
+            if (r != SrtpResult.Ok)
+            {
+                Counters.SrtpFailures++;
+                continue;
+            }
+            Counters.RtpSent++;
             length = protectedLength;
             to = route;
             return true;
@@ -775,6 +928,8 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
                 if (n > 0)
                 {
                     _sendEstimator?.OnTransportFeedback(_feedback.AsSpan(_feedbackUsed, n), nowMicros);
+                    if (_pacer != null)
+                        UpdatePacing(nowMicros);
                     Enqueue(new PeerEvent(PeerEventKind.TransportFeedback, -1) { FeedbackOffset = _feedbackUsed, FeedbackCount = n });
                     _feedbackUsed += n;
                 }
@@ -784,6 +939,8 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
                 Counters.RembReceived++;
                 RemoteRembBps = (long)Math.Min(remb.BitrateBps, long.MaxValue);
                 _sendEstimator?.OnRemb(RemoteRembBps); // a cap on what we send
+                if (_pacer != null)
+                    UpdatePacing(nowMicros);
             }
             else if (ByeView.TryRead(p, out _))
                 ByesReceived++; // the end itself comes with close_notify (or consent loss)

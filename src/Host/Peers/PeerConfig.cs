@@ -72,6 +72,14 @@ public sealed class PeerConfig
     /// send tracks (it needs <see cref="TransportCcExtensionId"/> for feedback); null: none.
     /// </summary>
     public Engine.Gcc.SendSideEstimatorOptions? SendEstimator { get; init; } = Engine.Gcc.SendSideEstimatorOptions.Default;
+    /// <summary>
+    /// With a send estimator and transport-cc negotiated: one congestion-controlled pacer for all send tracks (src/Gcc's Pacer at 2.5 x the target,
+    /// audio first, resends before new video, probe padding on RTX), video paused under 80 kbps. false: a burst pacer per
+    /// track that does not follow the target (a test source that ignores congestion control).
+    /// </summary>
+    public bool GccPacer { get; init; } = true;
+    /// <summary>A packet that waited in the pacer longer than this is dropped and counted (libwebrtc bounds its queue at 2 s too).</summary>
+    public long PacerMaxQueueMicros { get; init; } = Engine.Gcc.Pacer.MaxQueueMicros;
     /// <summary>Preallocated control datagrams (STUN, DTLS, RTCP), 1500 bytes each; a full queue drops and counts.</summary>
     public int TransmitSlots { get; init; } = 64;
     /// <summary>Events kept until polled.</summary>

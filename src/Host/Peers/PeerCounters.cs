@@ -37,4 +37,9 @@ public sealed class PeerCounters
     public long RembSent { get; internal set; }
     /// <summary>REMB packets the remote sent us.</summary>
     public long RembReceived { get; internal set; }
+    /// <summary>Times video paused (the send-side target fell under <see cref="Peer.VideoPauseBps"/>) and resumed.</summary>
+    public long VideoPauses { get; internal set; }
+    public long VideoResumes { get; internal set; }
+    /// <summary>Video writes refused while video was paused.</summary>
+    public long VideoPausedDrops { get; internal set; }
 }

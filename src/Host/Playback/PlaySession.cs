@@ -69,6 +69,8 @@ public sealed class PlaySession : IMediaSession
     public bool WaitingForKeyframe => _waitingForKeyframe;
     /// <summary>Video packets dropped while waiting for the first keyframe.</summary>
     public long DroppedBeforeKeyframe { get; private set; }
+    /// <summary>Video packets dropped while the peer's video was paused (its target under <see cref="Peer.VideoPauseBps"/>).</summary>
+    public long DroppedWhilePaused { get; private set; }
     public string? CloseReason => _closeReason ?? _peer.CloseReason;
     /// <summary>The last snapshot the media thread published (any thread: immutable).</summary>
     internal PlayStatus Status => Volatile.Read(ref _status);
@@ -125,6 +127,13 @@ public sealed class PlaySession : IMediaSession
         if ((uint)publisherTrack >= (uint)_sendTrackOf.Length || _sendTrackOf[publisherTrack] is not (>= 0 and var sendTrack)
             || _peer.State != PeerState.Connected)
             return;
+        if (publisherTrack == _videoSource && _peer.VideoPaused)
+        {
+            // The path cannot carry video now: when it resumes (the peer asks the publisher for a keyframe) it starts at one.
+            _waitingForKeyframe = true;
+            DroppedWhilePaused++;
+            return;
+        }
         if (publisherTrack == _videoSource && _waitingForKeyframe)
         {
             if (!keyframeStart)
@@ -231,7 +240,34 @@ public sealed class PlaySession : IMediaSession
             SrtpFailures = c.SrtpFailures,
             SimulatedLoss = c.SimulatedSendLoss,
             TargetBps = _peer.TargetBps,
+            Paced = _peer.Pacer != null,
+            PacerQueueMicros = _peer.PacerQueueMicros,
+            PacerDropped = _peer.PacerDropped,
+            ProbesSent = _peer.ProbesSent,
+            ProbePaddingSent = _peer.ProbePaddingSent,
+            VideoPaused = _peer.VideoPaused,
+            VideoPauses = c.VideoPauses,
+            DroppedWhilePaused = DroppedWhilePaused,
         };
+    }
+
+    /// <summary>The peer's pacer in /api/streams (players of a publisher and of a pull alike); null figures when the peer paces without a target.</summary>
+    internal static void WritePacerJson(Utf8JsonWriter w, bool paced, long queueMicros, long dropped, long probes, long padding, bool videoPaused, long pauses)
+    {
+        if (!paced)
+        {
+            w.WriteNull("pacerQueueMs");
+            w.WriteNull("pacerDropped");
+            w.WriteNull("probesSent");
+            w.WriteBoolean("videoPaused", false);
+            return;
+        }
+        w.WriteNumber("pacerQueueMs", Math.Round(queueMicros / 1000.0, 1));
+        w.WriteNumber("pacerDropped", dropped);
+        w.WriteNumber("probesSent", probes);
+        w.WriteNumber("probePaddingPackets", padding);
+        w.WriteBoolean("videoPaused", videoPaused);
+        w.WriteNumber("videoPauses", pauses);
     }
 
     /// <summary>This player's part of /api/streams, from an HTTP thread: only the last snapshot the media thread published is read.</summary>
@@ -248,6 +284,7 @@ public sealed class PlaySession : IMediaSession
         w.WriteNumber("uptimeSeconds", Math.Round((nowMicros - CreatedMicros) / 1e6, 1));
         if (snap.TargetBps >= 0) w.WriteNumber("targetBps", snap.TargetBps); else w.WriteNull("targetBps");
         if (snap.RttMicros >= 0) w.WriteNumber("rttMs", Math.Round(snap.RttMicros / 1000.0, 2)); else w.WriteNull("rttMs");
+        WritePacerJson(w, snap.Paced, snap.PacerQueueMicros, snap.PacerDropped, snap.ProbesSent, snap.ProbePaddingSent, snap.VideoPaused, snap.VideoPauses);
         w.WriteStartArray("tracks");
         for (int i = 0; i < _tracks.Length; i++)
         {
@@ -276,6 +313,7 @@ public sealed class PlaySession : IMediaSession
         w.WriteNumber("rtcpReceived", snap.RtcpReceived);
         w.WriteNumber("writesRefused", snap.WritesRefused);
         w.WriteNumber("droppedBeforeKeyframe", snap.DroppedBeforeKeyframe);
+        w.WriteNumber("droppedWhilePaused", snap.DroppedWhilePaused);
         w.WriteNumber("srtpFailures", snap.SrtpFailures);
         w.WriteNumber("simulatedLoss", snap.SimulatedLoss); // [RTP] RTP_PLAY_LOSS
         w.WriteEndObject();

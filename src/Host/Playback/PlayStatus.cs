@@ -27,4 +27,13 @@ internal sealed class PlayStatus
     public long SimulatedLoss { get; init; }
     /// <summary>The send-side estimate (what this player's path carries), -1 when none runs.</summary>
     public long TargetBps { get; init; } = -1;
+    /// <summary>The peer's congestion-controlled pacer (false: per-stream burst pacing, no transport-cc).</summary>
+    public bool Paced { get; init; }
+    public long PacerQueueMicros { get; init; }
+    public long PacerDropped { get; init; }
+    public long ProbesSent { get; init; }
+    public long ProbePaddingSent { get; init; }
+    public bool VideoPaused { get; init; }
+    public long VideoPauses { get; init; }
+    public long DroppedWhilePaused { get; init; }
 }

@@ -142,7 +142,7 @@ internal sealed class PullPlayer : IMediaSession
     /// <summary>The cached GOP, one tick apart after what was sent; live frames continue after its last.</summary>
     public void WriteReplay(List<PulledFrame> gop, long nowMicros)
     {
-        if (_peer.State != PeerState.Connected)
+        if (_peer.State != PeerState.Connected || _peer.VideoPaused)
             return;
         Replays++;
         uint ts = _sentVideo ? _lastVideoTs + 1 : (uint)(gop[0].Millis * 90 + _videoOffset);
@@ -162,6 +162,11 @@ internal sealed class PullPlayer : IMediaSession
     {
         if (_videoTrack < 0 || _peer.State != PeerState.Connected)
             return false;
+        if (_peer.VideoPaused)
+        {
+            _waitingForKeyframe = true; // resumed video starts at a key frame (the resume asks for one: a replay)
+            return false;
+        }
         if (_waitingForKeyframe)
         {
             if (!keyframe)
@@ -245,6 +250,9 @@ internal sealed class PullPlayer : IMediaSession
         w.WriteNumber("audioFramesSent", Volatile.Read(ref AudioFramesSent));
         w.WriteNumber("droppedBeforeKeyframe", Volatile.Read(ref DroppedBeforeKeyframe));
         w.WriteNumber("gopReplays", Volatile.Read(ref Replays));
+        if (_peer.TargetBps >= 0) w.WriteNumber("targetBps", _peer.TargetBps); else w.WriteNull("targetBps");
+        PlaySession.WritePacerJson(w, _peer.Pacer != null, _peer.PacerQueueMicros, _peer.PacerDropped, _peer.ProbesSent, _peer.ProbePaddingSent,
+            _peer.VideoPaused, _peer.Counters.VideoPauses);
         w.WriteEndObject();
     }
 }

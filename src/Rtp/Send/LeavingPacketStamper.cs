@@ -32,6 +32,8 @@ public sealed class LeavingPacketStamper
     public int TransportSequenceNumberId { get; }
     public SendHistory? History { get; }
     public long Stamped { get; private set; }
+    /// <summary>The transport-wide number <see cref="OnSend"/> gave last, unwrapped as the history keeps it; -1 when that packet got none.</summary>
+    public long LastTransportSequenceNumber { get; private set; } = -1;
     /// <summary>Packets that did not parse, or lacked a configured element: sent unstamped.</summary>
     public long Unstamped { get; private set; }
 
@@ -42,6 +44,7 @@ public sealed class LeavingPacketStamper
     /// </summary>
     public int OnSend(Span<byte> packet, long nowMicros, int wireSize = 0)
     {
+        LastTransportSequenceNumber = -1;
         if (!RtpPacketView.TryRead(packet, out var view))
         {
             Unstamped++;
@@ -64,6 +67,7 @@ public sealed class LeavingPacketStamper
                 TransportSequenceNumber.Write(packet.Slice(OffsetOf(packet, data), TransportSequenceNumber.SerializedLength), seq);
                 History?.Record(seq, nowMicros, wireSize > 0 ? wireSize : packet.Length);
                 result = seq;
+                LastTransportSequenceNumber = History?.HighestRecorded ?? seq;
             }
             else
                 ok = false;

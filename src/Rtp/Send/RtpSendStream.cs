@@ -36,6 +36,7 @@ public sealed class RtpSendStream
         public uint Timestamp;
         public ushort Length; // a packet is at most MaxPacketSize (checked against ushort)
         public bool Marker;
+        public byte Padding; // a padding-only packet on the media SSRC (a probe without RTX): its padding octets, else 0
     }
 
     private readonly Slot[] _slots;
@@ -98,6 +99,9 @@ public sealed class RtpSendStream
     public long EvictedBeforeSend { get; private set; }
     /// <summary>Shared packets refused by <see cref="WriteShared"/>: no longer in their shared history.</summary>
     public long SharedMissing { get; private set; }
+    /// <summary>Padding-only packets written for bandwidth probes (<see cref="TryWritePadding"/>), on the RTX SSRC or the media SSRC.</summary>
+    public long PaddingPacketsSent { get; private set; }
+    public long PaddingOctetsSent { get; private set; }
 
     public long NacksReceived { get; private set; }
     public long RetransmissionsRequested { get; private set; }
@@ -192,6 +196,7 @@ public sealed class RtpSendStream
         entry.Seq = seq;
         entry.Length = (ushort)(HeaderLength + payloadLength); // at most MaxPacketSize
         entry.ResentMicros = long.MinValue;
+        entry.Padding = 0;
         _lastTimestamp = rtpTimestamp;
         _lastTimestampMicros = nowMicros;
         _hasTimestamp = true;
@@ -247,38 +252,110 @@ public sealed class RtpSendStream
         {
             if (!_pacer.TryRelease(nowMicros, out long id))
                 return false;
-            long seq = id >> 1;
-            bool retransmission = (id & 1) != 0;
-            int slot = (int)(seq % _slots.Length);
-            bool rtx = retransmission && _options.RtxSsrc.HasValue;
-            if (_slots[slot].Seq != seq || !TryWritePacket(slot, seq, destination, rtx ? HeaderLength + RtxHeaderLength : HeaderLength))
-            {
-                EvictedBeforeSend++;
-                continue;
-            }
-            int packetLength = _slots[slot].Length;
-            if (!retransmission)
-            {
-                length = packetLength;
-                PacketsSent++;
-                PayloadOctetsSent += (uint)(packetLength - HeaderLength);
-                if (_nextSenderReportMicros == long.MaxValue)
-                    _nextSenderReportMicros = nowMicros; // the first SR right away: receivers need it for lip sync
-            }
-            else
-            {
-                length = rtx ? ToRtx(destination, (ushort)seq, _options.RtxSsrc!.Value, packetLength) : packetLength; // else a plain resend
-                Retransmitted++;
-            }
-            _stamper?.OnSend(destination[..length], nowMicros);
-            return true;
+            if (TryWriteQueued(id, destination, nowMicros, out length))
+                return true;
         }
         return false;
+    }
+
+    /// <summary>
+    /// Writes the packet behind <paramref name="packetId"/> (an id this stream gave its pacer) into
+    /// <paramref name="destination"/>, stamped: for a pacer shared by several streams, which decides
+    /// itself which stream's packet leaves. False (counted) when its history slot was reused meanwhile.
+    /// </summary>
+    public bool TryWriteQueued(long packetId, Span<byte> destination, long nowMicros, out int length)
+    {
+        length = 0;
+        if (destination.Length < _slotSize + RtxHeaderLength)
+            return false;
+        long seq = packetId >> 1;
+        bool retransmission = (packetId & 1) != 0;
+        int slot = (int)(seq % _slots.Length);
+        bool rtx = retransmission && _options.RtxSsrc.HasValue;
+        if (seq < 0 || _slots[slot].Seq != seq || !TryWritePacket(slot, seq, destination, rtx ? HeaderLength + RtxHeaderLength : HeaderLength))
+        {
+            EvictedBeforeSend++;
+            return false;
+        }
+        int packetLength = _slots[slot].Length;
+        if (!retransmission)
+        {
+            length = packetLength;
+            PacketsSent++;
+            PayloadOctetsSent += (uint)(packetLength - HeaderLength - _slots[slot].Padding);
+            if (_nextSenderReportMicros == long.MaxValue)
+                _nextSenderReportMicros = nowMicros; // the first SR right away: receivers need it for lip sync
+        }
+        else
+        {
+            length = rtx ? ToRtx(destination, (ushort)seq, _options.RtxSsrc!.Value, packetLength) : packetLength; // else a plain resend
+            Retransmitted++;
+        }
+        _stamper?.OnSend(destination[..length], nowMicros);
+        return true;
+    }
+
+    /// <summary>
+    /// Writes a padding-only packet of <paramref name="paddingOctets"/> (1-255, RFC 3550 §5.1) for a
+    /// bandwidth probe, stamped: on the RTX SSRC with the RTX payload type and the RTX sequence (RFC
+    /// 4588: no original inside, the receiver discards it after transport-cc counted it), or without
+    /// RTX on the media SSRC with the next media sequence number (kept in the history, so a NACK for it
+    /// is answered). It leaves at once: the caller's pacer already decided it may.
+    /// </summary>
+    public bool TryWritePadding(Span<byte> destination, int paddingOctets, long nowMicros, out int length)
+    {
+        length = 0;
+        paddingOctets = Math.Clamp(paddingOctets, 1, 255);
+        if (destination.Length < HeaderLength + paddingOctets || !_hasTimestamp)
+            return false; // before the first media packet there is no timestamp to give it
+        if (_options.RtxSsrc is uint rtxSsrc)
+        {
+            _headerTemplate.CopyTo(destination);
+            destination[1] = _options.RtxPayloadType;
+            BinaryPrimitives.WriteUInt16BigEndian(destination[2..], _nextRtxSeq++);
+            BinaryPrimitives.WriteUInt32BigEndian(destination[4..], _lastTimestamp);
+            BinaryPrimitives.WriteUInt32BigEndian(destination[8..], rtxSsrc);
+            length = WritePadding(destination, HeaderLength, paddingOctets);
+        }
+        else
+        {
+            long seq = _nextSeq++;
+            int slot = (int)(seq % _slots.Length);
+            ref var entry = ref _slots[slot];
+            entry.Seq = seq;
+            entry.Shared = null;
+            entry.Timestamp = _lastTimestamp;
+            entry.Marker = false;
+            entry.Padding = (byte)paddingOctets;
+            entry.Length = (ushort)(HeaderLength + paddingOctets);
+            entry.ResentMicros = long.MinValue;
+            TryWritePacket(slot, seq, destination, HeaderLength);
+            length = entry.Length;
+            PacketsSent++;
+        }
+        PaddingPacketsSent++;
+        PaddingOctetsSent += paddingOctets;
+        _stamper?.OnSend(destination[..length], nowMicros);
+        return true;
+    }
+
+    private static int WritePadding(Span<byte> packet, int offset, int paddingOctets)
+    {
+        packet[0] |= 0x20; // P: the last octet counts the padding
+        packet.Slice(offset, paddingOctets - 1).Clear();
+        packet[offset + paddingOctets - 1] = (byte)paddingOctets;
+        return offset + paddingOctets;
     }
 
     /// <summary>Our header at the start of <paramref name="destination"/>, the payload at <paramref name="payloadOffset"/>; false when a shared payload is gone.</summary>
     private bool TryWritePacket(int slot, long seq, Span<byte> destination, int payloadOffset)
     {
+        if (_slots[slot].Padding != 0)
+        {
+            WriteHeader(destination, seq, _slots[slot].Timestamp, false);
+            WritePadding(destination, payloadOffset, _slots[slot].Padding);
+            return true;
+        }
         if (_slots[slot].Shared is { } shared)
         {
             if (!shared.TryGetPayload(_slots[slot].SharedId, out var payload))

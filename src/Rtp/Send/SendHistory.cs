@@ -38,6 +38,8 @@ public sealed class SendHistory
 
     public int Capacity => _entries.Length;
     public long Recorded { get; private set; }
+    /// <summary>The newest recorded transport-wide number, unwrapped (as <see cref="SentPacketResult.TransportSequenceNumber"/>); -1 before the first.</summary>
+    public long HighestRecorded => _unwrapper.Highest;
     /// <summary>Feedback entries for packets not (or no longer) in the history.</summary>
     public long UnknownInFeedback { get; private set; }
 

@@ -94,7 +94,7 @@ public class PeerCongestionControlTests(Xunit.Abstractions.ITestOutputHelper out
     public void TargetBps_SettlesNearTheLinkRate_OfAOneMegabitLink()
     {
         const long link = 1_000_000;
-        using var pair = new PeerPair(73);
+        using var pair = new PeerPair(73, serverSendEstimator: SendSideEstimatorOptions.Default);
         pair.Link.DelayMicros = 25_000;
         pair.Connect();
         pair.Link.Bottlenecked = d => d.To == PeerPair.ClientAddress;

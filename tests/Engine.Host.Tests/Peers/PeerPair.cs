@@ -25,8 +25,17 @@ internal sealed class PeerPair : IDisposable
     private readonly DtlsCertificate _serverCert = DtlsCertificate.Generate();
     private readonly byte[] _buffer = new byte[1500];
 
+    /// <summary>
+    /// A send-side start high enough that the server's pacer (2.5 x the target) never holds what a test writes faster
+    /// than real time without feedback; tests of congestion control pass <see cref="Engine.Gcc.SendSideEstimatorOptions.Default"/>.
+    /// </summary>
+    public static readonly Engine.Gcc.SendSideEstimatorOptions FastStart = new(50_000, 20_000_000, 20_000_000);
+
+    /// <param name="serverSendEstimator">The server's (the player's) send-side estimator; null: <see cref="FastStart"/>.</param>
+    /// <param name="clientGccPacer">The client (a browser) paces with a burst pacer by default: a source that ignores congestion control.</param>
     public PeerPair(int seed, bool serverLearnsSsrcs = true, Engine.Gcc.ReceiveSideEstimatorOptions? serverReceiveEstimator = null,
-        long serverRembBps = 0, IPeerRtpObserver? clientRtpObserver = null)
+        long serverRembBps = 0, IPeerRtpObserver? clientRtpObserver = null, Engine.Gcc.SendSideEstimatorOptions? serverSendEstimator = null,
+        bool clientGccPacer = false, PeerSendTrack[]? serverSend = null)
     {
         Link = new MemoryLink(seed);
         var clientSend = new[]
@@ -34,7 +43,7 @@ internal sealed class PeerPair : IDisposable
             new PeerSendTrack { Mid = "0", Ssrc = ClientVideoSsrc, RtxSsrc = ClientVideoRtxSsrc, PayloadType = 96, RtxPayloadType = 97, Codec = MediaCodec.H264 },
             new PeerSendTrack { Mid = "1", Ssrc = ClientAudioSsrc, PayloadType = 111, Codec = MediaCodec.Opus, ClockRate = 48_000 },
         };
-        var serverSend = new[]
+        serverSend ??= new[]
         {
             new PeerSendTrack { Mid = "0", Ssrc = ServerVideoSsrc, RtxSsrc = ServerVideoRtxSsrc, PayloadType = 96, RtxPayloadType = 97, Codec = MediaCodec.H264 },
             new PeerSendTrack { Mid = "1", Ssrc = ServerAudioSsrc, PayloadType = 111, Codec = MediaCodec.Opus, ClockRate = 48_000 },
@@ -59,6 +68,7 @@ internal sealed class PeerPair : IDisposable
             ReceiveTracks = serverReceive, SendTracks = serverSend,
             AbsSendTimeExtensionId = 3, TransportCcExtensionId = 5,
             ReceiveEstimator = serverReceiveEstimator, RembBps = serverRembBps,
+            SendEstimator = serverSendEstimator ?? FastStart,
             Seed = seed + 1,
         }, 0);
         Client = new Peer(new PeerConfig
@@ -71,6 +81,7 @@ internal sealed class PeerPair : IDisposable
             ReceiveTracks = clientReceive, SendTracks = clientSend,
             AbsSendTimeExtensionId = 3, TransportCcExtensionId = 5,
             RtpObserver = clientRtpObserver,
+            GccPacer = clientGccPacer,
             Seed = seed + 2,
         }, 0);
     }

@@ -1,3 +1,4 @@
+using Engine.Host.Tests.Peers;
 using System.Buffers.Binary;
 using System.Net;
 using Engine.Dtls;
@@ -60,6 +61,7 @@ public sealed class ForwardAllocationTests : IDisposable
             Certificate = _serverCert, RemoteFingerprint = _playCert.Fingerprint,
             SendTracks = [new PeerSendTrack { Mid = "0", Ssrc = 0x5550u + (uint)i, PayloadType = 96, Codec = MediaCodec.H264, RtxSsrc = 0x6660u + (uint)i, RtxPayloadType = 97, ForwardOnly = true }],
             AbsSendTimeExtensionId = 3, TransportCcExtensionId = 5,
+            SendEstimator = PeerPair.FastStart, // no feedback comes back here: a start the pacer does not hold 1000 packets/s under
             Seed = 20 + i,
         }, [new PlayTrack("0", MediaKind.Video, "H264", 0, 96, 90000, 0x5550u + (uint)i, 0x6660u + (uint)i, 97)], now);
         var client = new Peer(new PeerConfig

@@ -42,6 +42,7 @@ internal sealed class PublishHarness : IDisposable
         Client = new Peer(new PeerConfig
         {
             Role = PeerRole.ControllingClient,
+            GccPacer = false, // a browser's own sending: what these tests count is what the browser wrote, not our probes
             DtlsRole = weAreDtlsClient ? DtlsRole.Server : null,
             LocalUfrag = "cliU", LocalPwd = "clientpassword0123456789",
             RemoteUfrag = "srvU", RemotePwd = "serverpassword0123456789",
