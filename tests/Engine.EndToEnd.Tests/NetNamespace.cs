@@ -13,13 +13,17 @@ internal sealed class NetNamespace : IDisposable
     public string InsideAddress { get; }
     /// <summary>The veth end on the host side: its egress carries what the host sends into the namespace.</summary>
     public string HostInterface { get; }
+    /// <summary>The veth end inside: its egress carries what the namespace sends out (tc there with <see cref="Exec"/>).</summary>
+    public string InsideInterface { get; }
 
-    public NetNamespace()
+    /// <param name="tag">In the namespace's name, to tell whose it is (tests running side by side).</param>
+    public NetNamespace(string tag = "")
     {
         string id = Guid.NewGuid().ToString("n")[..6];
-        Name = "engtest-" + id;
+        Name = tag.Length > 0 ? $"engtest-{tag}-{id}" : "engtest-" + id;
         string hostEnd = "veh" + id, insideEnd = "ven" + id; // interface names: at most 15 characters
         HostInterface = hostEnd;
+        InsideInterface = insideEnd;
         // A third octet no interface here uses yet.
         var used = Tools.Run(Tools.Require("ip"), "-4 -o addr show").Stdout;
         int octet = Enumerable.Range(0, 64).Select(_ => Random.Shared.Next(1, 255)).First(o => !used.Contains($"10.213.{o}."));

@@ -9,9 +9,12 @@ internal sealed class NginxRtmp : IDisposable
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "engine-nginx-" + Guid.NewGuid().ToString("n")[..8]);
     private Process? _process;
     public readonly int Port = Tools.FreeTcpPort();
+    private readonly string _address;
 
-    public NginxRtmp()
+    /// <param name="address">Where it listens: loopback, or a namespace veth's host end for an engine inside.</param>
+    public NginxRtmp(string address = "127.0.0.1")
     {
+        _address = address;
         if (!File.Exists(Module))
             throw new InvalidOperationException($"{Module} missing: apt-get install nginx libnginx-mod-rtmp");
         Directory.CreateDirectory(_dir);
@@ -24,7 +27,7 @@ internal sealed class NginxRtmp : IDisposable
             events { worker_connections 64; }
             rtmp {
                 server {
-                    listen 127.0.0.1:{{Port}};
+                    listen {{address}}:{{Port}};
                     application live { live on; record off; }
                 }
             }
@@ -32,8 +35,8 @@ internal sealed class NginxRtmp : IDisposable
         Start();
     }
 
-    public string Url(string stream) => $"rtmp://127.0.0.1:{Port}/live/{stream}";
-    public string BaseUrl => $"rtmp://127.0.0.1:{Port}/live";
+    public string Url(string stream) => $"rtmp://{_address}:{Port}/live/{stream}";
+    public string BaseUrl => $"rtmp://{_address}:{Port}/live";
 
     /// <summary>nginx's log (info level: connect, publish, deleteStream, disconnect per client).</summary>
     public string ErrorLog
@@ -56,7 +59,7 @@ internal sealed class NginxRtmp : IDisposable
             try
             {
                 using var c = new System.Net.Sockets.TcpClient();
-                c.Connect("127.0.0.1", Port);
+                c.Connect(_address, Port);
                 return;
             }
             catch (System.Net.Sockets.SocketException)

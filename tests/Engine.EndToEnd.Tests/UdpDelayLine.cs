@@ -19,6 +19,7 @@ internal sealed class UdpDelayLine : IDisposable
     private const int MaxQueued = 8192;
     private readonly Socket _front = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
     private readonly IPEndPoint _server;
+    private readonly IPAddress _upstreamBind;
     private readonly double _loss;
     private readonly Random _random;
     private readonly long _delayTicks;
@@ -39,8 +40,10 @@ internal sealed class UdpDelayLine : IDisposable
     /// <param name="lossPercent">random loss of media towards the server, 0-100</param>
     /// <param name="rateBitsPerSecond">cap towards the server, 0 for none</param>
     /// <param name="tracePath">when set, a line per media datagram dropped ("D" on purpose, "Q" over the cap) with its SSRC and sequence number</param>
-    public UdpDelayLine(IPEndPoint server, double lossPercent, int seed, TimeSpan oneWay, long rateBitsPerSecond, string? tracePath = null)
+    /// <param name="upstreamBind">the upstream sockets' address: loopback, or one that reaches a server in a network namespace</param>
+    public UdpDelayLine(IPEndPoint server, double lossPercent, int seed, TimeSpan oneWay, long rateBitsPerSecond, string? tracePath = null, IPAddress? upstreamBind = null)
     {
+        _upstreamBind = upstreamBind ?? IPAddress.Loopback;
         if (tracePath != null)
             _trace = new StreamWriter(tracePath);
         _server = server;
@@ -121,7 +124,7 @@ internal sealed class UdpDelayLine : IDisposable
                 if (_clients.Count >= MaxClients)
                     return;
                 var up = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-                up.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+                up.Bind(new IPEndPoint(_upstreamBind, 0));
                 up.ReceiveBufferSize = 1 << 20;
                 up.Connect(_server);
                 _clients.Add((new IPEndPoint(from.Address, from.Port), up));
