@@ -255,13 +255,12 @@ internal sealed class PullPlayer : IMediaSession
         if (_videoTrack >= 0)
             w.WriteString("videoCodec", IsVp8 ? "VP8" : "H264");
         w.WriteString("state", _state);
-        long target = TargetBps;
-        if (target >= 0) w.WriteNumber("targetBps", target); else w.WriteNull("targetBps");
         w.WriteNumber("uptimeSeconds", Math.Round((nowMicros - CreatedMicros) / 1e6, 1));
         w.WriteNumber("videoFramesSent", Volatile.Read(ref VideoFramesSent));
         w.WriteNumber("audioFramesSent", Volatile.Read(ref AudioFramesSent));
         w.WriteNumber("droppedBeforeKeyframe", Volatile.Read(ref DroppedBeforeKeyframe));
         w.WriteNumber("gopReplays", Volatile.Read(ref Replays));
+        if (_peer.TargetBps >= 0) w.WriteNumber("targetBps", _peer.TargetBps); else w.WriteNull("targetBps");
         w.WriteEndObject();
     }
 }

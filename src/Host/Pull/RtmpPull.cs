@@ -129,6 +129,15 @@ internal sealed class RtmpPull : IRtmpPlayHandler, IOpusPacketSink, IVideoPacket
     /// <summary>The VP8 encoder's bitrate now; -1 while it does not run.</summary>
     public long Vp8EncoderTargetBps => Volatile.Read(ref _vp8EncoderTargetBps);
 
+    /// <summary>
+    /// Where a new player's send-side estimate starts: the encoder's configured rate plus the audio
+    /// when it gets transcoded video (GCC then cuts from there if the path cannot carry it, instead of
+    /// climbing 8 % a second from 300 kbit/s for the first half minute); -1 for the estimator's default.
+    /// </summary>
+    public long PlayerStartBps(bool vp8) => vp8 ? Vp8BitRate + AudioStartBps : VideoTranscoded ? TranscodeBitRate + AudioStartBps : -1;
+
+    private long AudioStartBps => HasAudio && AudioToOpus ? 32_000L * Math.Max(1, AudioChannels) + AudioRtpOverheadBps : 0;
+
     private long AudioBps => _opus is { } o && AudioToOpus ? o.BitRate + AudioRtpOverheadBps : 0;
 
     /// <summary>Encode thread, before each frame: the controller's answer to the players' figure, applied (nothing when unchanged).</summary>
