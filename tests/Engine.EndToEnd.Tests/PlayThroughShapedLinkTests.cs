@@ -69,6 +69,18 @@ public class PlayThroughShapedLinkTests(ITestOutputHelper output)
         })()
         """;
 
+    private static async Task<string> LoadedAsync(ChromiumPage page)
+    {
+        try
+        {
+            return (await page.EvaluateAsync("location.href + ' ' + document.readyState")).GetString() ?? "";
+        }
+        catch (InvalidOperationException e) when (e.Message.Contains("context", StringComparison.OrdinalIgnoreCase))
+        {
+            return e.Message;
+        }
+    }
+
     private static async Task<JsonElement> StatsAsync(ChromiumPage page) =>
         JsonDocument.Parse((await page.EvaluateAsync(StatsScript, awaitPromise: true)).GetString()!).RootElement.Clone();
 
@@ -102,7 +114,8 @@ public class PlayThroughShapedLinkTests(ITestOutputHelper output)
         {
             string origin = $"http://{ns.InsideAddress}:{engine.HttpPort}";
             await using var page = new ChromiumPage(origin + "/", "--autoplay-policy=no-user-gesture-required");
-            await Tools.PollAsync(async () => (await page.EvaluateAsync("document.readyState")).GetString() ?? "", s => s == "complete", TimeSpan.FromSeconds(30), "the page to load");
+            // While Chromium still navigates from about:blank an evaluation can meet a destroyed context: asked again.
+            await Tools.PollAsync(() => LoadedAsync(page), s => s == origin + "/ complete", TimeSpan.FromSeconds(30), "the page to load");
             // nginx-rtmp has the stream once ffmpeg's first GOP is in: until then the pull finds nothing (404), so the play is retried.
             string played = await Tools.PollAsync(async () => (await page.EvaluateAsync(PlayScript(ns.InsideAddress, engine.MediaPort, line.Port), awaitPromise: true)).ToString(),
                 s => s == "ok" || !s.StartsWith("failed: 404"), TimeSpan.FromSeconds(40), "the WHEP play of the pulled stream");
