@@ -118,12 +118,14 @@ public static unsafe class FfmpegLibrary
             [
                 ("b", AvLayout.CtxBitRate, 1234567), ("g", AvLayout.CtxGopSize, 77), ("bf", AvLayout.CtxMaxBFrames, 3),
                 ("ar", AvLayout.CtxSampleRate, 44100), ("threads", AvLayout.CtxThreadCount, 5), ("flags", AvLayout.CtxFlags, AvLayout.CodecFlagGlobalHeader),
+                ("bufsize", AvLayout.CtxRcBufferSize, 765432), ("maxrate", AvLayout.CtxRcMaxRate, 2345678), ("minrate", AvLayout.CtxRcMinRate, 3456789),
+                ("rc_init_occupancy", AvLayout.CtxRcInitialBufferOccupancy, 456789),
             ];
             foreach (var (name, offset, value) in probes)
             {
                 if (AvUtil.av_opt_set_int(ctx, name, value, 0) < 0)
                     return $"FFmpeg layout check: cannot set option '{name}'";
-                long read = name == "b" ? AvLayout.I64(ctx, offset) : AvLayout.I32(ctx, offset);
+                long read = name is "b" or "maxrate" or "minrate" ? AvLayout.I64(ctx, offset) : AvLayout.I32(ctx, offset);
                 if (read != value)
                     return $"FFmpeg struct layout mismatch (AVCodecContext '{name}' not at offset {offset}): not the FFmpeg 5.1 ABI this build expects";
             }

@@ -26,12 +26,16 @@ internal sealed unsafe class OpusTranscoder : IDisposable
     private int _swrInFormat = -1, _swrInRate, _swrInChannels, _resampledCapacity;
     private long _samplesIn, _samplesOut, _baseMillis = long.MinValue, _baseSample;
 
+    /// <summary>The Opus encoder's bitrate (bits per second of payload).</summary>
+    public long BitRate { get; }
+
     /// <param name="audioSpecificConfig">The FLV AAC sequence header's payload (ISO 14496-3 §1.6.2.1).</param>
     public OpusTranscoder(ReadOnlySpan<byte> audioSpecificConfig, int bitRatePerChannel = 32_000)
     {
         if (!AacAudioSpecificConfig.TryParse(audioSpecificConfig, out var asc))
             throw new ArgumentException("not an AAC AudioSpecificConfig", nameof(audioSpecificConfig));
         _channels = asc.Channels == 1 ? 1 : 2;
+        BitRate = (long)bitRatePerChannel * _channels;
         byte[] config = audioSpecificConfig.ToArray();
         _decoder = AvCodecContext.Open(AvCodec.avcodec_find_decoder(AvLayout.CodecIdAac), "aac decoder", c =>
         {

@@ -19,6 +19,9 @@ public sealed record VideoEncoderSettings(int GopFrames = 60, long BitRate = 1_0
 /// keyframe carries the new SPS/PPS. Timestamps (ms) pass through unchanged. With
 /// <c>output: MediaCodec.Vp8</c> it encodes VP8 with libvpx in realtime mode instead (a player that
 /// offers no H.264, e.g. Firefox without OpenH264): error resilient, no lag, raw VP8 frames out.
+/// <see cref="SetBitRate"/> retargets the open encoder without a keyframe: x264 in ABR with a
+/// one-second VBV (FFmpeg's wrapper reconfigures x264 before the next frame), libvpx in CBR with a
+/// one-second buffer (set through libvpx itself: FFmpeg's wrapper reads the rate at open only).
 /// </summary>
 internal sealed unsafe class VideoTranscoder : IDisposable
 {
@@ -30,10 +33,18 @@ internal sealed unsafe class VideoTranscoder : IDisposable
     private MediaCodec _decoderCodec;
     private void* _scaler;
     private int _encWidth, _encHeight, _encFormat = -1;
+    private long _openBitRate;
     private byte[] _scratch = new byte[64 * 1024];
     private readonly bool _annexB;
     private readonly MediaCodec _output;
     private bool _forceKeyframe;
+    private long _bitRate;
+    // libvpx's encoder inside FFmpeg's context and our copy of its live config (CfgSize bytes), found at the first rate change.
+    private void* _vpxContext, _vpxConfig;
+    private bool _vpxUnavailable;
+
+    /// <summary>The lowest rate <see cref="SetBitRate"/> takes (x264 and libvpx take kbit/s).</summary>
+    public const long MinBitRate = 10_000;
 
     /// <param name="annexB">H.264 in and out as Annex B (an RTMP pull's frames; SPS/PPS in front of each IDR) instead of AVCC.</param>
     /// <param name="output">H.264 (libx264) or VP8 (libvpx; frames come out as VP8 bitstream).</param>
@@ -44,6 +55,95 @@ internal sealed unsafe class VideoTranscoder : IDisposable
         _settings = settings;
         _annexB = annexB;
         _output = output;
+        _bitRate = settings.BitRate;
+    }
+
+    /// <summary>The encoder's target now (bits per second).</summary>
+    public long BitRate => _bitRate;
+    /// <summary>Rate changes libvpx refused, or that could not reach it (its context not where FFmpeg 5.1 keeps it).</summary>
+    public long RateChangesRefused { get; private set; }
+
+    /// <summary>
+    /// Encode thread: the target from the next frame on (no keyframe, no reopen). Allocation-free;
+    /// an unchanged rate costs nothing. A reopened encoder (new resolution) starts at the last rate.
+    /// </summary>
+    public void SetBitRate(long bps)
+    {
+        bps = Math.Max(bps, MinBitRate);
+        if (bps == _bitRate)
+            return;
+        _bitRate = bps;
+        if (_encoder == null)
+            return;
+        if (_output == MediaCodec.H264)
+            SetX264Rate(_encoder, bps); // X264_frame compares these with its params and calls x264_encoder_reconfig
+        else
+            SetVp8Rate(bps);
+    }
+
+    private static void SetX264Rate(AvCodecContext c, long bps)
+    {
+        c.SetBitRate(bps);
+        AvLayout.SetI64(c.Ptr, AvLayout.CtxRcMaxRate, bps);
+        AvLayout.SetI32(c.Ptr, AvLayout.CtxRcBufferSize, (int)Math.Min(bps, int.MaxValue)); // one second: the rate follows within about that
+    }
+
+    private void SetVp8Rate(long bps)
+    {
+        _encoder!.SetBitRate(bps);
+        if (_vpxContext == null && !FindVpxConfig())
+        {
+            RateChangesRefused++;
+            return;
+        }
+        // Buffer sizes are in ms in libvpx: they scale with the new rate by themselves.
+        *(uint*)((byte*)_vpxConfig + Vpx.CfgTargetBitrate) = (uint)((bps + 500) / 1000);
+        if (Vpx.vpx_codec_enc_config_set(_vpxContext, _vpxConfig) != 0)
+            RateChangesRefused++;
+    }
+
+    // FFmpeg's wrapper keeps the vpx_codec_ctx_t after its AVClass pointer; libvpx keeps the live config
+    // in its private state. Both are checked (the VP8 interface, then size, time base and rate as opened)
+    // before anything is written, so another layout refuses the change instead of corrupting memory.
+    private bool FindVpxConfig()
+    {
+        if (_vpxUnavailable)
+            return false;
+        try
+        {
+            byte* ctx = (byte*)AvLayout.Ptr(_encoder!.Ptr, AvLayout.CtxPrivData) + Vpx.FfmpegContextEncoder;
+            if (AvLayout.Ptr(ctx, Vpx.CtxIface) != Vpx.vpx_codec_vp8_cx())
+                return Unavailable();
+            byte* alg = (byte*)AvLayout.Ptr(ctx, Vpx.CtxPriv);
+            if (alg == null)
+                return Unavailable();
+            uint kbps = (uint)((_openBitRate + 500) / 1000);
+            for (int off = 0; off <= Vpx.PrivConfigSearchLimit; off += 8)
+            {
+                byte* cfg = alg + off;
+                if (*(uint*)(cfg + Vpx.CfgWidth) == (uint)_encWidth && *(uint*)(cfg + Vpx.CfgHeight) == (uint)_encHeight
+                    && *(int*)(cfg + Vpx.CfgTimebase) == 1 && *(int*)(cfg + Vpx.CfgTimebase + 4) == 1000
+                    && *(uint*)(cfg + Vpx.CfgTargetBitrate) == kbps)
+                {
+                    if (_vpxConfig == null)
+                        _vpxConfig = System.Runtime.InteropServices.NativeMemory.Alloc(Vpx.CfgSize);
+                    Buffer.MemoryCopy(cfg, _vpxConfig, Vpx.CfgSize, Vpx.CfgSize);
+                    _vpxContext = ctx;
+                    return true;
+                }
+            }
+            return Unavailable();
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return Unavailable();
+        }
+    }
+
+    private bool Unavailable()
+    {
+        _vpxUnavailable = true;
+        return false;
     }
 
     public MediaCodec Output => _output;
@@ -175,7 +275,8 @@ internal sealed unsafe class VideoTranscoder : IDisposable
             c.SetInt(AvLayout.CtxGopSize, _settings.GopFrames);
             c.SetInt(AvLayout.CtxMaxBFrames, 0);
             c.SetInt(AvLayout.CtxThreadCount, _settings.Threads);
-            c.SetBitRate(_settings.BitRate);
+            // ABR within a VBV, on from the start: x264 can retarget a VBV but not turn one on later.
+            SetX264Rate(c, _bitRate);
             c.SetOption("preset", "ultrafast", searchChildren: true);
             c.SetOption("tune", "zerolatency", searchChildren: true);
             c.SetOption("profile", "baseline", searchChildren: true);
@@ -189,6 +290,7 @@ internal sealed unsafe class VideoTranscoder : IDisposable
         _encWidth = width;
         _encHeight = height;
         _encFormat = encFormat;
+        _openBitRate = _bitRate;
     }
 
     private AvCodecContext OpenVp8(int width, int height, int encFormat) =>
@@ -201,7 +303,12 @@ internal sealed unsafe class VideoTranscoder : IDisposable
             c.SetRational(AvLayout.CtxFramerate, 30, 1);
             c.SetInt(AvLayout.CtxGopSize, _settings.GopFrames);
             c.SetInt(AvLayout.CtxThreadCount, _settings.Threads);
-            c.SetBitRate(_settings.BitRate);
+            // CBR (FFmpeg picks it when min = max = bit_rate) with a one-second buffer: the rate follows a new target quickly.
+            c.SetBitRate(_bitRate);
+            AvLayout.SetI64(c.Ptr, AvLayout.CtxRcMinRate, _bitRate);
+            AvLayout.SetI64(c.Ptr, AvLayout.CtxRcMaxRate, _bitRate);
+            AvLayout.SetI32(c.Ptr, AvLayout.CtxRcBufferSize, (int)Math.Min(_bitRate, int.MaxValue));
+            AvLayout.SetI32(c.Ptr, AvLayout.CtxRcInitialBufferOccupancy, (int)Math.Min(_bitRate / 2, int.MaxValue));
             // Realtime: no look-ahead or alt-ref frames (a frame out per frame in), fastest speed,
             // and error resilience so a lost frame's damage fades instead of lasting until a keyframe.
             c.SetOption("deadline", "realtime", searchChildren: true);
@@ -244,6 +351,7 @@ internal sealed unsafe class VideoTranscoder : IDisposable
     {
         _encoder?.Dispose();
         _encoder = null;
+        _vpxContext = null; // the next encoder's is found again (our config copy is reused)
         if (_scaler != null)
         {
             SwScale.sws_freeContext(_scaler);
@@ -260,5 +368,10 @@ internal sealed unsafe class VideoTranscoder : IDisposable
         _decoded.Dispose();
         _in.Dispose();
         _out.Dispose();
+        if (_vpxConfig != null)
+        {
+            System.Runtime.InteropServices.NativeMemory.Free(_vpxConfig);
+            _vpxConfig = null;
+        }
     }
 }

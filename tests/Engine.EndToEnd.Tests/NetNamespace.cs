@@ -13,6 +13,8 @@ internal sealed class NetNamespace : IDisposable
     public string InsideAddress { get; }
     /// <summary>The veth end on the host side: its egress carries what the host sends into the namespace.</summary>
     public string HostInterface { get; }
+    /// <summary>The veth end inside: its egress carries what the namespace sends out (tc there with <see cref="Exec"/>).</summary>
+    public string InsideInterface { get; }
 
     /// <param name="tag">names the namespace and its veth ends (a test's own, to tell them apart in `ip` listings)</param>
     public NetNamespace(string? tag = null)
@@ -22,6 +24,7 @@ internal sealed class NetNamespace : IDisposable
         string t = tag is { Length: > 0 } ? tag[..Math.Min(tag.Length, 6)] : "ve";
         string hostEnd = t + "h" + id, insideEnd = t + "n" + id; // interface names: at most 15 characters
         HostInterface = hostEnd;
+        InsideInterface = insideEnd;
         // A third octet no interface here uses yet.
         var used = Tools.Run(Tools.Require("ip"), "-4 -o addr show").Stdout;
         int octet = Enumerable.Range(0, 64).Select(_ => Random.Shared.Next(1, 255)).First(o => !used.Contains($"10.213.{o}."));

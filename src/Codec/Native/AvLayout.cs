@@ -13,7 +13,8 @@ internal static unsafe class AvLayout
     // AVCodecContext
     public const int CtxBitRate = 56, CtxFlags = 76, CtxExtradata = 88, CtxExtradataSize = 96, CtxTimeBase = 100, CtxWidth = 116, CtxHeight = 120,
         CtxGopSize = 132, CtxPixFmt = 136, CtxMaxBFrames = 160, CtxSampleRate = 352, CtxSampleFmt = 360, CtxFrameSize = 364, CtxThreadCount = 636,
-        CtxFramerate = 712, CtxPktTimebase = 724, CtxChLayout = 920;
+        CtxFramerate = 712, CtxPktTimebase = 724, CtxChLayout = 920,
+        CtxPrivData = 32, CtxRcBufferSize = 436, CtxRcMaxRate = 456, CtxRcMinRate = 464, CtxRcInitialBufferOccupancy = 480;
     // AVFormatContext, AVStream, AVCodecParameters
     public const int FmtOformat = 16, FmtPb = 32, FmtNbStreams = 44, FmtStreams = 48;
     public const int StreamIndex = 0, StreamTimeBase = 16, StreamCodecpar = 208;

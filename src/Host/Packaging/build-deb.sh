@@ -32,7 +32,8 @@ install -D -m 0644 "$repo/README.md" "$stage/usr/share/doc/engine/README.md"
 install -d -m 0755 "$stage/DEBIAN"
 # Depends: libc6 for what the binary links (glibc 2.34 symbols at most); the rest are what src/
 # loads at run time: FFmpeg 5.1 (src/Codec/Native/Av.cs: libavutil.so.57, libavcodec.so.59,
-# libavformat.so.59, libswresample.so.4, libswscale.so.6), libcrypto.so.3 (src/Dtls, src/Srtp,
+# libavformat.so.59, libswresample.so.4, libswscale.so.6), libvpx.so.7 (src/Codec/Native/Vpx.cs:
+# the VP8 encoder's rate changes), libcrypto.so.3 (src/Dtls, src/Srtp,
 # src/Ice) and libssl.so.3 (.NET's SslStream for TURN over TLS and rtmps://), both in libssl3;
 # passwd for useradd in postinst. No libsrtp2: SRTP is our own.
 ffmpeg='(>= 7:5.1)'
@@ -44,7 +45,7 @@ Maintainer: engine developers <root@localhost>
 Section: net
 Priority: optional
 Installed-Size: $(du -sk --exclude=DEBIAN "$stage" | cut -f1)
-Depends: libc6 (>= 2.34), libavcodec59 $ffmpeg, libavformat59 $ffmpeg, libavutil57 $ffmpeg, libswscale6 $ffmpeg, libswresample4 $ffmpeg, libssl3, passwd
+Depends: libc6 (>= 2.34), libavcodec59 $ffmpeg, libavformat59 $ffmpeg, libavutil57 $ffmpeg, libswscale6 $ffmpeg, libswresample4 $ffmpeg, libvpx7, libssl3, passwd
 Description: WebRTC media engine and server (WHIP/WHEP, legacy WebSocket, RTMP gateway)
  One native-AOT binary: ICE-lite, DTLS-SRTP, RTP/RTCP with NACK/PLI/REMB/transport-cc, WHIP,
  WHEP and the legacy WebSocket signaling; published streams leave as RTMP or a recording.

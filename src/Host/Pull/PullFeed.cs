@@ -15,6 +15,9 @@ internal sealed class PullFeed : IMediaSession
 {
     private const long PollMicros = 2_000;
     private const int MaxFramesPerPoll = 256, MaxGopFrames = 600, MaxGopBytes = 32 << 20;
+    // How often the players' send-side targets are gathered for the pull's encoders (GCC reports come every 50-100 ms).
+    private const long TargetsIntervalMicros = 50_000;
+    private long _nextTargets;
 
     private readonly RtmpPull _pull;
     private readonly List<PullPlayer> _players = new();
@@ -63,6 +66,11 @@ internal sealed class PullFeed : IMediaSession
         _next = nowMicros + PollMicros;
         for (int i = 0; i < MaxFramesPerPoll && _pull.TryTake(out var f); i++)
             Feed(f, nowMicros);
+        if (nowMicros >= _nextTargets)
+        {
+            _nextTargets = nowMicros + TargetsIntervalMicros;
+            PublishTargets();
+        }
         if (_closeRequested || _pull.State is PullState.Ended or PullState.Failed)
         {
             EndReason = _closeRequested ? "the pull closed" : "the RTMP source ended: " + _pull.Error;
@@ -110,6 +118,22 @@ internal sealed class PullFeed : IMediaSession
                     _markDirty(_players[i]);
         }
         f.Release();
+    }
+
+    /// <summary>The lowest target of the H.264 players and of the VP8 players, for the pull's encode thread (which never waits on us).</summary>
+    private void PublishTargets()
+    {
+        long h264 = -1, vp8 = -1;
+        for (int i = 0; i < _players.Count; i++)
+        {
+            long t = _players[i].RefreshTargetBps();
+            if (t < 0)
+                continue;
+            ref long min = ref _players[i].IsVp8 ? ref vp8 : ref h264;
+            if (min < 0 || t < min)
+                min = t;
+        }
+        _pull.SetPlayerTargets(h264, vp8);
     }
 
     /// <summary>Loop thread: a player connected or asked for a key frame; false when there is nothing cached.</summary>

@@ -80,6 +80,21 @@ internal sealed class PullPlayer : IMediaSession
 
     public NetAddress? SelectedRemote => _peer.Route;
     public bool IsClosed => _peer.State == PeerState.Closed;
+    /// <summary>Its send-side estimate (GCC) as of the feed's last look; -1 before the estimator heard any feedback (any thread).</summary>
+    public long TargetBps => Volatile.Read(ref _targetBps);
+    private long _targetBps = -1;
+
+    /// <summary>
+    /// Loop thread: reads the peer's target. Before transport-cc feedback or a REMB it is only the
+    /// estimator's start value, and a player whose browser sends neither must not hold the encoder there.
+    /// </summary>
+    internal long RefreshTargetBps()
+    {
+        var e = _peer.SendEstimator;
+        long bps = e != null && _peer.State == PeerState.Connected && (e.FeedbackReports > 0 || e.RembBps > 0) ? e.TargetBps : -1;
+        Volatile.Write(ref _targetBps, bps);
+        return bps;
+    }
     public long NextTimeoutMicros => !_attached || (_closeRequested && _peer.State != PeerState.Closed) ? 0 : _peer.NextTimeoutMicros;
 
     public void RequestClose(string reason)

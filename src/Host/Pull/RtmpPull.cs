@@ -46,6 +46,12 @@ internal sealed class RtmpPull : IRtmpPlayHandler, IOpusPacketSink, IVideoPacket
     private bool _vp8NeedsKeyframe = true, _vp8Failed;
     private int _vp8Players;
     private volatile bool _vp8KeyframeRequested;
+    // Issue 16: the players' lowest send-side targets (media loop writes, encode thread reads) and what the encoders make of them.
+    private long _h264PlayersBps = -1, _vp8PlayersBps = -1, _encoderTargetBps = -1, _vp8EncoderTargetBps = -1;
+    private EncoderRateController? _videoRate, _vp8Rate;
+    public const long TranscodeBitRate = 1_500_000, Vp8BitRate = 1_200_000;
+    // Opus leaves as 50 packets a second, each with about 30 bytes of RTP header, extensions and SRTP tag that the estimate counts too.
+    private const long AudioRtpOverheadBps = 12_000;
 
     public RtmpPull(string stream, string url, RtmpUrl parsed)
     {
@@ -110,6 +116,39 @@ internal sealed class RtmpPull : IRtmpPlayHandler, IOpusPacketSink, IVideoPacket
     }
 
     public void RemoveVp8Player() => Interlocked.Decrement(ref _vp8Players);
+
+    /// <summary>Media loop: the lowest send-side target of the H.264 and of the VP8 players (-1: none known); the encode thread applies them.</summary>
+    public void SetPlayerTargets(long h264Bps, long vp8Bps)
+    {
+        Volatile.Write(ref _h264PlayersBps, h264Bps);
+        Volatile.Write(ref _vp8PlayersBps, vp8Bps);
+    }
+
+    /// <summary>The H.264 transcoder's bitrate now; -1 while the source is not transcoded.</summary>
+    public long EncoderTargetBps => Volatile.Read(ref _encoderTargetBps);
+    /// <summary>The VP8 encoder's bitrate now; -1 while it does not run.</summary>
+    public long Vp8EncoderTargetBps => Volatile.Read(ref _vp8EncoderTargetBps);
+
+    /// <summary>
+    /// Where a new player's send-side estimate starts: the encoder's configured rate plus the audio
+    /// when it gets transcoded video (GCC then cuts from there if the path cannot carry it, instead of
+    /// climbing 8 % a second from 300 kbit/s for the first half minute); -1 for the estimator's default.
+    /// </summary>
+    public long PlayerStartBps(bool vp8) => vp8 ? Vp8BitRate + AudioStartBps : VideoTranscoded ? TranscodeBitRate + AudioStartBps : -1;
+
+    private long AudioStartBps => HasAudio && AudioToOpus ? 32_000L * Math.Max(1, AudioChannels) + AudioRtpOverheadBps : 0;
+
+    private long AudioBps => _opus is { } o && AudioToOpus ? o.BitRate + AudioRtpOverheadBps : 0;
+
+    /// <summary>Encode thread, before each frame: the controller's answer to the players' figure, applied (nothing when unchanged).</summary>
+    private static long Retarget(VideoTranscoder t, ref EncoderRateController? rate, long playersBps, long audioBps)
+    {
+        long now = Environment.TickCount64 * 1000;
+        rate ??= new EncoderRateController(t.BitRate, now);
+        long bps = rate.Update(now, playersBps, audioBps);
+        t.SetBitRate(bps);
+        return bps;
+    }
 
     /// <summary>Thread-safe: a VP8 player joined or sent a PLI; the VP8 encoder's next frame is a keyframe.</summary>
     public void RequestVp8Keyframe() => _vp8KeyframeRequested = true;
@@ -305,7 +344,7 @@ internal sealed class RtmpPull : IRtmpPlayHandler, IOpusPacketSink, IVideoPacket
             try
             {
                 FfmpegLibrary.Load();
-                _video = new VideoTranscoder(new VideoEncoderSettings(GopFrames: 30, BitRate: 1_500_000), annexB: true);
+                _video = new VideoTranscoder(new VideoEncoderSettings(GopFrames: 30, BitRate: TranscodeBitRate), annexB: true);
             }
             catch (FfmpegException ex)
             {
@@ -321,6 +360,7 @@ internal sealed class RtmpPull : IRtmpPlayHandler, IOpusPacketSink, IVideoPacket
             Interlocked.Increment(ref KeyframesRequested);
             _video.RequestKeyframe();
         }
+        Volatile.Write(ref _encoderTargetBps, Retarget(_video, ref _videoRate, Volatile.Read(ref _h264PlayersBps), AudioBps));
         long errors = _video.DecodeErrors;
         _video.Transcode(Rtp.Media.MediaCodec.H264, frame.AnnexB, frame.DtsMillis, frame.PtsMillis, this);
         if (_video.DecodeErrors != errors)
@@ -336,6 +376,7 @@ internal sealed class RtmpPull : IRtmpPlayHandler, IOpusPacketSink, IVideoPacket
             {
                 _vp8.Dispose();
                 _vp8 = null;
+                Volatile.Write(ref _vp8EncoderTargetBps, -1);
                 _vp8NeedsKeyframe = true;
             }
             return;
@@ -347,7 +388,8 @@ internal sealed class RtmpPull : IRtmpPlayHandler, IOpusPacketSink, IVideoPacket
             try
             {
                 FfmpegLibrary.Load();
-                _vp8 = new VideoTranscoder(new VideoEncoderSettings(GopFrames: 60, BitRate: 1_200_000), annexB: true, output: Rtp.Media.MediaCodec.Vp8);
+                _vp8 = new VideoTranscoder(new VideoEncoderSettings(GopFrames: 60, BitRate: Vp8BitRate), annexB: true, output: Rtp.Media.MediaCodec.Vp8);
+                _vp8Rate = null; // a new encoder starts at the configured rate
                 _vp8Sink ??= new Vp8Sink(this);
                 _vp8KeyframeRequested = false; // a new encoder starts with one
             }
@@ -364,6 +406,7 @@ internal sealed class RtmpPull : IRtmpPlayHandler, IOpusPacketSink, IVideoPacket
             _vp8KeyframeRequested = false;
             _vp8.RequestKeyframe();
         }
+        Volatile.Write(ref _vp8EncoderTargetBps, Retarget(_vp8, ref _vp8Rate, Volatile.Read(ref _vp8PlayersBps), AudioBps));
         long errors = _vp8.DecodeErrors;
         _vp8.Transcode(Rtp.Media.MediaCodec.H264, frame.AnnexB, frame.DtsMillis, frame.PtsMillis, _vp8Sink!);
         if (_vp8.DecodeErrors != errors)

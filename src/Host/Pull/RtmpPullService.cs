@@ -184,6 +184,9 @@ internal sealed class RtmpPullService
             w.WriteNumber("audioFramesTranscoded", Interlocked.Read(ref p.AudioFramesTranscoded));
             w.WriteNumber("transcodeErrors", Interlocked.Read(ref p.TranscodeErrors));
             w.WriteNumber("keyframesRequested", Interlocked.Read(ref p.KeyframesRequested));
+            // Issue 16: what the transcoders encode at, from the players' send-side targets (null: that encoder does not run).
+            if (p.EncoderTargetBps >= 0) w.WriteNumber("encoderTargetBps", p.EncoderTargetBps); else w.WriteNull("encoderTargetBps");
+            if (p.Vp8EncoderTargetBps >= 0) w.WriteNumber("vp8EncoderTargetBps", p.Vp8EncoderTargetBps); else w.WriteNull("vp8EncoderTargetBps");
             w.WriteNumber("vp8Players", p.Vp8Players);
             w.WriteNumber("vp8FramesEncoded", Interlocked.Read(ref p.Vp8FramesEncoded));
             w.WriteNumber("videoFrames", Interlocked.Read(ref p.VideoFrames));

@@ -201,7 +201,7 @@ public sealed class PublishService : IPublishService
             _pulls.Release(feed);
             return PublishOutcome.Fail(PublishError.UnsupportedOffer, $"stream '{request.Stream}' has no media a player can take (H.264 or AAC)");
         }
-        if (!TryNegotiatePlay(request, offer, published, ufrag, pwd, forwardOnly: false, out var negotiation, out var config, out var failure))
+        if (!TryNegotiatePlay(request, offer, published, ufrag, pwd, forwardOnly: false, out var negotiation, out var config, out var failure, pull))
         {
             _pulls.Release(feed);
             return failure;
@@ -237,7 +237,7 @@ public sealed class PublishService : IPublishService
 
     /// <param name="forwardOnly">The player is fed from its publisher's shared history (a pull player packetizes frames itself).</param>
     private bool TryNegotiatePlay(Playback.PlayRequest request, SessionDescription offer, IReadOnlyList<NegotiatedTrack> published, string ufrag, string pwd,
-        bool forwardOnly, out Playback.PlayNegotiation.Result negotiation, out Peers.PeerConfig config, out PublishOutcome failure)
+        bool forwardOnly, out Playback.PlayNegotiation.Result negotiation, out Peers.PeerConfig config, out PublishOutcome failure, Pull.RtmpPull? pull = null)
     {
         negotiation = null!;
         config = null!;
@@ -282,6 +282,10 @@ public sealed class PublishService : IPublishService
             PliIntervalMicros = SessionOptions.From(_config).PliIntervalMicros,
             SimulatedSendLossPercent = _config.PlayLossPercent,
             SimulatedSendLossSeed = _config.PlayLossSeed,
+            // A transcoded pull's player starts its estimate at what the encoder is configured for (issue 16).
+            SendEstimator = pull?.PlayerStartBps(negotiation.Tracks.Any(t => t.Codec == "VP8")) is > 0 and var start
+                ? Engine.Gcc.SendSideEstimatorOptions.Default with { StartBps = start }
+                : Engine.Gcc.SendSideEstimatorOptions.Default,
         };
         return true;
     }
