@@ -26,6 +26,14 @@ public sealed class Pacer
     /// <summary>Until a target is set, pace as if it were 300 kbps (a typical start).</summary>
     public const long DefaultTargetBps = 300_000;
 
+    /// <summary>
+    /// Retransmissions queued in any window this long carry at most the target's worth of bytes
+    /// (libwebrtc's retransmission rate limiter: its window is 1 s, its rate the target). Without it
+    /// a burst of losses (a join's GOP into a narrow link) NACKs back more than the link carries, the
+    /// resends go first, new video waits past the queue bound and is lost in turn.
+    /// </summary>
+    public const long RetransmissionWindowMicros = 1_000_000;
+
     private const int MaxPendingProbes = 4;
 
     private readonly Ring _audio, _retransmission, _video;
@@ -37,6 +45,9 @@ public sealed class Pacer
     private double _debtBytes;
     private long _lastMicros = long.MinValue;
     private long _pacingBps = (long)(DefaultTargetBps * PacingFactor);
+    private long _targetBps = DefaultTargetBps;
+    private double _resendTokens = DefaultTargetBps * (double)RetransmissionWindowMicros / 8_000_000;
+    private long _resendTokensMicros = long.MinValue;
 
     /// <param name="capacityPerKind">Packets each of the audio, retransmission and video queues holds.</param>
     public Pacer(int capacityPerKind = 4096) : this(capacityPerKind, capacityPerKind, capacityPerKind) { }
@@ -84,6 +95,9 @@ public sealed class Pacer
 
     public long ExpiredBytes { get; private set; }
 
+    /// <summary>Retransmissions refused: the window's budget (<see cref="RetransmissionWindowMicros"/>) was spent.</summary>
+    public long RetransmissionsOverBudget { get; private set; }
+
     /// <summary>Refused input (a size ≤ 0, or Padding, which only the pacer makes).</summary>
     public long InvalidPackets { get; private set; }
 
@@ -95,7 +109,9 @@ public sealed class Pacer
     public void SetTarget(long targetBps, long nowMicros)
     {
         Advance(nowMicros);
-        _pacingBps = (long)(Math.Max(1, targetBps) * PacingFactor);
+        RefillResendTokens(nowMicros);
+        _targetBps = Math.Max(1, targetBps);
+        _pacingBps = (long)(_targetBps * PacingFactor);
     }
 
     /// <summary>Queues a probe; it runs after those already queued (false when four wait already).</summary>
@@ -115,13 +131,35 @@ public sealed class Pacer
             InvalidPackets++;
             return false;
         }
+        if (kind == PacedPacketKind.Retransmission)
+        {
+            RefillResendTokens(nowMicros);
+            if (_resendTokens < size)
+            {
+                RetransmissionsOverBudget++;
+                return false;
+            }
+        }
         Ring ring = RingOf(kind);
         if (!ring.TryPush(handle, size, nowMicros))
         {
             DroppedFull++;
             return false;
         }
+        if (kind == PacedPacketKind.Retransmission)
+            _resendTokens -= size;
         return true;
+    }
+
+    // A token bucket as deep as the window: the target's bytes per window, refilled at the target.
+    private void RefillResendTokens(long nowMicros)
+    {
+        double cap = _targetBps * (double)RetransmissionWindowMicros / 8_000_000;
+        if (_resendTokensMicros != long.MinValue && nowMicros > _resendTokensMicros)
+            _resendTokens += _targetBps * (double)(nowMicros - _resendTokensMicros) / 8_000_000;
+        if (_resendTokensMicros == long.MinValue || nowMicros > _resendTokensMicros)
+            _resendTokensMicros = nowMicros;
+        _resendTokens = Math.Min(_resendTokens, cap);
     }
 
     /// <summary>The next packet to send (or drop, when expired) at <paramref name="nowMicros"/>; false when nothing may leave now.</summary>

@@ -26,6 +26,34 @@ public class PacerTests
     }
 
     [Fact]
+    public void Retransmissions_AreBoundedByTheTargetPerWindow()
+    {
+        var p = new Pacer();
+        // The bucket starts full at the default 300 kbps (37,500 bytes); the 400 kbps target makes it 50,000 deep.
+        p.SetTarget(400_000, 0);
+        int accepted = 0;
+        for (int i = 0; i < 400; i++) // a burst of NACKs for 480 kB
+            if (p.TryEnqueue(PacedPacketKind.Retransmission, 1200, i, 0))
+                accepted++;
+        Assert.Equal(31, accepted); // 31 x 1200 = 37,200 <= 37,500
+        Assert.Equal(369, p.RetransmissionsOverBudget);
+        Assert.Equal(0, p.DroppedFull);
+        Assert.True(p.TryEnqueue(PacedPacketKind.Video, 1200, 1000, 0), "new video is not held by the resend budget");
+        // Half a window later half the budget is back; a lower target shrinks the bucket at once.
+        int later = 0;
+        for (int i = 0; i < 100; i++)
+            if (p.TryEnqueue(PacedPacketKind.Retransmission, 1200, 2000 + i, 500_000))
+                later++;
+        Assert.Equal(21, later); // 300 left + 25,000 refilled at 400 kbps = 25,300 bytes
+        p.SetTarget(96_000, 2_000_000); // bucket at most 12,000 bytes
+        int low = 0;
+        for (int i = 0; i < 100; i++)
+            if (p.TryEnqueue(PacedPacketKind.Retransmission, 1200, 3000 + i, 2_000_000))
+                low++;
+        Assert.Equal(10, low);
+    }
+
+    [Fact]
     public void Pacing_IsTwoAndAHalfTimesTheTarget_InFiveMillisecondBursts()
     {
         var p = new Pacer();

@@ -225,8 +225,8 @@ public sealed class Peer : IEncodedFrameSink, IDisposable
     /// <summary>How long the oldest packet in the pacer has waited at the last time given (0: empty or no pacer).</summary>
     public long PacerQueueMicros => _pacer?.QueueDelayMicros(_now) ?? 0;
 
-    /// <summary>Packets the pacer dropped: waited past its time bound, or found its queue full.</summary>
-    public long PacerDropped => _pacer is { } p ? p.Expired + p.DroppedFull : 0;
+    /// <summary>Packets the pacer dropped: waited past its time bound, found its queue full, or were resends over the window's budget.</summary>
+    public long PacerDropped => _pacer is { } p ? p.Expired + p.DroppedFull + p.RetransmissionsOverBudget : 0;
 
     /// <summary>Probe clusters the pacer was given (from the send-side estimator's probe controller).</summary>
     public long ProbesSent { get; private set; }
