@@ -19,7 +19,8 @@ namespace Engine.Host.Transport;
 public sealed class MediaLoop : IDisposable
 {
     public const int MaxDatagram = 2048;
-    private const int MaxWaitMicros = 5_000; // bounds how long a queued command waits
+    // Commands wake the loop through _wake and sessions have timers, so an idle loop sleeps; this only bounds a lost wake.
+    private const int MaxIdleWaitMicros = 1_000_000;
     private const int MaxDatagramsPerWake = 256;
     private const int BatchSize = 64; // datagrams per recvmmsg/sendmmsg
 
@@ -35,6 +36,7 @@ public sealed class MediaLoop : IDisposable
     private readonly HashSet<IMediaSession> _dirtySet = new(ReferenceEqualityComparer.Instance);
     private readonly UdpBatch _rx = new(BatchSize, MaxDatagram);
     private readonly UdpBatch _tx = new(BatchSize, MaxDatagram);
+    private readonly WakeSignal _wake = new();
     private readonly bool _ipv6Socket;
     private readonly bool _kernelTimestamps;
     private long _lastArrivalMicros = long.MinValue;
@@ -75,17 +77,23 @@ public sealed class MediaLoop : IDisposable
     public void Start() => _thread.Start();
 
     /// <summary>Thread-safe: the session joins the loop at its next wake-up.</summary>
-    public void Add(IMediaSession session) => _commands.Enqueue((session, true, null));
+    public void Add(IMediaSession session) => Enqueue((session, true, null));
 
     /// <summary>Thread-safe: the session leaves the loop at its next wake-up (its OnRemoved runs there).</summary>
-    public void Remove(IMediaSession session) => _commands.Enqueue((session, false, null));
+    public void Remove(IMediaSession session) => Enqueue((session, false, null));
 
     /// <summary>
     /// Thread-safe: <paramref name="action"/> runs on the loop thread at its next wake-up, in order
     /// with Add and Remove (what it adds or removes itself runs in that same pass, before anything
     /// posted after it). An exception is logged and counted as a fault.
     /// </summary>
-    public void Post(Action action) => _commands.Enqueue((null, false, action));
+    public void Post(Action action) => Enqueue((null, false, action));
+
+    private void Enqueue((IMediaSession? Session, bool Add, Action? Action) command)
+    {
+        _commands.Enqueue(command);
+        _wake.Signal();
+    }
 
     public static long NowMicros() => Stopwatch.GetTimestamp() / (Stopwatch.Frequency / 1_000_000);
 
@@ -99,12 +107,26 @@ public sealed class MediaLoop : IDisposable
             RunCommands();
             long now = NowMicros();
             RunTimers(now);
-            long wait = MaxWaitMicros;
+            long wait = MaxIdleWaitMicros;
             if (_timers.TryPeek(out _, out long due))
-                wait = Math.Clamp(due - now, 0, MaxWaitMicros);
+                wait = Math.Clamp(due - now, 0, MaxIdleWaitMicros);
             if (_stopping)
                 return;
-            if (!UdpBatch.WaitReadable(handle, wait))
+            _wake.Sleeping();
+            if (!_commands.IsEmpty || _stopping)
+            {
+                _wake.Awake();
+                continue;
+            }
+            int ready = UdpBatch.WaitReadable(handle, _wake.Fd, wait);
+            _wake.Awake();
+            Counters.Wakeups++;
+            if ((ready & 2) != 0)
+            {
+                Counters.WakeSignals++;
+                _wake.Drain();
+            }
+            if ((ready & 1) == 0)
                 continue;
             RunCommands(); // a session added while we waited must see its first check
             for (int batch = 0; batch < MaxDatagramsPerWake / BatchSize && !_stopping; batch++)
@@ -395,6 +417,7 @@ public sealed class MediaLoop : IDisposable
     public void Dispose()
     {
         _stopping = true;
+        _wake.Signal();
         if (_thread.IsAlive)
             _thread.Join(TimeSpan.FromSeconds(2));
         _socket.Dispose();
@@ -402,6 +425,7 @@ public sealed class MediaLoop : IDisposable
         {
             _rx.Dispose();
             _tx.Dispose();
+            _wake.Dispose();
         }
     }
 }

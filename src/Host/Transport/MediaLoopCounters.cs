@@ -18,6 +18,9 @@ public sealed class MediaLoopCounters
     /// <summary>Datagrams whose arrival time is the kernel's receive stamp, and stamps refused (a realtime clock step).</summary>
     public long KernelTimestamps;
     public long KernelTimestampsRejected;
+    /// <summary>Returns from the wait, and those an eventfd signal (a command from another thread) caused: an idle loop sleeps.</summary>
+    public long Wakeups;
+    public long WakeSignals;
 
     /// <summary>Datagrams and their bytes, indexed by <see cref="DatagramKind"/> (RFC 7983): what arrived, and what was handed to sendmmsg.</summary>
     public readonly long[] ReceivedByKind = new long[KindCount], ReceivedBytesByKind = new long[KindCount];

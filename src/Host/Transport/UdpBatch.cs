@@ -183,6 +183,22 @@ public sealed unsafe partial class UdpBatch : IDisposable
         return n > 0 && (fd.Revents & (PollIn | PollErr)) != 0; // an error (ICMP) is read, and counted, by recvmmsg
     }
 
+    /// <summary>
+    /// As <see cref="WaitReadable(SafeHandle, long)"/>, and also wakes when <paramref name="wakeFd"/>
+    /// (an eventfd) is signalled: bit 0 set when the socket is readable, bit 1 when the eventfd is
+    /// (the caller then drains it), 0 on the timeout.
+    /// </summary>
+    public static int WaitReadable(SafeHandle socket, int wakeFd, long timeoutMicros)
+    {
+        var fds = stackalloc PollFd[2];
+        fds[0] = new PollFd { Fd = (int)socket.DangerousGetHandle(), Events = PollIn };
+        fds[1] = new PollFd { Fd = wakeFd, Events = PollIn };
+        var timeout = new TimeSpec { Seconds = timeoutMicros / 1_000_000, Nanoseconds = timeoutMicros % 1_000_000 * 1000 };
+        if (PPoll(fds, 2, &timeout, null) <= 0)
+            return 0;
+        return ((fds[0].Revents & (PollIn | PollErr)) != 0 ? 1 : 0) | ((fds[1].Revents & PollIn) != 0 ? 2 : 0);
+    }
+
     private const short PollIn = 0x1;
     private const short PollErr = 0x8;
 

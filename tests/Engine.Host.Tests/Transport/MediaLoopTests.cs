@@ -133,6 +133,27 @@ public sealed class MediaLoopTests : IDisposable
     }
 
     [Fact]
+    public void AnIdleLoopSleepsAndACommandFromAnotherThreadWakesIt()
+    {
+        // Settle: the constructor's start and anything queued before it.
+        var first = new ManualResetEventSlim();
+        _loop.Post(first.Set);
+        Assert.True(first.Wait(5000));
+        Thread.Sleep(50);
+        long before = Volatile.Read(ref _loop.Counters.Wakeups);
+        Thread.Sleep(600);
+        long idle = Volatile.Read(ref _loop.Counters.Wakeups) - before;
+        // It used to wake every 5 ms to look at its queue: about 120 times here.
+        Assert.True(idle <= 2, $"an idle loop woke {idle} times in 600 ms");
+
+        long signals = Volatile.Read(ref _loop.Counters.WakeSignals);
+        var ran = new ManualResetEventSlim();
+        _loop.Post(ran.Set);
+        Assert.True(ran.Wait(5000));
+        Assert.True(Volatile.Read(ref _loop.Counters.WakeSignals) > signals, "the post ran without the eventfd waking the loop");
+    }
+
+    [Fact]
     public void TimersFireOnTheLoop()
     {
         var s = new EchoSession("ufragT");
