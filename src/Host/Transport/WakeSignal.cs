@@ -42,7 +42,8 @@ internal sealed unsafe partial class WakeSignal : IDisposable
     /// <summary>Any thread, after it enqueued: wakes the loop if it may be waiting.</summary>
     public void Signal()
     {
-        if (Volatile.Read(ref _sleeping) == 0 || Interlocked.Exchange(ref _sleeping, 0) == 0)
+        // A full fence, not a plain read: the queue's publishing store must be visible before we look.
+        if (Interlocked.Exchange(ref _sleeping, 0) == 0)
             return;
         lock (_closeLock) // never write to a closed (and perhaps reused) descriptor number
         {
