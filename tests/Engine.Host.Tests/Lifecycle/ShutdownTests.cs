@@ -125,6 +125,11 @@ public sealed class ShutdownTests : IDisposable
         var order = new List<string>();
         var done = new ManualResetEventSlim();
         int loopThread = -1;
+        // Hold the loop so the three posts below are all queued before any runs (a post wakes it at once).
+        var gate = new ManualResetEventSlim();
+        var held = new ManualResetEventSlim();
+        _loop.Post(() => { held.Set(); gate.Wait(TimeSpan.FromSeconds(10)); });
+        Assert.True(held.Wait(TimeSpan.FromSeconds(10)));
         _loop.Post(() =>
         {
             loopThread = Environment.CurrentManagedThreadId;
@@ -133,6 +138,7 @@ public sealed class ShutdownTests : IDisposable
         });
         _loop.Post(() => order.Add("second"));
         _loop.Post(() => throw new InvalidOperationException("a faulty action"));
+        gate.Set();
         Assert.True(done.Wait(TimeSpan.FromSeconds(10)));
         Assert.Equal(["first", "second", "queued by first"], order);
         Assert.NotEqual(Environment.CurrentManagedThreadId, loopThread);

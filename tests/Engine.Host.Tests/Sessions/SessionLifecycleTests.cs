@@ -96,6 +96,8 @@ public sealed class SessionLifecycleTests : IDisposable
             // still drop it, and the session stays live (not retired) until the lock is free.
             Assert.True(_service.End(outcome.SessionId!, "test"));
             WaitFor(() => _loop.SessionCount == 0, "the media thread dropped the session while the lock was held");
+            // The count drops before the loop tries the lock and defers: wait for that step too.
+            WaitFor(() => Interlocked.Read(ref _service.RetiresDeferred) > 0, "the retirement was deferred");
             Assert.Equal(1, Interlocked.Read(ref _service.RetiresDeferred));
             Assert.Equal(1, _service.SessionCount);
         }
