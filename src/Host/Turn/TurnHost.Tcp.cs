@@ -57,8 +57,7 @@ public sealed partial class TurnHost : ITurnTcpRelay
             return;
         }
         _tcpEvents.Enqueue(e);
-        long one = 1;
-        TurnNative.Write(_eventFd, &one, 8);
+        _wake.Signal();
     }
 
     /// <summary>From a data connection whose splice ended (either side closed or failed).</summary>

@@ -39,7 +39,7 @@ public sealed partial class TurnHost : IRelayPortAllocator, IDisposable
     private readonly TurnServer _server;
     private readonly Thread _thread;
     private readonly int _epoll;
-    private readonly int _eventFd;
+    private readonly WakeSignal _wake = new();
     private readonly List<Entry?> _entries = new();
     private readonly Stack<int> _freeEntries = new();
     private readonly Dictionary<NetAddress, Entry> _listenerByLocal = new();
@@ -82,11 +82,10 @@ public sealed partial class TurnHost : IRelayPortAllocator, IDisposable
         // Checked four times per timeout: a connection closes between 1 and 1.25 timeouts after its last allocation.
         _idleCheck = TimeSpan.FromMicroseconds(Math.Max(_idleTimeoutMicros / 4, 50_000));
         _epoll = TurnNative.EpollCreate1(TurnNative.EpollCloexec);
-        _eventFd = TurnNative.EventFd(0, TurnNative.EfdNonBlock | TurnNative.EfdCloexec);
-        if (_epoll < 0 || _eventFd < 0)
+        if (_epoll < 0)
             throw new SocketException(Marshal.GetLastPInvokeError());
         var ev = new TurnNative.EpollEvent { Events = TurnNative.EpollIn, Data = EventFdTag };
-        TurnNative.EpollCtl(_epoll, TurnNative.EpollCtlAdd, _eventFd, &ev);
+        TurnNative.EpollCtl(_epoll, TurnNative.EpollCtlAdd, _wake.Fd, &ev);
 
         var listenIps = config.ListeningIps.Count > 0 ? config.ListeningIps.ToArray()
             : new[] { Socket.OSSupportsIPv6 ? IPAddress.IPv6Any : IPAddress.Any };
@@ -158,7 +157,11 @@ public sealed partial class TurnHost : IRelayPortAllocator, IDisposable
                 Publish(now);
             long next = _server.NextTimeoutMicros;
             int wait = next == long.MaxValue ? MaxWaitMillis : (int)Math.Clamp((next - now + 999) / 1000, 0, MaxWaitMillis);
+            _wake.Sleeping();
+            if (!_inbox.IsEmpty || !_tcpEvents.IsEmpty)
+                wait = 0; // queued before the flag was up: its producer did not signal
             int n = TurnNative.EpollWait(_epoll, events, BatchSize, wait);
+            _wake.Awake();
             if (n < 0)
             {
                 if (Marshal.GetLastPInvokeError() != TurnNative.EINTR)
@@ -172,8 +175,7 @@ public sealed partial class TurnHost : IRelayPortAllocator, IDisposable
                     ulong tag = events[i].Data;
                     if (tag == EventFdTag)
                     {
-                        long value;
-                        TurnNative.Read(_eventFd, &value, 8);
+                        _wake.Drain();
                         DrainInbox();
                         continue;
                     }
@@ -512,8 +514,7 @@ public sealed partial class TurnHost : IRelayPortAllocator, IDisposable
                 ReturnIpSlot(connection.RemoteIp);
         }
         _inbox.Enqueue(new StreamInput(connection, buffer, length));
-        long one = 1;
-        TurnNative.Write(_eventFd, &one, 8);
+        _wake.Signal();
         return true;
     }
 
@@ -524,8 +525,7 @@ public sealed partial class TurnHost : IRelayPortAllocator, IDisposable
             return;
         Interlocked.Increment(ref _inboxCount);
         _inbox.Enqueue(new StreamInput(connection, null, IdleCheck));
-        long one = 1;
-        TurnNative.Write(_eventFd, &one, 8);
+        _wake.Signal();
     }
 
     private bool TryTakeIpSlot(IPAddress ip)
@@ -889,8 +889,7 @@ public sealed partial class TurnHost : IRelayPortAllocator, IDisposable
             l.Tx?.Dispose();
         _rx.Dispose();
         _peerTx.Dispose();
-        if (_eventFd >= 0)
-            TurnNative.Close(_eventFd);
+        _wake.Dispose();
         if (_epoll >= 0)
             TurnNative.Close(_epoll);
         _tlsCertificate?.Dispose();

@@ -2,15 +2,13 @@ using System.Runtime.InteropServices;
 
 namespace Engine.Host.Turn;
 
-/// <summary>The few Linux calls the TURN loop needs beyond <see cref="Transport.UdpBatch"/>: epoll, eventfd, sendto.</summary>
+/// <summary>The few Linux calls the TURN loop needs beyond <see cref="Transport.UdpBatch"/>: epoll and sendto (its wake is a <see cref="Transport.WakeSignal"/>).</summary>
 internal static unsafe partial class TurnNative
 {
     public const int EpollCtlAdd = 1;
     public const int EpollCtlDel = 2;
     public const uint EpollIn = 0x1;
     public const uint EpollErr = 0x8;
-    public const int EfdNonBlock = 0x800;
-    public const int EfdCloexec = 0x80000;
     public const int EpollCloexec = 0x80000;
     public const int MsgDontWait = 0x40;
     public const int EINTR = 4;
@@ -31,15 +29,6 @@ internal static unsafe partial class TurnNative
 
     [LibraryImport("libc.so.6", EntryPoint = "epoll_wait", SetLastError = true)]
     public static partial int EpollWait(int epfd, EpollEvent* events, int maxEvents, int timeoutMillis);
-
-    [LibraryImport("libc.so.6", EntryPoint = "eventfd", SetLastError = true)]
-    public static partial int EventFd(uint initval, int flags);
-
-    [LibraryImport("libc.so.6", EntryPoint = "read", SetLastError = true)]
-    public static partial nint Read(int fd, void* buffer, nuint count);
-
-    [LibraryImport("libc.so.6", EntryPoint = "write", SetLastError = true)]
-    public static partial nint Write(int fd, void* buffer, nuint count);
 
     [LibraryImport("libc.so.6", EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
