@@ -103,12 +103,16 @@ public class PublishFromChromiumTests
     [Fact]
     public async Task BurstLossIsRepairedByNackAndTheStreamStillDecodes()
     {
-        using var engine = new EngineProcess("[RTP]\nRTP_TEST=1");
+        // Seed 10065 loses video bursts of 10, 8 and 3 packets from the 35th video packet on (and no
+        // audio in the first 500): a random draw left a slow 320x240 camera with no loss to repair
+        // after the first packets in about one run in ten.
+        using var engine = new EngineProcess("[RTP]\nRTP_TEST=1\nRTP_TEST_SEED=10065");
         var r = await PublishAsync(engine, "whip", "lossy");
-        Assert.True(r.Session.GetProperty("counters").GetProperty("simulatedLoss").GetInt64() > 0);
-        Assert.True(r.Video.GetProperty("nacksSent").GetInt64() > 0);
-        Assert.True(r.Video.GetProperty("nackRecovered").GetInt64() > 0);
-        Assert.True(r.Browser.GetProperty("retransmittedPackets").GetInt64() > 0);
+        string diagnostics = $"session counters {r.Session.GetProperty("counters")}; video {r.Video}; browser {r.Browser}";
+        Assert.True(r.Session.GetProperty("counters").GetProperty("simulatedLoss").GetInt64() > 0, diagnostics);
+        Assert.True(r.Video.GetProperty("nacksSent").GetInt64() > 0, diagnostics);
+        Assert.True(r.Video.GetProperty("nackRecovered").GetInt64() > 0, diagnostics);
+        Assert.True(r.Browser.GetProperty("retransmittedPackets").GetInt64() > 0, diagnostics);
         // Under loss Chromium's bandwidth estimate drops and it may scale the camera down mid-stream.
         AssertDecodesCleanly(r, minFrames: 10, sameSize: false);
     }

@@ -71,6 +71,7 @@ internal static class ConfigKeys
         [("RTP", "RTP_MIN_VIDEO_BPS")] = (c, e) => c.MinVideoBps = Int(e, 10_000, 100_000_000),
         [("RTP", "RTP_MAX_VIDEO_BPS")] = (c, e) => c.MaxVideoBps = Int(e, 10_000, 100_000_000),
         [("RTP", "RTP_TEST")] = (c, e) => c.SimulateLoss = Bool(e),
+        [("RTP", "RTP_TEST_SEED")] = (c, e) => c.LossSeed = Int(e, int.MinValue, int.MaxValue),
         [("RTP", "RTP_PLAY_LOSS")] = (c, e) => c.PlayLossPercent = Int(e, 0, 50),
         [("RTP", "RTP_PLAY_LOSS_SEED")] = (c, e) => c.PlayLossSeed = Int(e, int.MinValue, int.MaxValue),
         [("RTP", "TRANSCODE")] = (c, e) => c.Transcode = e.Value.ToLowerInvariant() switch

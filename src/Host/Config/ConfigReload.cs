@@ -55,6 +55,7 @@ public static class ConfigReload
         Live("RTP", "RTP_MIN_VIDEO_BPS", c => c.MinVideoBps, (r, f) => r.MinVideoBps = f.MinVideoBps),
         Live("RTP", "RTP_MAX_VIDEO_BPS", c => c.MaxVideoBps, (r, f) => r.MaxVideoBps = f.MaxVideoBps),
         Live("RTP", "RTP_TEST", c => c.SimulateLoss, (r, f) => r.SimulateLoss = f.SimulateLoss),
+        Live("RTP", "RTP_TEST_SEED", c => c.LossSeed, (r, f) => r.LossSeed = f.LossSeed),
         Live("RTP", "RTP_PLAY_LOSS", c => c.PlayLossPercent, (r, f) => r.PlayLossPercent = f.PlayLossPercent),
         Live("RTP", "RTP_PLAY_LOSS_SEED", c => c.PlayLossSeed, (r, f) => r.PlayLossSeed = f.PlayLossSeed),
         Live("RTP", "TRANSCODE", c => c.Transcode, (r, f) => r.Transcode = f.Transcode),

@@ -65,6 +65,8 @@ public sealed class EngineConfig
     /// <summary>[WEBRTC] RECORDDIR: where streams are recorded as {stream}.flv when RTP2RTMPBASEURL is not set.</summary>
     public string RecordDirectory { get; set; } = "recordings";
     public bool SimulateLoss { get; set; }
+    /// <summary>[RTP] RTP_TEST_SEED: seeds RTP_TEST's bursts (tests: the same packets of each stream lost in every run); a random seed per session when not set.</summary>
+    public int? LossSeed { get; set; }
     /// <summary>[RTP] RTP_PLAY_LOSS: percent of every player's outgoing media packets dropped as they leave (0: none), RTP_TEST's counterpart on the send side.</summary>
     public int PlayLossPercent { get; set; }
     /// <summary>[RTP] RTP_PLAY_LOSS_SEED: seeds that drop, the same for every player.</summary>

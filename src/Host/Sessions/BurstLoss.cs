@@ -7,7 +7,9 @@ namespace Engine.Host.Sessions;
 /// </summary>
 internal sealed class BurstLoss(int seed)
 {
-    private readonly Random _random = new(seed);
+    // A lottery per kind: which packets of a stream are lost depends on the seed and that stream's
+    // own packet order only, not on how audio and video happen to interleave.
+    private readonly Random _audio = new(seed), _video = new(~seed);
     private int _audioLeft, _videoLeft;
 
     public long Dropped { get; private set; }
@@ -15,8 +17,9 @@ internal sealed class BurstLoss(int seed)
     public bool ShouldDrop(bool video)
     {
         ref int left = ref video ? ref _videoLeft : ref _audioLeft;
-        if (left == 0 && _random.Next(video ? 100 : 300) == 0)
-            left = _random.Next(1, video ? 51 : 151);
+        var random = video ? _video : _audio;
+        if (left == 0 && random.Next(video ? 100 : 300) == 0)
+            left = random.Next(1, video ? 51 : 151);
         if (left == 0)
             return false;
         left--;

@@ -6,5 +6,5 @@ namespace Engine.Host.Sessions;
 public sealed record SessionOptions(long PliIntervalMicros, bool AutoBitrate, long MinVideoBps, long MaxVideoBps, bool SimulateLoss, int? LossSeed = null)
 {
     public static SessionOptions From(EngineConfig c) =>
-        new(c.PliMaxIntervalSeconds * 1_000_000L, c.AutoBitrate, c.MinVideoBps, c.MaxVideoBps, c.SimulateLoss);
+        new(c.PliMaxIntervalSeconds * 1_000_000L, c.AutoBitrate, c.MinVideoBps, c.MaxVideoBps, c.SimulateLoss, c.LossSeed);
 }
