@@ -38,13 +38,13 @@ static int udp(int port) {
   return s; }
 
 struct batch { struct mmsghdr m[B]; struct iovec io[B]; struct sockaddr_in addr[B]; char buf[B][SLOT]; int n; };
-static void batch_reset(struct batch *b, int recv) {
+static void batch_reset(struct batch *b) {
   for (int i = 0; i < B; i++) {
     b->io[i].iov_base = b->buf[i]; b->io[i].iov_len = SLOT;
     memset(&b->m[i], 0, sizeof b->m[i]); b->m[i].msg_hdr.msg_iov = &b->io[i]; b->m[i].msg_hdr.msg_iovlen = 1;
     b->m[i].msg_hdr.msg_name = &b->addr[i]; b->m[i].msg_hdr.msg_namelen = sizeof b->addr[i];
   }
-  b->n = 0; (void)recv; }
+  b->n = 0; }
 static void flush(int fd, struct batch *b) {
   for (int off = 0; off < b->n;) { int k = sendmmsg(fd, b->m + off, b->n - off, 0); if (k <= 0) break; off += k; }
   b->n = 0; }
@@ -56,14 +56,14 @@ static int relay(int listen_port, int peer_port) {
   static struct sockaddr_in client_of[MAXC]; static int relay_of_port[65536]; int nrelays = 0;
   static int fd_client[1 << 16];  // relay fd -> client index
   struct epoll_event ev = {.events = EPOLLIN, .data.fd = lfd}; epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
-  static struct batch rx, tx, out; batch_reset(&rx, 1); batch_reset(&tx, 0); batch_reset(&out, 0);
+  static struct batch rx, tx, out; batch_reset(&rx); batch_reset(&tx); batch_reset(&out);
   long relayed = 0; double c0 = cpu();
   struct epoll_event evs[B];
   while (!stop) {
     int n = epoll_wait(ep, evs, B, 100);
     for (int e = 0; e < n; e++) {
       int fd = evs[e].data.fd;
-      batch_reset(&rx, 1);
+      batch_reset(&rx);
       int k = recvmmsg(fd, rx.m, B, MSG_DONTWAIT, NULL);
       for (int i = 0; i < k; i++) {
         int len = rx.m[i].msg_len;
@@ -77,13 +77,13 @@ static int relay(int listen_port, int peer_port) {
           memcpy(out.buf[0], rx.buf[i], len); out.io[0].iov_len = len; out.addr[0] = peer; out.n = 1;
           flush(r, &out); relayed++;
         } else {  // peer -> client, batched on the listener
-          if (tx.n == B) { flush(lfd, &tx); batch_reset(&tx, 0); }
+          if (tx.n == B) { flush(lfd, &tx); batch_reset(&tx); }
           memcpy(tx.buf[tx.n], rx.buf[i], len); tx.io[tx.n].iov_len = len; tx.addr[tx.n] = client_of[fd_client[fd]];
           tx.n++; relayed++;
         }
       }
     }
-    if (tx.n) { flush(lfd, &tx); batch_reset(&tx, 0); }
+    if (tx.n) { flush(lfd, &tx); batch_reset(&tx); }
   }
   double c = cpu() - c0;
   printf("relay floor: %ld relayed datagrams, %.3f CPU-s, %.3f us CPU per relayed datagram, %d relay sockets\n",
